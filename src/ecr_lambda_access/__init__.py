@@ -1,0 +1,73 @@
+"""ecr-lambda-access: Lambda functions that run container images from private (cross-account) ECR.
+
+The constructs (``CrossAccountImageRepo``, ``ContainerFunction``) import aws-cdk-lib and so start
+the jsii kernel; they are loaded on first use (PEP 562), so the pure parts (policy arithmetic,
+validation, the ``audit`` command) import in milliseconds without Node.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    EcrLambdaAccessError,
+    InvalidConsumerError,
+    InvalidFunctionNameError,
+    InvalidImageReferenceError,
+    InvalidOrganizationIdError,
+    InvalidRepositoryError,
+    PolicyTooLargeError,
+    QueueConfigurationError,
+    RegionMismatchError,
+)
+from .policy import (
+    ECR_POLICY_MAX_CHARS,
+    ECR_PULL_ACTIONS,
+    LAMBDA_SERVICE_PRINCIPAL,
+    LambdaConsumer,
+    repository_policy,
+)
+
+if TYPE_CHECKING:
+    from .function import ContainerFunction
+    from .repository import CrossAccountImageRepo
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "CrossAccountImageRepo": ".repository",
+    "ContainerFunction": ".function",
+}
+
+__all__ = [
+    "ContainerFunction",
+    "CrossAccountImageRepo",
+    "ECR_POLICY_MAX_CHARS",
+    "ECR_PULL_ACTIONS",
+    "EcrLambdaAccessError",
+    "InvalidConsumerError",
+    "InvalidFunctionNameError",
+    "InvalidImageReferenceError",
+    "InvalidOrganizationIdError",
+    "InvalidRepositoryError",
+    "LAMBDA_SERVICE_PRINCIPAL",
+    "LambdaConsumer",
+    "PolicyTooLargeError",
+    "QueueConfigurationError",
+    "RegionMismatchError",
+    "repository_policy",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,340 @@
+"""``CrossAccountImageRepo``: an ECR repository whose images Lambda functions in other accounts run.
+
+This module only wires: the policy itself comes from :mod:`ecr_lambda_access.policy`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import jsii
+from aws_cdk import (
+    Annotations,
+    IStableAnyProducer,
+    Lazy,
+    PhysicalName,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+from constructs import Construct, IValidation
+
+from . import policy
+from .errors import (
+    EcrLambdaAccessError,
+    InvalidConsumerError,
+    InvalidRepositoryError,
+    PolicyTooLargeError,
+    Violation,
+    raise_if_violations,
+)
+from .policy import LambdaConsumer
+from .validation import check_organization_id
+
+__all__ = ["CrossAccountImageRepo"]
+
+WARNING_PREFIX = "ecr-lambda-access"
+_REPOSITORY_PROP_NAMES = tuple(
+    name for name in inspect.signature(ecr.RepositoryProps.__init__).parameters if name != "self"
+)
+
+
+def _warn(scope: Construct, warning_id: str, message: str) -> None:
+    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
+
+
+@jsii.implements(IStableAnyProducer)
+class _PolicyProducer:
+    """Renders the repository policy at synth time, so consumers added late are included."""
+
+    def __init__(self, owner: CrossAccountImageRepo, user_policy: Any) -> None:
+        self._owner = owner
+        self._user_policy = user_policy
+
+    def produce(self) -> Any:
+        return self._owner._render_policy(self._user_policy)
+
+
+@jsii.implements(IValidation)
+class _PolicySizeValidation:
+    def __init__(self, owner: CrossAccountImageRepo) -> None:
+        self._owner = owner
+
+    def validate(self) -> list[str]:
+        found = policy.check_policy_size(
+            self._owner._estimated_policy(), f"CrossAccountImageRepo {self._owner.node.path}"
+        )
+        return [message for _, message in found]
+
+
+class CrossAccountImageRepo(Construct):
+    """An ECR repository whose images Lambda functions in the listed accounts can run.
+
+    Writes the repository policy AWS documents for Lambda pulls (see the README): one statement
+    lets each consumer account's root principal pull (so the account can create and update
+    functions from the images), one lets ``lambda.amazonaws.com`` pull on behalf of exactly the
+    consumers' functions (``aws:SourceArn``, StringLike). Actions are exactly
+    ``ecr:BatchGetImage`` and ``ecr:GetDownloadUrlForLayer``. With no consumers and no
+    organization the repository has no policy: no one outside the account can pull.
+
+    The policy is rendered at synth time: consumers added later (:meth:`add_consumer`, or a
+    :class:`~ecr_lambda_access.ContainerFunction` of the same app that runs from this repository)
+    are included. Synth fails if it would exceed ECR's 10,240 characters.
+
+    Functions must run in this repository's Region (the stack's Region); other accounts are fine.
+
+    Parameters
+    ----------
+    repository_name:
+        The repository's physical name, e.g. ``"shared/orders"``. Default: a name CloudFormation
+        generates, or CDK generates when another account's stack refers to it
+        (``PhysicalName.GENERATE_IF_NEEDED``). Give one: consumer accounts refer to it by name.
+    consumers:
+        Who may run the images: account id strings (every function of that account) or
+        :class:`LambdaConsumer` (a function-name prefix, or one function). Default: none.
+    organization_id:
+        Opt-in: admit every account of this AWS Organization (``o-...``) with a ``*`` principal
+        limited by ``aws:PrincipalOrgID`` and a service statement limited by ``aws:SourceOrgID``.
+        AWS documents listing each account; this form is reported to work by a third party but
+        is **not documented by AWS**. Default: None (accounts are listed one by one).
+    image_tag_mutability:
+        Default: ``IMMUTABLE``: a tag cannot be moved to another image (Lambda resolves a tag
+        once, at create/update, so a moved tag would silently not deploy).
+    image_scan_on_push:
+        Default: True.
+    removal_policy:
+        Default: ``RemovalPolicy.RETAIN``: deleting the stack keeps the images functions run.
+    lifecycle_rules:
+        Default: none. An expired image breaks the functions that run it (``ImageDeleted``).
+    encryption, encryption_key:
+        Default: ``AES_256``. With KMS, note that AWS does not document what a cross-account
+        Lambda pull needs from the key policy.
+    repository_props:
+        Any other ``aws_ecr.RepositoryProps``; the arguments above take precedence. Default: None.
+    existing_repository:
+        Use this ``aws_ecr.Repository`` (owned by this app) instead of creating one. Mutually
+        exclusive with ``repository_props`` and the repository arguments. Default: None.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        repository_name: str | None = None,
+        consumers: Sequence[LambdaConsumer | str] = (),
+        organization_id: str | None = None,
+        image_tag_mutability: ecr.TagMutability | None = None,
+        image_scan_on_push: bool | None = None,
+        removal_policy: RemovalPolicy | None = None,
+        lifecycle_rules: Sequence[ecr.LifecycleRule] | None = None,
+        encryption: ecr.RepositoryEncryption | None = None,
+        encryption_key: kms.IKey | None = None,
+        repository_props: ecr.RepositoryProps | None = None,
+        existing_repository: ecr.Repository | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        explicit: dict[str, Any] = {
+            "repository_name": repository_name,
+            "image_tag_mutability": image_tag_mutability,
+            "image_scan_on_push": image_scan_on_push,
+            "removal_policy": removal_policy,
+            "lifecycle_rules": list(lifecycle_rules) if lifecycle_rules is not None else None,
+            "encryption": encryption,
+            "encryption_key": encryption_key,
+        }
+        explicit = {k: v for k, v in explicit.items() if v is not None}
+
+        found: list[Violation] = []
+        if isinstance(consumers, (str, LambdaConsumer)):
+            found.append(
+                (
+                    InvalidConsumerError,
+                    f"consumers must be a list, got {consumers!r}: write consumers=[{consumers!r}]",
+                )
+            )
+            consumers = ()
+        for index, consumer in enumerate(consumers):
+            found += policy.check_consumer(consumer, f"consumers[{index}]")
+        found += check_organization_id(organization_id)
+        if existing_repository is not None:
+            if repository_props is not None or explicit:
+                names = sorted(explicit) + (["repository_props"] if repository_props else [])
+                found.append(
+                    (
+                        EcrLambdaAccessError,
+                        f"existing_repository is set, so {', '.join(names)} cannot be: configure "
+                        "the existing repository itself, or drop existing_repository",
+                    )
+                )
+            if not isinstance(existing_repository, ecr.Repository):
+                found.append(
+                    (
+                        InvalidRepositoryError,
+                        f"existing_repository must be an aws_ecr.Repository defined in this app, "
+                        f"got {existing_repository!r}: an imported repository's policy cannot be "
+                        "written from here; ContainerFunction.required_repository_policy() gives "
+                        "the policy its owner must add",
+                    )
+                )
+        raise_if_violations(found)
+
+        self._consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
+        self._organization_id = organization_id
+
+        if existing_repository is not None:
+            self.repository: ecr.Repository = existing_repository
+        else:
+            props: dict[str, Any] = {
+                "repository_name": PhysicalName.GENERATE_IF_NEEDED,
+                "image_tag_mutability": ecr.TagMutability.IMMUTABLE,
+                "image_scan_on_push": True,
+                "removal_policy": RemovalPolicy.RETAIN,
+            }
+            if repository_props is not None:
+                props.update(
+                    {
+                        name: getattr(repository_props, name)
+                        for name in _REPOSITORY_PROP_NAMES
+                        if getattr(repository_props, name) is not None
+                    }
+                )
+            props.update(explicit)
+            self.repository = ecr.Repository(self, "Repository", **props)
+            self._warn_about_props(props)
+
+        cfn = self.repository.node.default_child
+        if not isinstance(cfn, ecr.CfnRepository):
+            raise InvalidRepositoryError(
+                f"existing_repository {self.repository.node.path} has no AWS::ECR::Repository "
+                "resource as its default child: pass an aws_ecr.Repository"
+            )
+        user_policy = cfn.repository_policy_text
+        cfn.repository_policy_text = Lazy.any(_PolicyProducer(self, user_policy))
+        self.node.add_validation(_PolicySizeValidation(self))
+        if organization_id is not None:
+            _warn(
+                self,
+                "organizationNotDocumented",
+                "organization_id admits every account of the organization with a '*' principal "
+                "limited by aws:PrincipalOrgID and lambda.amazonaws.com limited by "
+                "aws:SourceOrgID. AWS documents listing each consumer account; this form is "
+                "reported to work but is not documented by AWS. Test a deploy before relying "
+                "on it.",
+            )
+        self._check_size()
+
+    # ----------------------------------------------------------------------------------------
+    # Public API
+    # ----------------------------------------------------------------------------------------
+
+    @property
+    def consumers(self) -> tuple[LambdaConsumer, ...]:
+        """The consumers given so far, as :class:`LambdaConsumer` (in the order given)."""
+        return tuple(self._consumers)
+
+    @property
+    def organization_id(self) -> str | None:
+        return self._organization_id
+
+    @property
+    def repository_arn(self) -> str:
+        return self.repository.repository_arn
+
+    @property
+    def repository_name(self) -> str:
+        return self.repository.repository_name
+
+    def add_consumer(self, *consumers: LambdaConsumer | str) -> None:
+        """Let these consumers' functions run the repository's images.
+
+        Same rules as ``consumers=`` at construction; included when the policy is rendered at
+        synth time. Raises :class:`~ecr_lambda_access.InvalidConsumerError` for bad input and
+        :class:`~ecr_lambda_access.PolicyTooLargeError` if the policy would exceed ECR's limit.
+        """
+        found: list[Violation] = []
+        for index, consumer in enumerate(consumers):
+            argument = "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
+            found += policy.check_consumer(consumer, argument)
+        raise_if_violations(found)
+        added = [policy.as_consumer(c) for c in consumers]
+        self._consumers.extend(added)
+        try:
+            self._check_size()
+        except PolicyTooLargeError:
+            del self._consumers[len(self._consumers) - len(added) :]
+            raise
+
+    def policy_statements(self) -> list[dict[str, Any]]:
+        """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
+        stack = Stack.of(self)
+        return policy.repository_policy_statements(
+            self._consumers,
+            repository_account=stack.account,
+            region=stack.region,
+            partition=stack.partition,
+            organization_id=self._organization_id,
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Internals
+    # ----------------------------------------------------------------------------------------
+
+    def _estimated_policy(self) -> dict[str, Any] | None:
+        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
+        # for, so the length of this text bounds the deployed policy's from above.
+        statements = self.policy_statements()
+        return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
+
+    def _check_size(self) -> None:
+        raise_if_violations(
+            policy.check_policy_size(self._estimated_policy(), f"CrossAccountImageRepo {self.node.path}")
+        )
+
+    def _render_policy(self, user_policy: Any) -> Any:
+        stack = Stack.of(self)
+        extra: list[Any] = []
+        if user_policy is not None:
+            resolved = stack.resolve(user_policy)
+            if isinstance(resolved, dict):
+                extra = list(resolved.get("Statement", []))
+        document = policy.repository_policy(
+            self._consumers,
+            repository_account=stack.account,
+            region=stack.region,
+            partition=stack.partition,
+            organization_id=self._organization_id,
+            extra_statements=extra,
+        )
+        return document
+
+    def _warn_about_props(self, props: dict[str, Any]) -> None:
+        if props.get("image_tag_mutability") == ecr.TagMutability.MUTABLE:
+            _warn(
+                self,
+                "mutableTags",
+                "image_tag_mutability is MUTABLE: Lambda resolves a tag to a digest once, at "
+                "create/update, so moving a tag does not change running functions. Keep tags "
+                "IMMUTABLE or deploy functions by digest.",
+            )
+        if props.get("lifecycle_rules"):
+            _warn(
+                self,
+                "lifecycleDeletesImages",
+                "lifecycle rules expire images; a Lambda function whose image is deleted stops "
+                "working (ImageDeleted). Keep the images deployed functions use out of the rules.",
+            )
+        encryption = props.get("encryption")
+        if props.get("encryption_key") is not None or (
+            encryption is not None and encryption != ecr.RepositoryEncryption.AES_256
+        ):
+            _warn(
+                self,
+                "kmsCrossAccountUndocumented",
+                "the repository is encrypted with KMS: AWS does not document what a "
+                "cross-account Lambda pull needs from the key policy. Test a cross-account "
+                "deploy before relying on it, or keep the default AES_256.",
+            )
