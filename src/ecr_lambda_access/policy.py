@@ -167,9 +167,7 @@ def consumer_patterns(consumers: Iterable[LambdaConsumer | str]) -> dict[str, tu
     result: dict[str, tuple[str, ...]] = {}
     for account in sorted(by_account):
         patterns = by_account[account]
-        kept = [
-            p for p in patterns if not any(o != p and _subsumes(o, p) for o in patterns)
-        ]
+        kept = [p for p in patterns if not any(o != p and _subsumes(o, p) for o in patterns)]
         result[account] = tuple(sorted(kept))
     return result
 
@@ -451,7 +449,9 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
         return not any(
             glob_match(str(p), action, ignore_case=True) for p in _as_list(statement["NotAction"])
         )
-    return any(glob_match(str(p), action, ignore_case=True) for p in _as_list(statement.get("Action")))
+    return any(
+        glob_match(str(p), action, ignore_case=True) for p in _as_list(statement.get("Action"))
+    )
 
 
 def _principal_matches(principal: Any, *, aws: Sequence[str] = (), service: str = "") -> bool:
@@ -461,10 +461,7 @@ def _principal_matches(principal: Any, *, aws: Sequence[str] = (), service: str 
         return False
     if service and service in _as_list(principal.get("Service")):
         return True
-    for value in _as_list(principal.get("AWS")):
-        if value == "*" or value in aws:
-            return True
-    return False
+    return any(value == "*" or value in aws for value in _as_list(principal.get("AWS")))
 
 
 def _statement_name(statement: Mapping[str, Any], index: int) -> str:

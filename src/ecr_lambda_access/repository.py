@@ -50,23 +50,23 @@ def _warn(scope: Construct, warning_id: str, message: str) -> None:
 class _PolicyProducer:
     """Renders the repository policy at synth time, so consumers added late are included."""
 
-    def __init__(self, owner: CrossAccountImageRepo, user_policy: Any) -> None:
+    def __init__(self, owner: CrossAccountImageRepo) -> None:
         self._owner = owner
-        self._user_policy = user_policy
 
     def produce(self) -> Any:
-        return self._owner._render_policy(self._user_policy)
+        return self._owner._render_policy()
 
 
 @jsii.implements(IValidation)
 class _PolicySizeValidation:
+    """Fails synth when the rendered policy (ours and any added to the repository) is too big."""
+
     def __init__(self, owner: CrossAccountImageRepo) -> None:
         self._owner = owner
 
     def validate(self) -> list[str]:
-        found = policy.check_policy_size(
-            self._owner._estimated_policy(), f"CrossAccountImageRepo {self._owner.node.path}"
-        )
+        rendered = Stack.of(self._owner).resolve(self._owner._render_policy())
+        found = policy.check_policy_size(rendered, f"CrossAccountImageRepo {self._owner.node.path}")
         return [message for _, message in found]
 
 
@@ -212,8 +212,10 @@ class CrossAccountImageRepo(Construct):
                 f"existing_repository {self.repository.node.path} has no AWS::ECR::Repository "
                 "resource as its default child: pass an aws_ecr.Repository"
             )
-        user_policy = cfn.repository_policy_text
-        cfn.repository_policy_text = Lazy.any(_PolicyProducer(self, user_policy))
+        # The L2 keeps statements added with repository.add_to_resource_policy() (grants) in the
+        # L1 property; keep rendering them, after ours.
+        self._user_policy = cfn.repository_policy_text
+        cfn.repository_policy_text = Lazy.any(_PolicyProducer(self))
         self.node.add_validation(_PolicySizeValidation(self))
         if organization_id is not None:
             _warn(
@@ -257,7 +259,9 @@ class CrossAccountImageRepo(Construct):
         """
         found: list[Violation] = []
         for index, consumer in enumerate(consumers):
-            argument = "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
+            argument = (
+                "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
+            )
             found += policy.check_consumer(consumer, argument)
         raise_if_violations(found)
         added = [policy.as_consumer(c) for c in consumers]
@@ -291,17 +295,19 @@ class CrossAccountImageRepo(Construct):
 
     def _check_size(self) -> None:
         raise_if_violations(
-            policy.check_policy_size(self._estimated_policy(), f"CrossAccountImageRepo {self.node.path}")
+            policy.check_policy_size(
+                self._estimated_policy(), f"CrossAccountImageRepo {self.node.path}"
+            )
         )
 
-    def _render_policy(self, user_policy: Any) -> Any:
+    def _render_policy(self) -> dict[str, Any] | None:
         stack = Stack.of(self)
         extra: list[Any] = []
-        if user_policy is not None:
-            resolved = stack.resolve(user_policy)
+        if self._user_policy is not None:
+            resolved = stack.resolve(self._user_policy)
             if isinstance(resolved, dict):
                 extra = list(resolved.get("Statement", []))
-        document = policy.repository_policy(
+        return policy.repository_policy(
             self._consumers,
             repository_account=stack.account,
             region=stack.region,
@@ -309,7 +315,6 @@ class CrossAccountImageRepo(Construct):
             organization_id=self._organization_id,
             extra_statements=extra,
         )
-        return document
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("image_tag_mutability") == ecr.TagMutability.MUTABLE:

@@ -34,15 +34,15 @@ __all__ = [
 
 # CDK encodes unresolved string tokens as "${Token[...]}" and list tokens as "#{Token[...]}".
 _TOKEN = re.compile(r"[$#]\{Token\[[^\]]+\]\}")
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _REPOSITORY_NAME = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 _REPOSITORY_ARN = re.compile(
-    r"arn:(?P<partition>aws(?:-[a-z]+)*):ecr:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)"
-    r":(?P<account>\d{12}):repository/(?P<name>" + _REPOSITORY_NAME + r")"
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):ecr:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+)"
+    r":(?P<account>[0-9]{12}):repository/(?P<name>" + _REPOSITORY_NAME + r")"
 )
 
 FUNCTION_NAME_MAX = 64
@@ -201,7 +201,9 @@ def check_tag_or_digest(value: object, argument: str = "tag_or_digest") -> list[
     elif len(value) > TAG_MAX:
         why = f"it is {len(value)} characters long (at most {TAG_MAX})"
     else:
-        why = "a tag starts with a letter, digit or '_' and holds only letters, digits, '_', '.', '-'"
+        why = (
+            "a tag starts with a letter, digit or '_' and holds only letters, digits, '_', '.', '-'"
+        )
     return [
         (
             InvalidImageReferenceError,
