@@ -55,28 +55,41 @@ def template_json(stack: cdk.Stack) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def synth_with_nag(app: cdk.App) -> tuple[Path, list[dict[str, Any]]]:
-    """Synthesize with cdk-nag's AwsSolutions and Serverless packs; return (outdir, violations).
+def synth_with_nag(
+    app: cdk.App,
+) -> tuple[Path, list[dict[str, Any]], cdk.cx_api.CloudAssembly]:
+    """Synthesize with cdk-nag's AwsSolutions and Serverless packs.
 
-    A failed validation raises in CDK (RuntimeError through jsii); the report is written first,
-    so the violations are read from it either way.
+    Returns (outdir, violations, assembly). A failed validation raises in CDK (RuntimeError
+    through jsii) after writing the assembly and validation-report.json, so both are read from
+    the output directory either way.
     """
     from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     outdir = Path(app.outdir)
     try:
-        app.synth()
+        assembly = app.synth()
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
+        assembly = cdk.cx_api.CloudAssembly(str(outdir))
     report = json.loads((outdir / "validation-report.json").read_text())
     violations = [
         {"plugin": plugin["pluginName"], **violation}
         for plugin in report["pluginReports"]
         for violation in plugin.get("violations", [])
     ]
-    return outdir, violations
+    return outdir, violations, assembly
+
+
+def acknowledge(construct: Any, rule: str, reason: str) -> None:
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def warnings_of(construct: Any) -> list[str]:
+    """Warnings added to this construct (read from its metadata: no synth needed)."""
+    return [str(entry.data) for entry in construct.node.metadata if entry.type == "aws:cdk:warning"]
 
 
 def acknowledgements(outdir: Path) -> dict[str, dict[str, str]]:
@@ -110,13 +123,21 @@ def describe(violations: Iterable[dict[str, Any]]) -> str:
 
 def cfn_lint(templates: Sequence[Path], ignore: Sequence[str] = ()) -> list[dict[str, Any]]:
     """cfn-lint's findings (JSON) for the templates; ``ignore`` takes rule ids."""
-    command = [sys.executable, "-m", "cfnlint", *map(str, templates), "--format", "json"]
+    command = [str(Path(sys.executable).parent / "cfn-lint"), *map(str, templates), "-f", "json"]
     if ignore:
         command += ["--ignore-checks", *ignore]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14):
         raise AssertionError(f"cfn-lint failed to run ({result.returncode}): {result.stderr}")
     return json.loads(result.stdout or "[]")  # type: ignore[no-any-return]
+
+
+def skip_checkov(construct: Any, check_id: str, comment: str) -> None:
+    """Skip one checkov check on a construct's CloudFormation resource, with the reason."""
+    resource = construct.node.default_child
+    existing = resource.get_metadata("checkov") or {"skip": []}
+    existing["skip"].append({"id": check_id, "comment": comment})
+    resource.add_metadata("checkov", existing)
 
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
