@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 RUN := scripts/with-env
+CDK_ARGS ?=
 
 .PHONY: setup synth test lint typecheck unit bench audit clean
 
@@ -28,7 +29,7 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 ## The main job: synthesize the examples (cdk.json) into cdk.out/ with the pinned CDK CLI.
 synth: $(VENV)/.installed node_modules/.installed
-	$(RUN) bash -c '"$$JSII_NODE" "$$CDK_CLI" synth --quiet --no-notices'
+	$(RUN) bash -c '"$$JSII_NODE" "$$CDK_CLI" synth --quiet --no-notices $(CDK_ARGS)'
 	@echo "Synthesized into cdk.out/:"; ls cdk.out/*.template.json cdk.out/assembly-*/ 2>/dev/null | sed 's/^/  /'
 
 lint: $(VENV)/.installed

@@ -156,7 +156,6 @@ def checkov(directory: Path) -> dict[str, Any]:
             "cloudformation",
             "--output",
             "json",
-            "--quiet",
             "--compact",
             "--skip-download",
         ],

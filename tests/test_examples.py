@@ -1,0 +1,290 @@
+"""The examples (what `make synth` builds): they synthesize, scan clean and wire accounts right.
+
+One synth of the whole example app (with the cdk-nag packs attached) serves every test here,
+plus one run of the real, pinned `cdk synth` CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    CDK_CONTEXT,
+    ROOT,
+    acknowledgements,
+    cfn_lint,
+    checkov,
+    describe,
+    new_app,
+    synth_with_nag,
+)
+
+import app as example_app
+from examples import foreign_repository
+from examples.settings import EXAMPLE_DIGEST
+
+REGISTRY = CDK_CONTEXT["registry_account"]
+WORKLOAD = CDK_CONTEXT["workload_account"]
+WORKLOAD_2 = CDK_CONTEXT["second_workload_account"]
+TOOLS = CDK_CONTEXT["tools_account"]
+REGION = CDK_CONTEXT["region"]
+
+TOP_LEVEL_APPLICATION_STACKS = [
+    "SameAccount",
+    "Registry",
+    "Workload",
+    "Workload2",
+    "ForeignRepository",
+]
+STAGE_ASSEMBLIES = {
+    "assembly-Pipeline-Registry": REGISTRY,
+    "assembly-Pipeline-Workload1": WORKLOAD,
+    "assembly-Pipeline-Workload2": WORKLOAD_2,
+}
+PIPELINE_TOOLS_PREFIX = "Pipeline/Pipeline/"  # CDK Pipelines' own constructs, not ours
+
+
+class Examples:
+    def __init__(self, outdir: Path) -> None:
+        self.app = example_app.build(new_app(outdir))
+        self.outdir, violations, self.assembly = synth_with_nag(self.app)
+        rows = [(v, c["constructPath"]) for v in violations for c in v["violatingConstructs"]]
+        self.ours = [
+            {**v, "violatingConstructs": [{"constructPath": path}]}
+            for v, path in rows
+            if not path.startswith(PIPELINE_TOOLS_PREFIX)
+        ]
+        self.tools_findings = [
+            v["ruleName"] for v, path in rows if path.startswith(PIPELINE_TOOLS_PREFIX)
+        ]
+
+    def application_templates(self) -> dict[str, Path]:
+        found = {
+            name: self.outdir / f"{name}.template.json" for name in TOP_LEVEL_APPLICATION_STACKS
+        }
+        for directory in STAGE_ASSEMBLIES:
+            (template,) = (self.outdir / directory).glob("*.template.json")
+            found[f"{directory}/{template.name}"] = template
+        return found
+
+    def template(self, relative: str) -> dict[str, Any]:
+        return json.loads((self.outdir / relative).read_text())  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Examples:
+    return Examples(tmp_path_factory.mktemp("examples"))
+
+
+def test_every_example_stack_is_synthesized(examples: Examples) -> None:
+    for name, path in examples.application_templates().items():
+        assert path.exists(), name
+    manifest = json.loads((examples.outdir / "manifest.json").read_text())
+    assert {
+        name
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    } == {*TOP_LEVEL_APPLICATION_STACKS, "Pipeline"}
+
+
+def test_application_stacks_pass_cdk_nag_with_reasoned_acknowledgements(examples: Examples) -> None:
+    assert examples.ours == [], describe(examples.ours)
+    acks = acknowledgements(examples.outdir)
+    assert acks, "the examples acknowledge the rules that do not apply; none were found"
+    for path, rules in acks.items():
+        for rule, reason in rules.items():
+            assert len(reason) > 40 and "TODO" not in reason, f"{path}: {rule}: {reason!r}"
+
+
+def test_pipeline_tools_stack_findings_match_the_readme(examples: Examples) -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(
+        r"cdk-nag reports \*\*(\d+)\*\* findings on the pipeline's own tools stack", readme
+    )
+    assert match, "README.md must state the pipeline tools stack's cdk-nag findings count"
+    assert len(examples.tools_findings) == int(match.group(1)), sorted(examples.tools_findings)
+
+
+def test_application_templates_pass_cfn_lint(examples: Examples) -> None:
+    # W3005 (a DependsOn already implied by GetAtt) is how CDK orders a role's policy before
+    # the function: a known false positive for CDK templates.
+    findings = cfn_lint(sorted(examples.application_templates().values()), ignore=["W3005"])
+    assert findings == [], [(f["Rule"]["Id"], f["Filename"], f["Message"]) for f in findings]
+
+
+def test_application_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
+    for name, path in examples.application_templates().items():
+        shutil.copy(path, tmp_path / name.replace("/", "--"))
+    report = checkov(tmp_path)
+    failed = report["results"]["failed_checks"]
+    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
+    skipped = report["results"]["skipped_checks"]
+    assert skipped, "the examples skip checks that do not apply, with reasons; none were seen"
+    for skip in skipped:
+        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+
+
+def test_snapshots_of_application_stacks(examples: Examples, snapshot_json: Any) -> None:
+    for name, path in examples.application_templates().items():
+        assert json.loads(path.read_text()) == snapshot_json(name=name.replace("/", "--"))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the examples show
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cross_account_registry_lists_both_workloads_exact_functions(examples: Examples) -> None:
+    (repository,) = examples.resources(
+        examples.template("Registry.template.json"), "AWS::ECR::Repository"
+    )
+    root, service = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert root["Principal"]["AWS"] == [
+        f"arn:aws:iam::{WORKLOAD}:root",
+        f"arn:aws:iam::{WORKLOAD_2}:root",
+    ]
+    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-worker",
+        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-worker",
+    ]
+    manifest = json.loads((examples.outdir / "manifest.json").read_text())
+    for workload in ("Workload", "Workload2"):
+        assert "Registry" in manifest["artifacts"][workload]["dependencies"]
+
+
+def test_same_account_policy_has_no_root_statement(examples: Examples) -> None:
+    (repository,) = examples.resources(
+        examples.template("SameAccount.template.json"), "AWS::ECR::Repository"
+    )
+    (only,) = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert only["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert only["Condition"]["StringLike"]["aws:SourceArn"] == (
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:same-account-worker"
+    )
+
+
+def test_no_example_role_holds_an_ecr_action(examples: Examples) -> None:
+    for name, path in examples.application_templates().items():
+        text = json.dumps(
+            [
+                r
+                for r in json.loads(path.read_text())["Resources"].values()
+                if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy")
+            ]
+        )
+        assert '"ecr:' not in text, name
+
+
+def test_pipeline_stages_land_in_their_accounts(examples: Examples) -> None:
+    for directory, account in STAGE_ASSEMBLIES.items():
+        manifest = json.loads((examples.outdir / directory / "manifest.json").read_text())
+        environments = {
+            artifact["environment"]
+            for artifact in manifest["artifacts"].values()
+            if artifact["type"] == "aws:cloudformation:stack"
+        }
+        assert environments == {f"aws://{account}/{REGION}"}, directory
+    pipeline_manifest = json.loads((examples.outdir / "manifest.json").read_text())
+    assert pipeline_manifest["artifacts"]["Pipeline"]["environment"] == f"aws://{TOOLS}/{REGION}"
+
+
+def test_pipeline_deploys_workloads_after_the_registry(examples: Examples) -> None:
+    (pipeline,) = examples.resources(
+        examples.template("Pipeline.template.json"), "AWS::CodePipeline::Pipeline"
+    )
+    stages = [stage["Name"] for stage in pipeline["Properties"]["Stages"]]
+    assert stages.index("Registry") < stages.index("Workloads"), stages
+    workloads = next(s for s in pipeline["Properties"]["Stages"] if s["Name"] == "Workloads")
+    roles = json.dumps([action.get("RoleArn") for action in workloads["Actions"]])
+    assert f":{WORKLOAD}:role/" in roles and f":{WORKLOAD_2}:role/" in roles
+
+
+def test_pipeline_registry_stage_admits_the_workload_prefix(examples: Examples) -> None:
+    (template,) = (examples.outdir / "assembly-Pipeline-Registry").glob("*.template.json")
+    (repository,) = examples.resources(json.loads(template.read_text()), "AWS::ECR::Repository")
+    service = repository["Properties"]["RepositoryPolicyText"]["Statement"][1]
+    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-*",
+        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-*",
+    ]
+
+
+def test_foreign_repository_example_prints_the_owner_policy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    foreign_repository.main()
+    out = capsys.readouterr().out
+    owner_policy = json.loads(out.split("# This account's")[0].split("\n", 1)[1])
+    sids = [s["Sid"] for s in owner_policy["Statement"]]
+    assert sids == ["CrossAccountPermission", "LambdaECRImageCrossAccountRetrievalPolicy"]
+    assert f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:reports-generator" in out
+    assert f"arn:aws:ecr:{REGION}:{REGISTRY}:repository/partners/reports" in out
+
+
+def test_example_digest_is_a_valid_digest() -> None:
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", EXAMPLE_DIGEST)
+
+
+# ---------------------------------------------------------------------------------------------
+# The real CLI, as `make synth` runs it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_real_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
+    cli = ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"
+    assert cli.exists(), "run `make setup` first: the pinned CDK CLI is installed by npm ci"
+    version = json.loads((ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())[
+        "version"
+    ]
+    assert version.startswith("2.") and version != "3.0.0"
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+    for key in (
+        "CDK_CONTEXT_JSON",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ):
+        environment.pop(key, None)
+    result = subprocess.run(
+        [
+            os.environ["JSII_NODE"],
+            str(cli),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--output",
+            str(tmp_path / "cdk.out"),
+            "-c",
+            "workload_account=555555555555",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr and "Node 20" not in result.stderr
+    manifest = json.loads((tmp_path / "cdk.out" / "manifest.json").read_text())
+    # -c overrides cdk.json's placeholder account
+    assert manifest["artifacts"]["Workload"]["environment"] == f"aws://555555555555/{REGION}"
+    registry = json.loads((tmp_path / "cdk.out" / "Registry.template.json").read_text())
+    assert "arn:aws:iam::555555555555:root" in json.dumps(registry)
