@@ -63,7 +63,7 @@ class InvalidFunctionNameError(EcrLambdaAccessError):
 
 
 class RegionMismatchError(EcrLambdaAccessError):
-    """The repository (or queue) is in another Region than the function."""
+    """The repository is in another Region than the function (queues: QueueConfigurationError)."""
 
 
 class QueueConfigurationError(EcrLambdaAccessError):

@@ -22,7 +22,6 @@ from typing import Any
 from aws_cdk import (
     Acknowledgment,
     Annotations,
-    CfnResource,
     Duration,
     Names,
     RemovalPolicy,
@@ -42,6 +41,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import policy
+from ._annotations import skip_checkov, warn
 from .errors import (
     EcrLambdaAccessError,
     InvalidFunctionNameError,
@@ -74,7 +74,6 @@ __all__ = [
     "VPC_ACTIONS",
 ]
 
-WARNING_PREFIX = "ecr-lambda-access"
 
 RepositoryLike = CrossAccountImageRepo | ecr.IRepository | str
 """What ``repository=`` accepts."""
@@ -137,18 +136,6 @@ _ACK_ESM_DESTINATION = Acknowledgment(
 
 
 _TRACING_MODES = {lambda_.Tracing.ACTIVE: "Active", lambda_.Tracing.PASS_THROUGH: "PassThrough"}
-
-
-def _warn(scope: Construct, warning_id: str, message: str) -> None:
-    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
-
-
-def _checkov_skip(cfn: CfnResource, check_id: str, comment: str) -> None:
-    """Record a checkov skip (``Metadata.checkov.skip``) on a CloudFormation resource."""
-    current = cfn.get_metadata("checkov") or {}
-    skips = [s for s in current.get("skip", []) if s.get("id") != check_id]
-    skips.append({"id": check_id, "comment": comment})
-    cfn.add_metadata("checkov", {"skip": skips})
 
 
 class _ImageUriCode(lambda_.Code):
@@ -413,20 +400,12 @@ class ContainerFunction(Construct):
         self.vpc_access_policy: iam.Policy | None = None
         """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
         if vpc is not None:
-            self.vpc_access_policy = iam.Policy(
-                self,
-                "VpcAccessPolicy",
-                roles=[self.role],
-                statements=[
-                    iam.PolicyStatement(
-                        sid="ManageNetworkInterfaces", actions=list(VPC_ACTIONS), resources=["*"]
-                    )
-                ],
+            self.vpc_access_policy = self._star_policy(
+                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, _ACK_VPC
             )
-            Validations.of(self.vpc_access_policy).acknowledge(_ACK_VPC)
             cfn_vpc_policy = self.vpc_access_policy.node.default_child
             assert isinstance(cfn_vpc_policy, iam.CfnPolicy)
-            _checkov_skip(
+            skip_checkov(
                 cfn_vpc_policy,
                 "CKV_AWS_111",
                 "Lambda creates and deletes the function's VPC network interfaces with the "
@@ -493,17 +472,9 @@ class ContainerFunction(Construct):
             cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(
                 mode=_TRACING_MODES[self.tracing]
             )
-            self.tracing_policy = iam.Policy(
-                self,
-                "TracingPolicy",
-                roles=[self.role],
-                statements=[
-                    iam.PolicyStatement(
-                        sid="WriteTraces", actions=list(TRACING_ACTIONS), resources=["*"]
-                    )
-                ],
+            self.tracing_policy = self._star_policy(
+                "TracingPolicy", "WriteTraces", TRACING_ACTIONS, _ACK_XRAY
             )
-            Validations.of(self.tracing_policy).acknowledge(_ACK_XRAY)
             # Traces of the first invocations need the permission too.
             self.function.node.add_dependency(self.tracing_policy)
 
@@ -715,7 +686,7 @@ class ContainerFunction(Construct):
             assert isinstance(cfn_queue, sqs.CfnQueue)
             self._warn_about_queue(queue, cfn_queue, visibility_s, timeout_s)
         else:
-            _warn(
+            warn(
                 self,
                 "sqsQueueNotChecked",
                 f"{queue.node.path} is an imported queue: its visibility timeout (it must be at "
@@ -754,7 +725,7 @@ class ContainerFunction(Construct):
         Validations.of(mapping).acknowledge(_ACK_ESM_DESTINATION)
         if self._cfn_function.dead_letter_config is None:
             Validations.of(self._cfn_function).acknowledge(_ACK_FUNCTION_DLQ)
-            _checkov_skip(
+            skip_checkov(
                 self._cfn_function,
                 "CKV_AWS_116",
                 "SQS-triggered: the function is invoked synchronously by the event source "
@@ -781,14 +752,14 @@ class ContainerFunction(Construct):
         check apply (and pass) again.
         """
         if not in_vpc:
-            _checkov_skip(
+            skip_checkov(
                 cfn_function,
                 "CKV_AWS_117",
                 "No VPC by default: the function needs no private network access unless the "
                 "caller passes vpc= (the role then gets Lambda's network-interface actions).",
             )
         if not reserved:
-            _checkov_skip(
+            skip_checkov(
                 cfn_function,
                 "CKV_AWS_115",
                 "Reserved concurrency is a capacity decision that also caps the function; pass "
@@ -797,12 +768,26 @@ class ContainerFunction(Construct):
         if log_group_created and not log_encrypted:
             cfn_log_group = self.log_group.node.default_child
             assert isinstance(cfn_log_group, logs.CfnLogGroup)
-            _checkov_skip(
+            skip_checkov(
                 cfn_log_group,
                 "CKV_AWS_158",
                 "CloudWatch Logs encrypts log data at rest by default; a customer-managed key is "
                 "opt-in (log_encryption_key=).",
             )
+
+    def _star_policy(
+        self, id: str, sid: str, actions: Sequence[str], acknowledgment: Acknowledgment
+    ) -> iam.Policy:
+        """A policy of its own for actions that only work on Resource '*', so that the cdk-nag
+        acknowledgement of that '*' covers nothing else."""
+        star = iam.Policy(
+            self,
+            id,
+            roles=[self.role],
+            statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
+        )
+        Validations.of(star).acknowledge(acknowledgment)
+        return star
 
     def _consumer(self) -> LambdaConsumer:
         return LambdaConsumer(account=self._stack.account, function_name=self.function_name)
@@ -961,7 +946,7 @@ class ContainerFunction(Construct):
             return
         text = json.dumps(self.required_repository_policy(), separators=(",", ":"))
         if ref.owned_in_app:
-            _warn(
+            warn(
                 self,
                 "repositoryPolicyNotManaged",
                 f"{ref.description} is defined in this app but no CrossAccountImageRepo manages "
@@ -987,7 +972,7 @@ class ContainerFunction(Construct):
         if is_unresolved(tag_or_digest) or is_digest(tag_or_digest):
             return
         if tag_or_digest == "latest":
-            _warn(
+            warn(
                 self,
                 "latestTag",
                 "tag_or_digest is 'latest': Lambda resolves a tag to an image digest once, when "
@@ -1077,7 +1062,7 @@ class ContainerFunction(Construct):
             and not Token.is_unresolved(timeout_s)
             and visibility_s < SQS_RECOMMENDED_VISIBILITY_FACTOR * timeout_s
         ):
-            _warn(
+            warn(
                 self,
                 "sqsVisibilityTimeout",
                 f"{queue.node.path} has a visibility timeout of {visibility_s:g} s, under 6 x "
@@ -1087,7 +1072,7 @@ class ContainerFunction(Construct):
             )
         redrive = cfn_queue.redrive_policy
         if redrive is None:
-            _warn(
+            warn(
                 self,
                 "sqsNoRedrivePolicy",
                 f"{queue.node.path} has no redrive policy: a message the function keeps failing "
@@ -1098,7 +1083,7 @@ class ContainerFunction(Construct):
         resolved = Stack.of(cfn_queue).resolve(redrive)
         count = resolved.get("maxReceiveCount") if isinstance(resolved, dict) else None
         if isinstance(count, (int, float)) and count < SQS_RECOMMENDED_MAX_RECEIVE_COUNT:
-            _warn(
+            warn(
                 self,
                 "sqsMaxReceiveCount",
                 f"{queue.node.path} moves messages to its dead-letter queue after "

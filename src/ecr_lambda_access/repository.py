@@ -12,8 +12,6 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Acknowledgment,
-    Annotations,
-    CfnResource,
     IStableAnyProducer,
     Lazy,
     PhysicalName,
@@ -26,6 +24,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IValidation
 
 from . import policy
+from ._annotations import skip_checkov, warn
 from .errors import (
     EcrLambdaAccessError,
     InvalidConsumerError,
@@ -39,21 +38,9 @@ from .validation import check_organization_id
 
 __all__ = ["CrossAccountImageRepo"]
 
-WARNING_PREFIX = "ecr-lambda-access"
 _REPOSITORY_PROP_NAMES = tuple(
     name for name in inspect.signature(ecr.RepositoryProps.__init__).parameters if name != "self"
 )
-
-
-def _warn(scope: Construct, warning_id: str, message: str) -> None:
-    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
-
-
-def _skip_checkov(resource: CfnResource, check_id: str, comment: str) -> None:
-    """Record a reasoned checkov skip on a resource we create (checkov reads this metadata)."""
-    metadata = resource.get_metadata("checkov") or {"skip": []}
-    metadata["skip"].append({"id": check_id, "comment": comment})
-    resource.add_metadata("checkov", metadata)
 
 
 @jsii.implements(IStableAnyProducer)
@@ -223,7 +210,7 @@ class CrossAccountImageRepo(Construct):
                 "resource as its default child: pass an aws_ecr.Repository"
             )
         if cfn.image_tag_mutability == "MUTABLE":
-            _warn(
+            warn(
                 self,
                 "mutableTags",
                 "the repository's image tags are MUTABLE: Lambda resolves a tag to a digest "
@@ -232,7 +219,7 @@ class CrossAccountImageRepo(Construct):
             )
         if cfn.encryption_configuration is None:
             # AES-256 on purpose: see kmsCrossAccountUndocumented.
-            _skip_checkov(
+            skip_checkov(
                 cfn,
                 "CKV_AWS_136",
                 "AES-256 (ECR's default) on purpose: AWS does not document what a cross-account "
@@ -244,7 +231,7 @@ class CrossAccountImageRepo(Construct):
         cfn.repository_policy_text = Lazy.any(_PolicyProducer(self))
         self.node.add_validation(_PolicySizeValidation(self))
         if organization_id is not None:
-            _warn(
+            warn(
                 self,
                 "organizationNotDocumented",
                 "organization_id admits every account of the organization with a '*' principal "
@@ -354,7 +341,7 @@ class CrossAccountImageRepo(Construct):
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("lifecycle_rules"):
-            _warn(
+            warn(
                 self,
                 "lifecycleDeletesImages",
                 "lifecycle rules expire images; a Lambda function whose image is deleted stops "
@@ -364,7 +351,7 @@ class CrossAccountImageRepo(Construct):
         if props.get("encryption_key") is not None or (
             encryption is not None and encryption != ecr.RepositoryEncryption.AES_256
         ):
-            _warn(
+            warn(
                 self,
                 "kmsCrossAccountUndocumented",
                 "the repository is encrypted with KMS: AWS does not document what a "
