@@ -30,7 +30,7 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 ## The main job: synthesize the examples (cdk.json) into cdk.out/ with the pinned CDK CLI.
 synth: $(VENV)/.installed node_modules/.installed
 	$(RUN) bash -c '"$$JSII_NODE" "$$CDK_CLI" synth --quiet --no-notices $(CDK_ARGS)'
-	@echo "Synthesized into cdk.out/:"; ls cdk.out/*.template.json cdk.out/assembly-*/ 2>/dev/null | sed 's/^/  /'
+	@echo "Synthesized (cdk.out/):"; find cdk.out -name '*.template.json' | sort | sed 's/^/  /'
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests examples app.py
