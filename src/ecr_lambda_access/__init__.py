@@ -30,6 +30,7 @@ from .policy import (
 )
 
 if TYPE_CHECKING:
+    from .checks import ImagePullChecks
     from .function import ContainerFunction
     from .repository import CrossAccountImageRepo
 
@@ -38,6 +39,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
     "ContainerFunction": ".function",
+    "ImagePullChecks": ".checks",
 }
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "ECR_POLICY_MAX_CHARS",
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
+    "ImagePullChecks",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
     "InvalidImageReferenceError",

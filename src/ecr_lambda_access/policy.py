@@ -454,14 +454,20 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     )
 
 
-def _principal_matches(principal: Any, *, aws: Sequence[str] = (), service: str = "") -> bool:
+def _principal_matches(
+    principal: Any, *, aws: Sequence[str] = (), service: str = ""
+) -> bool | None:
+    """Tri-state: True / False, or None when an unresolved AWS principal may be the account."""
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         return False
     if service and service in _as_list(principal.get("Service")):
         return True
-    return any(value == "*" or value in aws for value in _as_list(principal.get("AWS")))
+    values = _as_list(principal.get("AWS"))
+    if any(value == "*" or value in aws for value in values):
+        return True
+    return None if aws and any(is_unresolved(value) for value in values) else False
 
 
 def _statement_name(statement: Mapping[str, Any], index: int) -> str:
@@ -481,12 +487,13 @@ def _evaluate_side(
     denied: list[str] = []
     maybe_denied: list[str] = []
     for index, statement in enumerate(statements):
-        if "NotPrincipal" in statement or not _principal_matches(
-            statement.get("Principal"), aws=aws, service=service
-        ):
+        matches = _principal_matches(statement.get("Principal"), aws=aws, service=service)
+        if "NotPrincipal" in statement or matches is False:
             continue
         name = _statement_name(statement, index)
         holds = _conditions_hold(statement.get("Condition"), context)
+        if matches is None and holds is not False:
+            holds = None  # the principal is a value not known here: it may be the account
         effect = str(statement.get("Effect", "")).lower()
         for action in ECR_PULL_ACTIONS:
             if not _action_matches(statement, action) or holds is False:
