@@ -800,6 +800,15 @@ class _Repository:
     path: str
     consumers: list[str] = field(default_factory=list)
 
+    @property
+    def policy_has_markers(self) -> bool:
+        """True when the policy holds values known only at deploy time."""
+        if self._has_markers is None:
+            self._has_markers = self.policy is not None and _has_marker(json.dumps(self.policy))
+        return self._has_markers
+
+    _has_markers: bool | None = field(default=None, repr=False)
+
 
 # --------------------------------------------------------------------------------------------
 # The audit
@@ -1243,7 +1252,11 @@ class _Audit:
             account, _GENERATED if generated else str(name), region=region, partition=partition
         )
         keep = {m.group(0) for m in _MARK.finditer(function_arn + repository.account)}
-        document = _tokenize_foreign(repository.policy, keep)
+        document = (
+            _tokenize_foreign(repository.policy, keep)
+            if repository.policy_has_markers
+            else repository.policy
+        )
         access = policy.evaluate_pull(
             document,
             function_arn=function_arn,
