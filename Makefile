@@ -27,10 +27,13 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-## The main job: synthesize the examples (cdk.json) into cdk.out/ with the pinned CDK CLI.
+## The main job: synthesize the examples (cdk.json) into cdk.out/ with the pinned CDK CLI,
+## then run the pipeline check on the assembly.
 synth: $(VENV)/.installed node_modules/.installed
 	$(RUN) bash -c '"$$JSII_NODE" "$$CDK_CLI" synth --quiet --no-notices $(CDK_ARGS)'
 	@echo "Synthesized (cdk.out/):"; find cdk.out -name '*.template.json' | sort | sed 's/^/  /'
+	@echo; echo "The pipeline check on what was synthesized (ecr-lambda-access audit cdk.out):"
+	$(VENV)/bin/ecr-lambda-access audit cdk.out
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests examples app.py
