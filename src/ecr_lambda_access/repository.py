@@ -310,34 +310,25 @@ class CrossAccountImageRepo(Construct):
     # Internals
     # ----------------------------------------------------------------------------------------
 
-    def _estimated_policy(self) -> dict[str, Any] | None:
-        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
-        # for, so the length of this text bounds the deployed policy's from above.
-        statements = self.policy_statements()
+    def _document(self, extra: Sequence[Any] = ()) -> dict[str, Any] | None:
+        statements = [*self.policy_statements(), *extra]
         return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
 
     def _check_size(self) -> None:
+        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
+        # for, so this text's length bounds the deployed policy's from above.
         raise_if_violations(
-            policy.check_policy_size(
-                self._estimated_policy(), f"CrossAccountImageRepo {self.node.path}"
-            )
+            policy.check_policy_size(self._document(), f"CrossAccountImageRepo {self.node.path}")
         )
 
     def _render_policy(self) -> dict[str, Any] | None:
-        stack = Stack.of(self)
+        """Our statements, then those added to the repository (grants), at synth time."""
         extra: list[Any] = []
         if self._user_policy is not None:
-            resolved = stack.resolve(self._user_policy)
+            resolved = Stack.of(self).resolve(self._user_policy)
             if isinstance(resolved, dict):
                 extra = list(resolved.get("Statement", []))
-        return policy.repository_policy(
-            self._consumers,
-            repository_account=stack.account,
-            region=stack.region,
-            partition=stack.partition,
-            organization_id=self._organization_id,
-            extra_statements=extra,
-        )
+        return self._document(extra)
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("lifecycle_rules"):
