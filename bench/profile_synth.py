@@ -155,7 +155,7 @@ def profile_case(
         shutil.rmtree(work, ignore_errors=True)
 
     lines = [
-        f"## Profile of the slowest synth: {label}",
+        f"## Profile of the heaviest synth of ours: {label}",
         "",
         f"One run under pyinstrument (Python side) with `NODE_OPTIONS=--cpu-prof` (the jsii "
         f"kernel's Node side): {total:.2f} s under the profilers (both slow it down). Phases "

@@ -249,17 +249,9 @@ class Report:
     commands: list[str] = field(default_factory=list)
     facts: dict[str, float] = field(default_factory=dict)
     """Numbers the profile's findings refer to."""
-    slowest: tuple[float, Variant] | None = None
 
     def add(self, key: str, text: str) -> None:
         self.sections.append((key, text))
-
-    def consider(self, variant: Variant, samples: list[Sample]) -> None:
-        """Remember the slowest synth of our constructs (default Node, default validation)."""
-        value = median(walls(samples))
-        ours = variant.argv[0] in ("ours", "consumers") and not variant.env
-        if ours and (self.slowest is None or value > self.slowest[0]):
-            self.slowest = (value, variant)
 
 
 def synth_command(variant: Variant) -> str:
@@ -289,7 +281,6 @@ def case_synth(report: Report, rounds: int, node20: str | None) -> None:
     samples = interleaved(variants, rounds, resource_counts)
     for variant in variants:
         report.commands.append(synth_command(variant))
-        report.consider(variant, samples[variant.key])
 
     def ratio(a: str, b: str) -> tuple[float, str]:
         value = median(walls(samples[a])) / median(walls(samples[b]))
@@ -409,7 +400,6 @@ def case_consumers(report: Report, rounds: int) -> None:
     samples = interleaved(variants, rounds, repository_policy_chars)
     for variant in variants:
         report.commands.append(synth_command(variant))
-        report.consider(variant, samples[variant.key])
     base = samples["n1"]
     base_chars = base[0].facts["policy_chars"]
     lines = [
@@ -666,11 +656,11 @@ def case_audit(report: Report, rounds: int) -> None:
 
 
 def case_profile(report: Report) -> None:
-    if report.slowest is None:
-        return
-    _, variant = report.slowest
+    """Profile the heaviest of our synths, case 1's cross-account example (3 stacks and 21
+    resources against case 2's one repository), once."""
     from profile_synth import profile_case
 
+    variant = Variant("ours", "ours (examples/cross_account.py)", ("ours",))
     log(f"[profile] {variant.label}")
     section, stats = profile_case(variant.argv, variant.label, child_env(variant.env))
     report.commands.append(
