@@ -36,8 +36,8 @@ synth: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ecr-lambda-access audit cdk.out
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests examples app.py
-	$(VENV)/bin/ruff format --check src tests examples app.py
+	$(VENV)/bin/ruff check src tests examples bench app.py
+	$(VENV)/bin/ruff format --check src tests examples bench app.py
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
