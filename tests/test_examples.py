@@ -117,6 +117,22 @@ def test_pipeline_tools_stack_findings_match_the_readme(examples: Examples) -> N
     assert len(examples.tools_findings) == int(match.group(1)), sorted(examples.tools_findings)
 
 
+def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
+    examples: Examples, tmp_path: Path
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    template = examples.outdir / "Pipeline.template.json"
+    rules = sorted(f["Rule"]["Id"] for f in cfn_lint([template]))
+    assert rules == ["E3703", "E3703", "E3703", "W3005"]
+    assert "cfn-lint\n  reports 3 E3703" in readme and "and 1 W3005" in readme
+    shutil.copy(template, tmp_path / template.name)
+    failed = sorted(f["check_id"] for f in checkov(tmp_path)["results"]["failed_checks"])
+    assert failed == ["CKV_AWS_111", "CKV_AWS_18", "CKV_AWS_21", "CKV_AWS_7"]
+    assert "checkov 4 failed checks" in readme
+    for check in failed:
+        assert check in readme
+
+
 def test_application_templates_pass_cfn_lint(examples: Examples) -> None:
     # W3005 (a DependsOn already implied by GetAtt) is how CDK orders a role's policy before
     # the function: a known false positive for CDK templates.
