@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ecr_lambda_access import audit, cli
 from ecr_lambda_access.audit import _glob_may_match_prefix, audit_assembly
 from ecr_lambda_access.policy import (
-    LambdaConsumer,
-    evaluate_pull,
-    function_arn_pattern,
     glob_match,
     repository_policy,
 )
@@ -436,48 +433,3 @@ def test_prefix_check_is_exact_for_some_extension(pattern: str, prefix: str) -> 
             glob_match(pattern, prefix + pattern[i:].replace("*", "").replace("?", "a"))
             for i in range(len(pattern) + 1)
         )
-
-
-ACCOUNTS = st.sampled_from([REGISTRY, WORKLOAD, OTHER, "444444444444"])
-NAMES = st.text(alphabet="ab-_", min_size=1, max_size=5)
-CONSUMERS = st.lists(
-    st.one_of(
-        ACCOUNTS,
-        st.builds(LambdaConsumer, account=ACCOUNTS, function_name=NAMES),
-        st.builds(LambdaConsumer, account=ACCOUNTS, function_name_prefix=NAMES),
-    ),
-    max_size=6,
-)
-
-
-def covers(consumer: LambdaConsumer | str, account: str, name: str) -> bool:
-    if isinstance(consumer, str):
-        return consumer == account
-    if consumer.account != account:
-        return False
-    if consumer.function_name is not None:
-        return consumer.function_name == name
-    return consumer.function_name_prefix is None or name.startswith(consumer.function_name_prefix)
-
-
-@settings(max_examples=300)
-@given(consumers=CONSUMERS, account=ACCOUNTS, name=NAMES)
-def test_evaluator_grants_exactly_what_the_builder_admits(
-    consumers: list[LambdaConsumer | str], account: str, name: str
-) -> None:
-    document = repository_policy(consumers, repository_account=REGISTRY, region=REGION)
-    access = evaluate_pull(
-        document,
-        function_arn=function_arn_pattern(account, name, region=REGION),
-        function_account=account,
-        repository_account=REGISTRY,
-    )
-    assert access.ok == any(covers(c, account, name) for c in consumers)
-    # and never for the same function in another Region
-    elsewhere = evaluate_pull(
-        document,
-        function_arn=function_arn_pattern(account, name, region="eu-west-1"),
-        function_account=account,
-        repository_account=REGISTRY,
-    )
-    assert not elsewhere.service.ok

@@ -287,6 +287,14 @@ def test_evaluating_the_written_policy_grants_exactly_what_consumers_cover(
         listed = any(policy.as_consumer(c).account == account for c in consumers)
         assert (result.root.access is Access.GRANTED) == listed
     assert result.ok == (admitted and (account == REPO_ACCOUNT or listed))
+    # ...and never for the same function in another Region
+    elsewhere = evaluate_pull(
+        doc,
+        function_arn=f"arn:aws:lambda:eu-west-1:{account}:function:{name}",
+        function_account=account,
+        repository_account=REPO_ACCOUNT,
+    )
+    assert not elsewhere.service.ok
 
 
 @settings(max_examples=200, deadline=None)
