@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .audit import (
@@ -88,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
             "aws:PrincipalOrgID / aws:SourceOrgID conditions can be checked"
         ),
     )
+    _add_live_arguments(audit)
+    _add_live_policy_command(commands)
     return parser
 
 
@@ -95,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "live-policy":
+        return _live_policy(args)
     if args.command != "audit":
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -103,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             print(f"{PROG}: error: {problems[0][1]}", file=sys.stderr)
             return EXIT_USAGE
+    if args.live or args.profile or args.assume_role_arn:
+        return _audit_live(args)
     try:
         report = audit_assembly(args.path, organization_id=args.organization_id)
     except AssemblyError as error:
@@ -192,3 +199,148 @@ def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) ->
     if unchecked and not strict:
         write(f" ({unchecked} image(s) could not be checked: --strict fails on them)")
     write("\n")
+
+
+# --------------------------------------------------------------------------------------------
+# The live check: `audit PATH --live` and `live-policy` (imports boto3 only with --live)
+# --------------------------------------------------------------------------------------------
+
+_PROFILE = re.compile(r"(?P<account>\d{12})=(?P<profile>\S+)")
+_ROLE_TEMPLATE = re.compile(r"arn:aws[a-z-]*:iam::\{account\}:role/[\w+=,.@/-]+")
+
+
+def _add_live_arguments(audit: argparse.ArgumentParser) -> None:
+    live = audit.add_argument_group(
+        "live check (after deploy; needs the extra: pip install 'ecr-lambda-access[live]')"
+    )
+    live.add_argument(
+        "--live",
+        action="store_true",
+        help=(
+            "after the static checks, ask AWS (read-only) whether every deployed function can "
+            "still pull its image: statuses drifted, image-missing, function-failed"
+        ),
+    )
+    live.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help="credentials for one account from a named profile (repeat for each account)",
+    )
+    live.add_argument(
+        "--assume-role-arn",
+        metavar="'arn:aws:iam::{account}:role/NAME'",
+        help="assume this read-only role in every account without a --profile",
+    )
+    live.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        metavar="N",
+        help="at most N AWS calls at once (default 16)",
+    )
+
+
+def _add_live_policy_command(commands: Any) -> None:
+    command = commands.add_parser(
+        "live-policy",
+        help="print the read-only IAM policy `audit --live` needs for a cloud assembly",
+        description=(
+            "Prints, as JSON, the least-privilege IAM policy the live check needs: exactly the "
+            "read actions it calls, on the repositories, functions (and, for functions without "
+            "a FunctionName, stacks) of the assembly. Attach it to the role or profile the "
+            "check uses in each account. With --caller, prints instead the policy of the "
+            "principal that runs the check and assumes the --assume-role-arn roles."
+        ),
+    )
+    command.add_argument(
+        "path", nargs="?", default="cdk.out", metavar="PATH", help="default: cdk.out"
+    )
+    command.add_argument("--account", metavar="ACCOUNT", help="only the resources of this account")
+    command.add_argument(
+        "--caller",
+        action="store_true",
+        help="the caller's policy: sts:AssumeRole on the role of each account",
+    )
+    command.add_argument("--assume-role-arn", metavar="'arn:aws:iam::{account}:role/NAME'")
+
+
+def _usage(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _check_role_template(template: str | None) -> str | None:
+    if template is not None and not _ROLE_TEMPLATE.fullmatch(template):
+        return (
+            f"--assume-role-arn must be an IAM role ARN with {{account}} for the account id, "
+            f"like 'arn:aws:iam::{{account}}:role/ImagePullAudit', got {template!r}"
+        )
+    return None
+
+
+def _audit_live(args: argparse.Namespace) -> int:
+    from . import live
+
+    if not args.live:
+        return _usage("--profile and --assume-role-arn go with --live")
+    profiles: dict[str, str] = {}
+    for value in args.profile:
+        match = _PROFILE.fullmatch(value)
+        if match is None:
+            return _usage(
+                f"--profile must be ACCOUNT=PROFILE with a 12-digit account id, got {value!r}"
+            )
+        profiles[match["account"]] = match["profile"]
+    problem = _check_role_template(args.assume_role_arn)
+    if problem:
+        return _usage(problem)
+    if args.concurrency < 1:
+        return _usage(f"--concurrency must be at least 1, got {args.concurrency}")
+    try:
+        live.require_boto3()
+        report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
+    except (AssemblyError, live.LiveUnavailableError) as error:
+        return _usage(str(error))
+    credentials = live.AccountCredentials(
+        profiles=profiles,
+        role_arn_template=args.assume_role_arn,
+        max_workers=args.concurrency,
+    )
+    checked = live.LiveCheck(
+        credentials, organization_id=args.organization_id, max_workers=args.concurrency
+    ).run(targets)
+    if args.format == "json":
+        data = report.to_json(strict=args.strict)
+        data["live"] = checked.to_json(strict=args.strict)
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_text(report, args.path, strict=args.strict, out=sys.stdout)
+        live.render_text(checked, strict=args.strict, out=sys.stdout)
+    failed = report.failed(strict=args.strict) or checked.failed(strict=args.strict)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _live_policy(args: argparse.Namespace) -> int:
+    from . import live
+
+    problem = _check_role_template(args.assume_role_arn)
+    if problem:
+        return _usage(problem)
+    if args.caller and args.assume_role_arn is None:
+        return _usage("--caller needs --assume-role-arn (the roles the caller assumes)")
+    if args.account is not None and not re.fullmatch(r"\d{12}", args.account):
+        return _usage(f"--account must be a 12-digit AWS account id, got {args.account!r}")
+    try:
+        _, targets = live.audit_with_targets(args.path)
+    except AssemblyError as error:
+        return _usage(str(error))
+    if args.caller:
+        document = live.caller_policy(targets, args.assume_role_arn)
+    else:
+        document = live.required_policy(targets, account=args.account)
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
