@@ -168,6 +168,22 @@ def write_fleet(
     return fleet
 
 
+_LOADER: list[Any] = []
+
+
+def new_session(**kwargs: Any) -> Any:
+    """A boto3 session sharing one botocore loader: service models are read once per process."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    if _LOADER:
+        core.register_component("data_loader", _LOADER[0])
+    else:
+        _LOADER.append(core.get_component("data_loader"))
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
 # --------------------------------------------------------------------------------------------
 # The test double for moto's gaps
 # --------------------------------------------------------------------------------------------
@@ -189,10 +205,8 @@ class MotoGaps:
     sessions: int = 0
 
     def session_factory(self, **kwargs: Any) -> Any:
-        import boto3
-
         self.sessions += 1
-        session = boto3.Session(**kwargs)
+        session = new_session(**kwargs)
         events = session.events
         # before-call handlers see the serialized request: keep the API parameters for them
         events.register("before-parameter-build", self._keep_parameters)
@@ -273,13 +287,11 @@ class MotoGaps:
 
 def account_session(account: str, region: str) -> Any:
     """A boto3 session in ``account`` (moto: an assumed role's resources live in its account)."""
-    import boto3
-
-    sts = boto3.client("sts", region_name=region)
+    sts = new_session().client("sts", region_name=region)
     credentials = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/deployer", RoleSessionName="deploy"
     )["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

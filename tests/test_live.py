@@ -1,0 +1,464 @@
+"""The live check (`audit PATH --live`) against a mocked AWS (moto's mock_aws).
+
+A fleet in several accounts and Regions is written as a cloud assembly (data, no synth) and
+"deployed" into moto; each test then changes what is deployed the way users report it breaking.
+What moto cannot do is answered by the test double `live_fleet.MotoGaps` at the session-factory
+seam (named there). No test reaches AWS: fake credentials, no config files, and a socket guard.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import live_fleet as lf
+import pytest
+from moto import mock_aws
+
+from ecr_lambda_access import live
+
+US, EU = "us-east-1", "eu-west-1"
+A, B, C = lf.accounts(3)  # A and C in us-east-1, B in eu-west-1 (round robin)
+
+
+@pytest.fixture(autouse=True)
+def offline_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials, no shared config, no network at all; moto's mock_aws around the test."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", US)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a test tried to open a network connection: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    with mock_aws():
+        yield
+
+
+def test_the_guard_blocks_real_network() -> None:
+    with pytest.raises(AssertionError, match="network connection"):
+        socket.create_connection(("ecr.us-east-1.amazonaws.com", 443))
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> lf.Fleet:
+    return lf.write_fleet(tmp_path / "cdk.out", [A, B, C], [US, EU], 2, unnamed=1)
+
+
+@pytest.fixture
+def gaps(fleet: lf.Fleet) -> lf.MotoGaps:
+    gaps = lf.MotoGaps()
+    lf.deploy(fleet, gaps)
+    return gaps
+
+
+def check(
+    fleet: lf.Fleet,
+    gaps: lf.MotoGaps,
+    *,
+    profiles: dict[str, str] | None = None,
+    template: str | None = lf.ROLE_TEMPLATE,
+    targets: list[live.LiveTarget] | None = None,
+) -> live.LiveReport:
+    if targets is None:
+        _, targets = live.audit_with_targets(str(fleet.assembly))
+    credentials = live.AccountCredentials(
+        profiles=profiles, role_arn_template=template, session_factory=gaps.session_factory
+    )
+    return live.LiveCheck(credentials, max_workers=4).run(targets)
+
+
+def by_function(report: live.LiveReport) -> dict[str, live.LiveFunctionReport]:
+    return {f.function: f for f in report.functions}
+
+
+def registry_ecr(region: str) -> Any:
+    return lf.account_session(lf.REGISTRY, region).client("ecr")
+
+
+# --------------------------------------------------------------------------------------------
+# A fleet where everything is fine
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_deployed_fleet_where_everything_is_fine(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    report = check(fleet, gaps)
+    assert lf.statuses(report) == {
+        f"Workload-{account}/Fn{n}": "ok" for account in (A, B, C) for n in range(2)
+    }
+    assert not report.failed(strict=True) and not report.warnings()
+    assert [(a.account, a.reachable) for a in report.accounts] == [
+        (lf.REGISTRY, True),
+        (A, True),
+        (B, True),
+        (C, True),
+    ]
+    assert report.accounts[1].identity == (
+        f"arn:aws:sts::{A}:assumed-role/{lf.ROLE_NAME}/ecr-lambda-access-live"
+    )
+    # one call per repository for its policy and one DescribeImages batch; one GetFunction per
+    # function; the generated names from CloudFormation, once per unnamed function
+    assert report.calls == {
+        "ecr:GetRepositoryPolicy": 2,
+        "ecr:DescribeImages": 2,
+        "lambda:GetFunction": 6,
+        "cloudformation:DescribeStackResource": 3,
+    }
+    unnamed = by_function(report)[f"Workload-{A}/Fn0"]
+    assert unnamed.function_name == gaps.physical_names[(f"Workload-{A}", "Fn0")]
+    assert unnamed.state == "Active" and unnamed.deployed_image == lf.image_uri(US)
+
+
+# --------------------------------------------------------------------------------------------
+# drifted
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_policy_replaced_by_a_narrower_one_is_drifted(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    # Someone rewrote the us-east-1 policy by hand for account A only: C lost both grants.
+    narrower = lf.repository_policy([A], repository_account=lf.REGISTRY, region=US)
+    registry_ecr(US).set_repository_policy(
+        repositoryName=lf.REPOSITORY, policyText=json.dumps(narrower)
+    )
+    results = by_function(check(fleet, gaps))
+    assert {k: v.status for k, v in results.items()} == {
+        f"Workload-{A}/Fn0": "ok",
+        f"Workload-{A}/Fn1": "ok",
+        f"Workload-{B}/Fn0": "ok",
+        f"Workload-{B}/Fn1": "ok",
+        f"Workload-{C}/Fn0": "drifted",
+        f"Workload-{C}/Fn1": "drifted",
+    }
+    detail = results[f"Workload-{C}/Fn1"].detail
+    assert "though the synthesized one does" in detail
+    # the synthesized statements that granted the pull, as they should be deployed
+    assert detail.count("missing statement") == 2
+    assert f"arn:aws:iam::{C}:root" in detail
+    assert f"arn:aws:lambda:{US}:{C}:function:*" in detail
+    # A still pulls, but its policy is not the synthesized one: a warning, not a failure
+    (warning,) = results[f"Workload-{A}/Fn1"].warnings
+    assert "differs from the synthesized one" in warning and "still lets" in warning
+
+
+def test_a_deny_statement_added_is_drifted_and_shown(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    deny = {
+        "Sid": "NoPullsFromB",
+        "Effect": "Deny",
+        "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+        "Action": "ecr:*",
+    }
+    document = {**fleet.policies[EU], "Statement": [*fleet.policies[EU]["Statement"], deny]}
+    registry_ecr(EU).set_repository_policy(
+        repositoryName=lf.REPOSITORY, policyText=json.dumps(document)
+    )
+    result = by_function(check(fleet, gaps))[f"Workload-{B}/Fn1"]
+    assert result.status == "drifted"
+    assert "denying statement" in result.detail and '"Sid": "NoPullsFromB"' in result.detail
+
+
+def test_a_deleted_policy_is_drifted(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    registry_ecr(EU).delete_repository_policy(repositoryName=lf.REPOSITORY)
+    result = by_function(check(fleet, gaps))[f"Workload-{B}/Fn1"]
+    assert result.status == "drifted" and "has no policy deployed" in result.detail
+
+
+def test_an_external_repository_is_judged_by_its_deployed_policy(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # Without the registry stacks in the assembly, the static audit says "external"; the live
+    # check evaluates what is deployed instead, with the static statuses.
+    narrower = lf.repository_policy([A], repository_account=lf.REGISTRY, region=US)
+    registry_ecr(US).set_repository_policy(
+        repositoryName=lf.REPOSITORY, policyText=json.dumps(narrower)
+    )
+    _, targets = live.audit_with_targets(str(fleet.assembly))
+    external = [replace(t, synthesized_policy=None, static_status="external") for t in targets]
+    results = by_function(check(fleet, gaps, targets=external))
+    assert results[f"Workload-{A}/Fn1"].status == "ok"
+    assert results[f"Workload-{A}/Fn1"].warnings == ()
+    assert results[f"Workload-{C}/Fn1"].status == "missing-root-grant"
+    assert results[f"Workload-{C}/Fn1"].detail.startswith("deployed policy of arn:aws:ecr:")
+
+
+# --------------------------------------------------------------------------------------------
+# image-missing
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_deleted_image_is_image_missing(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    registry_ecr(EU).batch_delete_image(repositoryName=lf.REPOSITORY, imageIds=[{"imageTag": "v1"}])
+    results = by_function(check(fleet, gaps))
+    result = results[f"Workload-{B}/Fn1"]
+    assert result.status == "image-missing"
+    assert "the synthesized tag v1 is not in repository" in result.detail
+    # the digest Lambda resolved at deploy is gone too: said as well
+    assert "the digest the deployed function runs" in result.detail
+    assert results[f"Workload-{A}/Fn1"].status == "ok"
+
+
+def test_the_digest_a_function_runs_deleted_after_the_tag_moved(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    ecr = registry_ecr(US)
+    old = ecr.describe_images(repositoryName=lf.REPOSITORY)["imageDetails"][0]["imageDigest"]
+    ecr.put_image(  # v1 now names a new image; the functions still run the old digest
+        repositoryName=lf.REPOSITORY,
+        imageManifest=lf.manifest("sha256:" + "ef" * 32),
+        imageTag="v1",
+    )
+    ecr.batch_delete_image(repositoryName=lf.REPOSITORY, imageIds=[{"imageDigest": old}])
+    result = by_function(check(fleet, gaps))[f"Workload-{A}/Fn1"]
+    assert result.status == "image-missing"
+    assert result.problems == (
+        (
+            "image-missing",
+            f"the digest the deployed function runs, {old}, is no longer in repository "
+            f"arn:aws:ecr:{US}:{lf.REGISTRY}:repository/{lf.REPOSITORY} (a lifecycle rule?): "
+            "Lambda cannot fetch it again when the function is optimized or comes back from "
+            "Inactive; update the function's code (redeploy) to an image that exists",
+        ),
+    )
+
+
+def test_a_deleted_repository_is_image_missing(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    registry_ecr(EU).delete_repository(repositoryName=lf.REPOSITORY, force=True)
+    result = by_function(check(fleet, gaps))[f"Workload-{B}/Fn0"]
+    assert result.status == "image-missing" and "does not exist" in result.detail
+
+
+def test_a_replica_missing_its_digest_reports_the_replication_status(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # The eu-west-1 repository as a replica of the us-east-1 one, pinned to a digest that is
+    # in the source but never arrived in the replica.
+    source = registry_ecr(US)
+    pushed = source.put_image(
+        repositoryName=lf.REPOSITORY,
+        imageManifest=lf.manifest("sha256:" + "12" * 32),
+        imageTag="v2",
+    )["image"]["imageId"]["imageDigest"]
+    gaps.replication[(lf.REGISTRY, lf.REPOSITORY, pushed)] = [
+        {"region": EU, "registryId": lf.REGISTRY, "status": "FAILED", "failureCode": "KmsError"}
+    ]
+    _, targets = live.audit_with_targets(str(fleet.assembly))
+    replicas = [
+        replace(
+            t,
+            image=live.parse_image_uri(lf.image_uri(EU, pushed)),
+            replica_source=(lf.REGISTRY, US),
+        )
+        if t.region == EU
+        else t
+        for t in targets
+    ]
+    report = check(fleet, gaps, targets=replicas)
+    result = by_function(report)[f"Workload-{B}/Fn1"]
+    assert result.status == "image-missing"
+    assert (
+        f"(a replica of {lf.REGISTRY}/{US}; replication to {EU}/{lf.REGISTRY}: FAILED (KmsError))"
+        in (result.detail)
+    )
+    assert report.calls["ecr:DescribeImageReplicationStatus"] == 1  # once per digest
+    policy = live.required_policy(replicas)
+    (replication,) = [s for s in policy["Statement"] if s["Sid"] == "ReadReplicationStatus"]
+    assert replication["Resource"] == f"arn:aws:ecr:{US}:{lf.REGISTRY}:repository/{lf.REPOSITORY}"
+
+
+# --------------------------------------------------------------------------------------------
+# function-failed, and the deployed function's other states
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_failed_function_with_image_access_denied_is_function_failed(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # moto's functions are always Active: the test double reports this one as AWS does
+    gaps.states["svc-1"] = {
+        "State": "Failed",
+        "StateReasonCode": "ImageAccessDenied",
+        "StateReason": "The function does not have permission to access the specified image.",
+    }
+    results = by_function(check(fleet, gaps))
+    failed = [f for f in results.values() if f.status == "function-failed"]
+    assert {f.function for f in failed} == {f"Workload-{x}/Fn1" for x in (A, B, C)}
+    assert failed[0].state == "Failed" and failed[0].state_reason_code == "ImageAccessDenied"
+    assert "StateReasonCode ImageAccessDenied (The function does not have permission" in (
+        failed[0].detail
+    )
+
+
+def test_idle_inactive_is_fine_but_a_failed_update_for_an_image_reason_is_not(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    gaps.states["svc-1"] = {"State": "Inactive", "StateReasonCode": "Idle"}
+    gaps.physical_names.clear()  # and the unnamed ones: CloudFormation cannot be read
+    gaps.states[f"Workload-{A}-Fn0-AbCdEf123456"] = {
+        "LastUpdateStatus": "Failed",
+        "LastUpdateStatusReasonCode": "ImageDeleted",
+    }
+    results = by_function(check(fleet, gaps))
+    assert results[f"Workload-{A}/Fn1"].status == "ok"
+    unnamed = results[f"Workload-{A}/Fn0"]
+    assert unnamed.status == "unverifiable"
+    assert "has no FunctionName and its generated name could not be read" in unnamed.detail
+
+
+def test_a_non_image_failure_is_a_warning(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    gaps.states["svc-1"] = {"State": "Failed", "StateReasonCode": "SubnetOutOfIPAddresses"}
+    result = by_function(check(fleet, gaps))[f"Workload-{A}/Fn1"]
+    assert result.status == "ok"
+    assert result.warnings == (
+        "the function is Failed with StateReasonCode SubnetOutOfIPAddresses, not an image reason",
+    )
+
+
+def test_a_deployed_image_other_than_the_synthesized_one_is_a_warning(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    lambda_ = lf.account_session(A, US).client("lambda")
+    lambda_.update_function_code(FunctionName="svc-1", ImageUri=lf.image_uri(US, "v0"))
+    result = by_function(check(fleet, gaps))[f"Workload-{A}/Fn1"]
+    assert result.status == "ok"
+    assert result.warnings == (
+        f"the deployed ImageUri {lf.image_uri(US, 'v0')} is not the synthesized "
+        f"{lf.image_uri(US)}: the stack is not deployed yet, or the function drifted",
+    )
+
+
+def test_a_function_not_deployed_is_unverifiable(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    lf.account_session(C, US).client("lambda").delete_function(FunctionName="svc-1")
+    result = by_function(check(fleet, gaps))[f"Workload-{C}/Fn1"]
+    assert result.status == "unverifiable"
+    assert "is not deployed in account" in result.detail and "ResourceNotFound" in result.detail
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts: roles, profiles, unreachable
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_account_whose_role_cannot_be_assumed_is_unverifiable(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # moto does not enforce trust policies by default: the test double refuses this role
+    gaps.denied_roles.add(live.role_arn_for(lf.ROLE_TEMPLATE, B))
+    report = check(fleet, gaps)
+    results = by_function(report)
+    assert {k for k, v in results.items() if v.status != "ok"} == {
+        f"Workload-{B}/Fn0",
+        f"Workload-{B}/Fn1",
+    }
+    detail = results[f"Workload-{B}/Fn1"].detail
+    assert detail.startswith(
+        f"account {B} (role arn:aws:iam::{B}:role/{lf.ROLE_NAME}) cannot reach"
+    )
+    assert "AssumeRole: AccessDenied" in detail
+    assert results[f"Workload-{B}/Fn1"].status == "unverifiable"
+    assert not report.failed() and report.failed(strict=True)
+    (unreachable,) = [a for a in report.accounts if not a.reachable]
+    assert unreachable.account == B
+
+
+def test_an_unreachable_registry_account_leaves_only_the_functions_checked(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    gaps.denied_roles.add(live.role_arn_for(lf.ROLE_TEMPLATE, lf.REGISTRY))
+    gaps.states["svc-1"] = {"State": "Failed", "StateReasonCode": "ImageDeleted"}
+    report = check(fleet, gaps)
+    results = by_function(report)
+    assert results[f"Workload-{A}/Fn0"].status == "unverifiable"
+    assert f"the repository's account {lf.REGISTRY}" in results[f"Workload-{A}/Fn0"].detail
+    assert results[f"Workload-{A}/Fn1"].status == "function-failed"  # still known
+    assert "ecr:GetRepositoryPolicy" not in report.calls
+
+
+def test_profiles_per_account(tmp_path: Path, fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    # Profiles that assume a role (botocore's own AssumeRole provider, against moto), one that
+    # is for the wrong account, and one that does not exist.
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile base]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        + "".join(
+            f"[profile reader-{a}]\nrole_arn = arn:aws:iam::{a}:role/Reader\n"
+            "source_profile = base\n"
+            for a in (lf.REGISTRY, A, B)
+        )
+    )
+    profiles = {lf.REGISTRY: f"reader-{lf.REGISTRY}", A: f"reader-{A}", B: f"reader-{A}"}
+    report = check(fleet, gaps, profiles=profiles, template=None)
+    accounts = {a.account: a for a in report.accounts}
+    assert accounts[A].reachable and accounts[A].via == f"profile reader-{A}"
+    assert accounts[B].error == (
+        f"the profile reader-{A} are for account {A}, not {B}: map the account to its own "
+        f"profile (--profile {B}=PROFILE) or give --assume-role-arn"
+    )
+    # C has no profile and there is no role template: the default credentials (moto's
+    # default account 123456789012) are for another account
+    assert accounts[C].via == "default credentials" and not accounts[C].reachable
+    results = by_function(report)
+    assert results[f"Workload-{A}/Fn1"].status == "ok"
+    assert results[f"Workload-{B}/Fn1"].status == "unverifiable"
+    missing = check(fleet, gaps, profiles={A: "nope"}, template=lf.ROLE_TEMPLATE)
+    assert "ProfileNotFound" in {a.account: a for a in missing.accounts}[A].error  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------------------------
+# Throttling, concurrency
+# --------------------------------------------------------------------------------------------
+
+
+def test_throttling_is_retried_with_the_standard_retry_mode(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    throttled: list[str] = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield b""
+
+    def throttle(request: Any, **_: Any) -> Any:
+        if len(throttled) < 3:
+            throttled.append(request.url)
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+            response = AWSResponse(
+                request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Raw()
+            )
+            response._content = body.encode()
+            return response
+        return None
+
+    factory = gaps.session_factory
+
+    def throttling_factory(**kwargs: Any) -> Any:
+        session = factory(**kwargs)
+        session.events.register_first("before-send.ecr.GetRepositoryPolicy", throttle)
+        return session
+
+    gaps.session_factory = throttling_factory  # type: ignore[method-assign]
+    report = check(fleet, gaps)
+    assert len(throttled) == 3
+    assert set(lf.statuses(report).values()) == {"ok"}
+    assert report.calls["ecr:GetRepositoryPolicy"] == 2  # retries are botocore's, not ours
+
+
+def test_parse_image_uri() -> None:
+    digest = "sha256:" + "0f" * 32
+    image = live.parse_image_uri(f"{lf.REGISTRY}.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b@{digest}")
+    assert image is not None and image.digest == digest and image.tag is None
+    assert image.repository_arn == f"arn:aws-cn:ecr:cn-north-1:{lf.REGISTRY}:repository/a/b"
+    assert live.parse_image_uri("public.ecr.aws/lambda/python:3.12") is None
+    assert live.parse_image_uri(None) is None
