@@ -181,7 +181,7 @@ def new_session(**kwargs: Any) -> Any:
         core.register_component("data_loader", _LOADER[0])
     else:
         _LOADER.append(core.get_component("data_loader"))
-    return boto3.Session(botocore_session=core, **kwargs)
+    return boto3.session.Session(botocore_session=core, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------

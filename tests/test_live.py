@@ -19,7 +19,7 @@ import live_fleet as lf
 import pytest
 from moto import mock_aws
 
-from ecr_lambda_access import live
+from ecr_lambda_access.audit import live
 
 US, EU = "us-east-1", "eu-west-1"
 A, B, C = lf.accounts(3)  # A and C in us-east-1, B in eu-west-1 (round robin)

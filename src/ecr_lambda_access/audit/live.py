@@ -42,24 +42,28 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .audit import (
+from ..errors import EcrLambdaAccessError
+from ..policy import Access, PullAccess, evaluate_pull, policy_text
+from .load import StackTemplate, load_assembly
+from .report import AuditReport
+from .resolve import partition_of
+from .rules import (
     DENIED,
+    ERROR,
     FAILING_STATUSES,
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
     OK,
     UNVERIFIABLE,
-    AuditReport,
-    StackTemplate,
+    Rule,
 )
-from .errors import EcrLambdaAccessError
-from .policy import Access, PullAccess, evaluate_pull, policy_text
 
 __all__ = [
     "DRIFTED",
     "IMAGE_MISSING",
     "FUNCTION_FAILED",
+    "LIVE_RULES",
     "LIVE_STATUSES",
     "LIVE_FAILING_STATUSES",
     "IMAGE_REASON_CODES",
@@ -82,14 +86,41 @@ DRIFTED = "drifted"
 IMAGE_MISSING = "image-missing"
 FUNCTION_FAILED = "function-failed"
 
-LIVE_STATUSES: dict[str, str] = {
-    DRIFTED: "the deployed repository policy no longer lets the function pull, though the "
-    "synthesized one does (the detail shows the missing or denying statement)",
-    IMAGE_MISSING: "the image (the synthesized tag or digest, or the digest the deployed function "
-    "runs) is not in the deployed repository",
-    FUNCTION_FAILED: "the deployed function is Failed or Inactive for an image reason (AWS's "
-    "reason code in the detail)",
+LIVE_RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            DRIFTED,
+            "status",
+            "the deployed repository policy no longer lets the function pull, though the "
+            "synthesized one does (the detail shows the missing or denying statement)",
+            "Redeploy the repository's stack, and find what changed the policy outside "
+            "CloudFormation (another pipeline, the console, Lambda's own statement).",
+            ERROR,
+        ),
+        Rule(
+            IMAGE_MISSING,
+            "status",
+            "the image (the synthesized tag or digest, or the digest the deployed function runs) "
+            "is not in the deployed repository",
+            "Push the image again, or deploy an image that exists; exclude deployed digests from "
+            "lifecycle rules; for a replica, check the replication of the digest.",
+            ERROR,
+        ),
+        Rule(
+            FUNCTION_FAILED,
+            "status",
+            "the deployed function is Failed or Inactive for an image reason (AWS's reason code "
+            "in the detail)",
+            "Fix the repository policy or the image, then update the function's code or "
+            "configuration to bring it back.",
+            ERROR,
+        ),
+    )
 }
+"""The statuses only the live check gives (the same :class:`Rule` shape as ``rules.RULES``)."""
+
+LIVE_STATUSES: dict[str, str] = {rule.id: rule.text for rule in LIVE_RULES.values()}
 """The statuses only the live check gives, and what they mean."""
 
 LIVE_FAILING_STATUSES = frozenset({DRIFTED, IMAGE_MISSING, FUNCTION_FAILED}) | FAILING_STATUSES
@@ -138,19 +169,6 @@ _IMAGE_URI = re.compile(
 )
 
 
-def _partition(region: str) -> str:
-    for prefix, partition in (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-iso-", "aws-iso"),
-        ("eusc-", "aws-eusc"),
-    ):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
 @dataclass(frozen=True)
 class ImageRef:
     """A private ECR image: registry account, Region, repository name, tag and/or digest."""
@@ -164,7 +182,7 @@ class ImageRef:
 
     @property
     def partition(self) -> str:
-        return _partition(self.region)
+        return partition_of(self.region)
 
     @property
     def repository_arn(self) -> str:
@@ -214,7 +232,7 @@ class LiveTarget:
 
     @property
     def partition(self) -> str:
-        return _partition(self.region or "")
+        return partition_of(self.region or "")
 
 
 def targets_from_report(
@@ -326,7 +344,7 @@ class AccountCredentials:
         import boto3
         from botocore.config import Config
 
-        from . import __version__
+        from .. import __version__
 
         self.profiles = dict(profiles or {})
         self.role_arn_template = role_arn_template
@@ -1264,10 +1282,10 @@ def audit_with_targets(
 
     One pass: the synthesized (resolved) repository policies come from the same audit run.
     """
-    from . import audit as static
+    from .verdicts import _Audit
 
-    stacks = static.load_assembly(path)
-    run = static._Audit(stacks, organization_id)
+    stacks = load_assembly(path)
+    run = _Audit(stacks, organization_id)
     report = run.run()
     policies = {
         run.human(r.arn) or r.arn: r.policy
@@ -1303,7 +1321,7 @@ def required_policy(targets: Sequence[LiveTarget], *, account: str | None = None
         t.image.repository_arn for t in mine if t.image is not None and keep(t.image.account)
     }
     sources = {
-        f"arn:{_partition(t.replica_source[1])}:ecr:{t.replica_source[1]}:{t.replica_source[0]}:"
+        f"arn:{partition_of(t.replica_source[1])}:ecr:{t.replica_source[1]}:{t.replica_source[0]}:"
         f"repository/{t.image.repository}"
         for t in mine
         if t.image is not None and t.replica_source is not None and keep(t.replica_source[0])
