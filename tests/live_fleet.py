@@ -23,10 +23,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ecr_lambda_access.policy import LambdaConsumer, repository_policy
 
@@ -341,3 +344,30 @@ def statuses(report: Any) -> dict[str, str]:
 def only(items: Iterable[Any]) -> Any:
     (item,) = list(items)
     return item
+
+
+@pytest.fixture(autouse=True)
+def offline_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials, no shared config, no network at all; moto's mock_aws around the test.
+
+    Import it into a test module to apply it to every test there.
+    """
+    from moto import mock_aws
+
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a test tried to open a network connection: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    with mock_aws():
+        yield

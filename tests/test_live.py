@@ -17,34 +17,12 @@ from typing import Any
 
 import live_fleet as lf
 import pytest
-from moto import mock_aws
+from live_fleet import offline_aws  # noqa: F401 (autouse: fake credentials, no network)
 
 from ecr_lambda_access.audit import live
 
 US, EU = "us-east-1", "eu-west-1"
 A, B, C = lf.accounts(3)  # A and C in us-east-1, B in eu-west-1 (round robin)
-
-
-@pytest.fixture(autouse=True)
-def offline_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials, no shared config, no network at all; moto's mock_aws around the test."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", US)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-    def no_network(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError(f"a test tried to open a network connection: {args!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    with mock_aws():
-        yield
 
 
 def test_the_guard_blocks_real_network() -> None:
