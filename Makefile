@@ -8,7 +8,7 @@ VENV := .venv
 RUN := scripts/with-env
 CDK_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench audit clean
+.PHONY: setup synth test lint typecheck unit bench bench-live audit clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
@@ -50,6 +50,11 @@ test: lint typecheck unit
 
 bench: setup
 	$(RUN) python bench/run.py
+
+## The live check's benchmark alone (500 functions, 25 accounts, against moto; under a minute),
+## updating its section of docs/benchmarks.md.
+bench-live: $(VENV)/.installed
+	$(RUN) python bench/bench_live.py --update-docs
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

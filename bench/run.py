@@ -12,6 +12,7 @@ Prints the tables and writes ``docs/benchmarks.md``. Options (or environment var
     --rounds N      BENCH_ROUNDS      rounds per comparison (default 5)
     --skip-tests    BENCH_SKIP_TESTS=1  do not time the test suite (case 4)
     --skip-audit    BENCH_SKIP_AUDIT=1  do not time the audit (case 4)
+    --skip-live     BENCH_SKIP_LIVE=1   do not time the live check (case 4c, bench/bench_live.py)
     --skip-profile  BENCH_SKIP_PROFILE=1
     --node20 PATH   BENCH_NODE20      the machine's Node 20 (default /usr/bin/node)
     --output PATH                     default docs/benchmarks.md; "-" prints only
@@ -664,6 +665,30 @@ def case_audit(report: Report, rounds: int) -> None:
     report.add("4b", "\n".join(lines))
 
 
+def case_live(report: Report) -> None:
+    """bench/bench_live.py (the live check against moto), in its own process."""
+    import bench_live
+
+    log("[case 4c] bench/bench_live.py")
+    done = subprocess.run(
+        [PYTHON, str(BENCH / "bench_live.py"), "--json"],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    code, output = done.returncode, done.stdout
+    report.commands.append("python bench/bench_live.py")
+    if code != 0:
+        report.add("4c", f"{bench_live.SECTION}\n\nexit {code}:\n\n```\n{output[-3000:]}\n```\n")
+        report.summary.append(("4. live check", f"failed, exit {code}", "", ""))
+        return
+    results = json.loads(output)
+    report.add("4c", bench_live.section(results))
+    report.summary.append(bench_live.summary_row(results))
+
+
 # --------------------------------------------------------------------------------------------
 # Profile
 # --------------------------------------------------------------------------------------------
@@ -818,6 +843,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-tests", action="store_true", default=flag("BENCH_SKIP_TESTS"))
     parser.add_argument("--skip-audit", action="store_true", default=flag("BENCH_SKIP_AUDIT"))
     parser.add_argument("--skip-profile", action="store_true", default=flag("BENCH_SKIP_PROFILE"))
+    parser.add_argument("--skip-live", action="store_true", default=flag("BENCH_SKIP_LIVE"))
     parser.add_argument("--node20", default=os.environ.get("BENCH_NODE20", "/usr/bin/node"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
@@ -839,6 +865,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         case_audit(report, max(3, args.rounds // 2 + 1))
     else:
         report.summary.append(("4. audit, 100-stack assembly", "skipped (--skip-audit)", "", ""))
+    if not args.skip_live:
+        case_live(report)
     if not args.skip_tests:
         case_tests(report)
     else:

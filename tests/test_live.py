@@ -89,6 +89,8 @@ def test_a_deployed_fleet_where_everything_is_fine(fleet: lf.Fleet, gaps: lf.Mot
     # one call per repository for its policy and one DescribeImages batch; one GetFunction per
     # function; the generated names from CloudFormation, once per unnamed function
     assert report.calls == {
+        "sts:AssumeRole": 4,
+        "sts:GetCallerIdentity": 4,
         "ecr:GetRepositoryPolicy": 2,
         "ecr:DescribeImages": 2,
         "lambda:GetFunction": 6,

@@ -362,6 +362,12 @@ class AccountCredentials:
         self._access: dict[str, AccountAccess] = {}
         self._credentials: dict[str, dict[str, str] | None] = {}
         self._clients: dict[tuple[str | None, str, str], Any] = {}
+        self.calls: Counter[str] = Counter()
+        """STS operations called (AssumeRole, GetCallerIdentity)."""
+
+    def _count(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1
 
     def via(self, account: str) -> str:
         if account in self.profiles:
@@ -396,6 +402,7 @@ class AccountCredentials:
             }
         if self.role_arn_template:
             sts = self._client(None, "sts", region)
+            self._count("sts:AssumeRole")
             role = sts.assume_role(
                 RoleArn=role_arn_for(self.role_arn_template, account),
                 RoleSessionName=_SESSION_NAME,
@@ -420,6 +427,7 @@ class AccountCredentials:
                 secrets = self._resolve(account, region)
                 with self._lock:
                     self._credentials[account] = secrets
+                self._count("sts:GetCallerIdentity")
                 identity = self._client(account, "sts", region).get_caller_identity()
                 found = str(identity.get("Account"))
                 if found != account:
@@ -522,7 +530,8 @@ class LiveReport:
     functions: tuple[LiveFunctionReport, ...]
     accounts: tuple[AccountAccess, ...]
     calls: Mapping[str, int] = field(default_factory=dict)
-    """How many times each API operation was called (retries not counted)."""
+    """How many times each API operation was called (``service:Operation``; botocore's retries
+    not counted)."""
     seconds: float = 0.0
 
     def failures(self, *, strict: bool = False) -> list[LiveFunctionReport]:
@@ -906,7 +915,7 @@ class LiveCheck:
         return LiveReport(
             functions=tuple(reports),
             accounts=tuple(accesses[a] for a in sorted(accesses)),
-            calls=dict(self._calls),
+            calls=dict(self._calls + self.credentials.calls),
             seconds=time.perf_counter() - started,
         )
 
