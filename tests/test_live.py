@@ -218,42 +218,90 @@ def test_a_deleted_repository_is_image_missing(fleet: lf.Fleet, gaps: lf.MotoGap
     assert result.status == "image-missing" and "does not exist" in result.detail
 
 
-def test_a_replica_missing_its_digest_reports_the_replication_status(
+def add_replication(fleet: lf.Fleet, source: str, destination: str) -> None:
+    """The source Region's registry replicates fleet/* to the destination's (as CDK writes it)."""
+    path = fleet.assembly / f"Registry-{source}.template.json"
+    template = json.loads(path.read_text())
+    template["Resources"]["Replication"] = {
+        "Type": "AWS::ECR::ReplicationConfiguration",
+        "Properties": {
+            "ReplicationConfiguration": {
+                "Rules": [
+                    {
+                        "Destinations": [
+                            {"Region": destination, "RegistryId": {"Ref": "AWS::AccountId"}}
+                        ],
+                        "RepositoryFilters": [{"Filter": "fleet/", "FilterType": "PREFIX_MATCH"}],
+                    }
+                ]
+            }
+        },
+    }
+    path.write_text(json.dumps(template))
+
+
+def test_a_replica_missing_its_image_reports_the_replication_status(
     fleet: lf.Fleet, gaps: lf.MotoGaps
 ) -> None:
-    # The eu-west-1 repository as a replica of the us-east-1 one, pinned to a digest that is
-    # in the source but never arrived in the replica.
+    # The eu-west-1 repository is a replica of the us-east-1 one (the assembly's replication
+    # configuration says so); tag v1 never arrived there.
+    add_replication(fleet, US, EU)
+    _, targets = live.audit_with_targets(str(fleet.assembly))
+    assert {t.region: t.replica_source for t in targets} == {US: None, EU: (lf.REGISTRY, US)}
+    registry_ecr(EU).batch_delete_image(repositoryName=lf.REPOSITORY, imageIds=[{"imageTag": "v1"}])
     source = registry_ecr(US)
-    pushed = source.put_image(
-        repositoryName=lf.REPOSITORY,
-        imageManifest=lf.manifest("sha256:" + "12" * 32),
-        imageTag="v2",
-    )["image"]["imageId"]["imageDigest"]
-    gaps.replication[(lf.REGISTRY, lf.REPOSITORY, pushed)] = [
+    digest = source.describe_images(repositoryName=lf.REPOSITORY)["imageDetails"][0]["imageDigest"]
+    gaps.replication[(lf.REGISTRY, lf.REPOSITORY, digest)] = [
         {"region": EU, "registryId": lf.REGISTRY, "status": "FAILED", "failureCode": "KmsError"}
     ]
-    _, targets = live.audit_with_targets(str(fleet.assembly))
-    replicas = [
-        replace(
-            t,
-            image=live.parse_image_uri(lf.image_uri(EU, pushed)),
-            replica_source=(lf.REGISTRY, US),
-        )
-        if t.region == EU
-        else t
-        for t in targets
-    ]
-    report = check(fleet, gaps, targets=replicas)
+    report = check(fleet, gaps, targets=targets)
     result = by_function(report)[f"Workload-{B}/Fn1"]
     assert result.status == "image-missing"
     assert (
-        f"(a replica of {lf.REGISTRY}/{US}; replication to {EU}/{lf.REGISTRY}: FAILED (KmsError))"
-        in (result.detail)
-    )
-    assert report.calls["ecr:DescribeImageReplicationStatus"] == 1  # once per digest
-    policy = live.required_policy(replicas)
+        f"the synthesized tag v1 is not in repository arn:aws:ecr:{EU}:{lf.REGISTRY}:repository/"
+        f"{lf.REPOSITORY} (a replica of {lf.REGISTRY}/{US}; replication to {EU}/{lf.REGISTRY}: "
+        "FAILED (KmsError))"
+    ) in result.detail
+    assert report.calls["ecr:DescribeImageReplicationStatus"] == 1  # once per image
+    policy = live.required_policy(targets)
     (replication,) = [s for s in policy["Statement"] if s["Sid"] == "ReadReplicationStatus"]
     assert replication["Resource"] == f"arn:aws:ecr:{US}:{lf.REGISTRY}:repository/{lf.REPOSITORY}"
+    # not replicated at all: the source lists no status for the destination
+    gaps.replication.clear()
+    result = by_function(check(fleet, gaps, targets=targets))[f"Workload-{B}/Fn1"]
+    assert "the source lists no replication of this image to eu-west-1" in result.detail
+
+
+def test_replica_sources_follow_the_prefix_filters() -> None:
+    rules = live.replication_rules(
+        [
+            (
+                lf.REGISTRY,
+                US,
+                {
+                    "Properties": {
+                        "ReplicationConfiguration": {
+                            "Rules": [
+                                {
+                                    "Destinations": [{"Region": EU, "RegistryId": A}],
+                                    "RepositoryFilters": [
+                                        {"Filter": "team/", "FilterType": "PREFIX_MATCH"}
+                                    ],
+                                }
+                            ]
+                        }
+                    }
+                },
+            )
+        ]
+    )
+    image = live.parse_image_uri(f"{A}.dkr.ecr.{EU}.amazonaws.com/team/app:v1")
+    other = live.parse_image_uri(f"{A}.dkr.ecr.{EU}.amazonaws.com/other/app:v1")
+    elsewhere = live.parse_image_uri(f"{B}.dkr.ecr.{EU}.amazonaws.com/team/app:v1")
+    assert image is not None and other is not None and elsewhere is not None
+    assert live.replica_source(rules, image) == (lf.REGISTRY, US)
+    assert live.replica_source(rules, other) is None
+    assert live.replica_source(rules, elsewhere) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,3 +490,14 @@ def test_parse_image_uri() -> None:
     assert image.repository_arn == f"arn:aws-cn:ecr:cn-north-1:{lf.REGISTRY}:repository/a/b"
     assert live.parse_image_uri("public.ecr.aws/lambda/python:3.12") is None
     assert live.parse_image_uri(None) is None
+
+
+def test_an_image_in_another_region_is_never_ok(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    _, targets = live.audit_with_targets(str(fleet.assembly))
+    moved = [
+        replace(t, image=live.parse_image_uri(lf.image_uri(EU))) if t.region == US else t
+        for t in targets
+    ]
+    result = by_function(check(fleet, gaps, targets=moved))[f"Workload-{A}/Fn1"]
+    assert result.status == "region-mismatch"
+    assert "the image is in eu-west-1 but the function runs in us-east-1" in result.detail

@@ -55,6 +55,7 @@ from .rules import (
     MISSING_SERVICE,
     NO_POLICY,
     OK,
+    REGION_MISMATCH,
     UNVERIFIABLE,
     Rule,
 )
@@ -76,6 +77,9 @@ __all__ = [
     "LiveReport",
     "LiveCheck",
     "parse_image_uri",
+    "replica_source",
+    "replication_rules",
+    "ReplicationRule",
     "require_boto3",
     "role_arn_for",
 ]
@@ -130,7 +134,15 @@ repository the assembly does not define (or whose synthesized policy already fai
 IMAGE_REASON_CODES = frozenset({"ImageDeleted", "ImageAccessDenied", "InvalidImage"})
 """Lambda's ``StateReasonCode``/``LastUpdateStatusReasonCode`` values about the image."""
 
-_PRECEDENCE = (FUNCTION_FAILED, IMAGE_MISSING, DRIFTED, *sorted(FAILING_STATUSES), UNVERIFIABLE)
+_PRECEDENCE = (
+    REGION_MISMATCH,
+    FUNCTION_FAILED,
+    IMAGE_MISSING,
+    DRIFTED,
+    *sorted(FAILING_STATUSES - {REGION_MISMATCH}),
+    UNVERIFIABLE,
+)
+"""Which problem names a function's status when it has several (the detail lists them all)."""
 
 _WORKERS = 16
 _RETRY_ATTEMPTS = 8
@@ -953,6 +965,12 @@ class LiveCheck:
                 "cannot be read",
             )
         elif target.account and target.region:
+            if image.region != target.region:
+                verdict.problem(
+                    REGION_MISMATCH,
+                    f"the image is in {image.region} but the function runs in {target.region}: "
+                    "Lambda runs images only from its own Region",
+                )
             access = accesses[image.account]
             if not access.reachable:
                 verdict.problem(
@@ -1048,7 +1066,8 @@ class LiveCheck:
         verdict: _Verdict,
     ) -> None:
         policy = policies.get(_repo_key(image))
-        if policy is None:
+        if policy is None:  # not read (cannot happen for a reachable account): never say ok
+            verdict.problem(UNVERIFIABLE, "the deployed repository policy was not read")
             return
         if policy.error is not None:
             verdict.problem(
@@ -1077,8 +1096,21 @@ class LiveCheck:
             )
             return
         synthesized = target.synthesized_policy
+        wanted = (
+            evaluate_pull(
+                synthesized,
+                function_arn=arn,
+                function_account=target.account,
+                repository_account=image.account,
+                partition=image.partition,
+                organization_id=self.organization_id,
+            )
+            if synthesized is not None
+            else None
+        )
+        synthesized_allows = wanted is not None and wanted.ok
         if policy.document is None:
-            if synthesized is not None and target.static_status == OK:
+            if synthesized_allows:
                 verdict.problem(
                     DRIFTED,
                     f"repository {image.repository_arn} has no policy deployed, but the "
@@ -1117,15 +1149,7 @@ class LiveCheck:
         denying = [g.statements for g in (access.root, access.service) if g.access is Access.DENIED]
         for statement in _named(deployed_statements, [n for names in denying for n in names]):
             shown.append(f"denying statement {policy_text(statement)}")
-        if synthesized is not None and target.static_status == OK:
-            wanted = evaluate_pull(
-                synthesized,
-                function_arn=arn,
-                function_account=target.account,
-                repository_account=image.account,
-                partition=image.partition,
-                organization_id=self.organization_id,
-            )
+        if synthesized is not None and wanted is not None and synthesized_allows:
             present = {_canonical(s) for s in deployed_statements}
             granting = [n for g in (wanted.root, wanted.service) for n in g.statements]
             for statement in _named(_statements(synthesized), granting):
@@ -1157,7 +1181,9 @@ class LiveCheck:
         key = _repo_key(image)
         synthesized = images.get((*key, image.reference))
         if synthesized is None:
-            return  # the repository does not exist: said above
+            if not any(status == IMAGE_MISSING for status, _ in verdict.problems):
+                verdict.problem(UNVERIFIABLE, "the image was not read")
+            return  # else the repository does not exist: said above
         if synthesized.error is not None and synthesized.present is None:
             verdict.problem(UNVERIFIABLE, f"the image cannot be read: {synthesized.error}")
             return
@@ -1301,7 +1327,75 @@ def audit_with_targets(
         for r in run.repositories
         if r.policy is not None and not r.policy_has_markers
     }
-    return report, targets_from_report(report, stacks, policies=policies)
+    rules = replication_rules(
+        (stack.account, stack.region, run.assembly.resolvers[index].resolve(resource))
+        for index, stack in enumerate(stacks)
+        for resource in stack.resources.values()
+        if isinstance(resource, Mapping)
+        and resource.get("Type") == "AWS::ECR::ReplicationConfiguration"
+    )
+    sources = {
+        image.repository_arn: source
+        for image in (parse_image_uri(f.image) for f in report.functions)
+        if image is not None and (source := replica_source(rules, image)) is not None
+    }
+    return report, targets_from_report(report, stacks, policies=policies, replica_sources=sources)
+
+
+@dataclass(frozen=True)
+class ReplicationRule:
+    """One destination of a registry's replication configuration (plain data)."""
+
+    source_account: str
+    source_region: str
+    destination_account: str
+    destination_region: str
+    prefixes: tuple[str, ...]
+    """``PREFIX_MATCH`` filters; empty: every repository."""
+
+
+def replication_rules(
+    configurations: Iterable[tuple[str | None, str | None, Any]],
+) -> list[ReplicationRule]:
+    """The rules of ``AWS::ECR::ReplicationConfiguration`` resources (resolved), by source."""
+    found = []
+    for account, region, resource in configurations:
+        properties = resource.get("Properties") if isinstance(resource, Mapping) else None
+        configuration = (properties or {}).get("ReplicationConfiguration") or {}
+        if not account or not region or not isinstance(configuration, Mapping):
+            continue
+        for rule in configuration.get("Rules") or []:
+            if not isinstance(rule, Mapping):
+                continue
+            prefixes = tuple(
+                str(f.get("Filter"))
+                for f in rule.get("RepositoryFilters") or []
+                if isinstance(f, Mapping) and f.get("FilterType", "PREFIX_MATCH") == "PREFIX_MATCH"
+            )
+            for destination in rule.get("Destinations") or []:
+                if isinstance(destination, Mapping):
+                    found.append(
+                        ReplicationRule(
+                            account,
+                            region,
+                            str(destination.get("RegistryId")),
+                            str(destination.get("Region")),
+                            prefixes,
+                        )
+                    )
+    return found
+
+
+def replica_source(rules: Sequence[ReplicationRule], image: ImageRef) -> tuple[str, str] | None:
+    """(account, Region) of the registry that replicates the image's repository, if one does."""
+    for rule in rules:
+        if (
+            (rule.destination_account, rule.destination_region) == (image.account, image.region)
+            and (rule.source_account, rule.source_region) != (image.account, image.region)
+            and (not rule.prefixes or any(image.repository.startswith(p) for p in rule.prefixes))
+        ):
+            return rule.source_account, rule.source_region
+    return None
 
 
 # --------------------------------------------------------------------------------------------
