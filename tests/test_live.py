@@ -390,7 +390,7 @@ def test_an_account_whose_role_cannot_be_assumed_is_unverifiable(
     }
     detail = results[f"Workload-{B}/Fn1"].detail
     assert detail.startswith(
-        f"account {B} (role arn:aws:iam::{B}:role/{lf.ROLE_NAME}) cannot reach"
+        f"account {B} (role arn:aws:iam::{B}:role/{lf.ROLE_NAME}) cannot be reached"
     )
     assert "AssumeRole: AccessDenied" in detail
     assert results[f"Workload-{B}/Fn1"].status == "unverifiable"
@@ -429,7 +429,7 @@ def test_profiles_per_account(tmp_path: Path, fleet: lf.Fleet, gaps: lf.MotoGaps
     accounts = {a.account: a for a in report.accounts}
     assert accounts[A].reachable and accounts[A].via == f"profile reader-{A}"
     assert accounts[B].error == (
-        f"the profile reader-{A} are for account {A}, not {B}: map the account to its own "
+        f"cannot be used: its credentials are for account {A}: map the account to its own "
         f"profile (--profile {B}=PROFILE) or give --assume-role-arn"
     )
     # C has no profile and there is no role template: the default credentials (moto's

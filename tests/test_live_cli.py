@@ -246,3 +246,12 @@ def test_without_live_boto3_is_never_imported(fleet: lf.Fleet, command: str) -> 
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "ecr_lambda_access.cli" in imported  # the measurement works
     assert not {m for m in imported if m.split(".")[0] in _HEAVY}
+
+
+def test_an_aws_profile_that_does_not_exist_is_a_usage_error(
+    fleet: lf.Fleet, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "nowhere")
+    status, out, err = run(capsys, "audit", str(fleet.assembly), "--live")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "--live cannot start an AWS session: The config profile (nowhere)" in err

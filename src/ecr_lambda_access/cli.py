@@ -213,11 +213,16 @@ def _audit_live(args: argparse.Namespace) -> int:
         report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
     except (AssemblyError, live.LiveUnavailableError) as error:
         return _usage(str(error))
-    credentials = live.AccountCredentials(
-        profiles=profiles,
-        role_arn_template=args.assume_role_arn,
-        max_workers=args.concurrency,
-    )
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = live.AccountCredentials(
+            profiles=profiles,
+            role_arn_template=args.assume_role_arn,
+            max_workers=args.concurrency,
+        )
+    except BotoCoreError as error:  # e.g. AWS_PROFILE names no profile
+        return _usage(f"--live cannot start an AWS session: {error}")
     checked = live.LiveCheck(
         credentials, organization_id=args.organization_id, max_workers=args.concurrency
     ).run(targets)

@@ -451,12 +451,14 @@ class AccountCredentials:
                         account,
                         via,
                         identity.get("Arn"),
-                        f"the {via} are for account {found}, not {account}: {hint}",
+                        f"cannot be used: its credentials are for account {found}: {hint}",
                     )
                 else:
                     access = AccountAccess(account, via, identity.get("Arn"))
             except Exception as error:  # every failure to reach an account is a reason, not a crash
-                access = AccountAccess(account, via, error=f"cannot reach: {_error_text(error)}")
+                access = AccountAccess(
+                    account, via, error=f"cannot be reached: {_error_text(error)}"
+                )
             self._access[account] = access
             return access
 
