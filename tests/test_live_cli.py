@@ -68,7 +68,7 @@ def test_live_json_exit_status_and_strict(
     status, out, _ = run(capsys, "audit", path, "--live", role)
     assert status == 1
     assert "Live check (deployed): 3 function(s)" in out
-    assert f"account {C}: UNREACHABLE via role arn:aws:iam::{C}:role/{lf.ROLE_NAME}" in out
+    assert f"account {C}: NOT REACHED via role arn:aws:iam::{C}:role/{lf.ROLE_NAME}" in out
     assert "function-failed" in out and "StateReasonCode ImageDeleted" in out
     summary = out.rstrip().splitlines()[-1]
     assert summary.startswith("live FAILED: 2 function-failed, 1 unverifiable; 0 warning(s); ")

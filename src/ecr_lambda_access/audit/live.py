@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import threading
 import time
 from collections import Counter
@@ -1259,19 +1260,25 @@ def _replication_detail(
 
 
 def _difference(synthesized: Mapping[str, Any], deployed: Mapping[str, Any]) -> str:
+    """Which statements differ, by Sid: changed, added, or not deployed."""
     before = {_canonical(s): s for s in _statements(synthesized)}
     after = {_canonical(s): s for s in _statements(deployed)}
 
-    def names(items: Iterable[Mapping[str, Any]]) -> str:
-        return ", ".join(str(s.get("Sid") or "(no Sid)") for s in items)
+    def sids(items: Iterable[Mapping[str, Any]]) -> list[str]:
+        return [str(s.get("Sid") or "(no Sid)") for s in items]
 
-    added = [s for k, s in after.items() if k not in before]
-    removed = [s for k, s in before.items() if k not in after]
-    parts = []
-    if added:
-        parts.append(f"added: {names(added)}")
-    if removed:
-        parts.append(f"not deployed: {names(removed)}")
+    added = sids(s for k, s in after.items() if k not in before)
+    removed = sids(s for k, s in before.items() if k not in after)
+    changed = [sid for sid in dict.fromkeys(added) if sid in removed and sid != "(no Sid)"]
+    parts = [
+        f"{what}: {', '.join(names)}"
+        for what, names in (
+            ("changed", changed),
+            ("added", [n for n in added if n not in changed]),
+            ("not deployed", [n for n in removed if n not in changed]),
+        )
+        if names
+    ]
     return "; ".join(parts)
 
 
@@ -1280,23 +1287,35 @@ def _difference(synthesized: Mapping[str, Any], deployed: Mapping[str, Any]) -> 
 # --------------------------------------------------------------------------------------------
 
 
+def _wrap(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(
+        text,
+        width=100,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
 def render_text(report: LiveReport, *, strict: bool, out: TextIO) -> None:
-    """The live section of ``--format text``."""
+    """The live section of ``--format text``: accounts, then each function's verdict."""
     write = out.write
     write(f"\nLive check (deployed): {len(report.functions)} function(s)\n")
     unreachable = [a for a in report.accounts if not a.reachable]
     for access in report.accounts:
-        state = "reached" if access.reachable else "UNREACHABLE"
-        write(f"  account {access.account}: {state} via {access.via}")
-        write(f" ({access.error})\n" if access.error else "\n")
+        state = "reached" if access.reachable else "NOT REACHED"
+        write(f"  account {access.account}: {state} via {access.via}\n")
+        if access.error:
+            write(_wrap(access.error) + "\n")
     failing = LIVE_FAILING_STATUSES | ({UNVERIFIABLE} if strict else set())
     for f in report.functions:
         mark = "x" if f.status in failing else ("?" if f.status != OK else " ")
-        where = f"{f.account or '-'}/{f.region or '-'}"
+        where = f"{f.account or '-'} {f.region or '-'}"
         write(f"{mark} {f.function}  {where}  {f.status}\n")
-        write(f"    {f.detail}\n")
+        write(_wrap(f.detail) + "\n")
         for warning in f.warnings:
-            write(f"    warning: {warning}\n")
+            write(_wrap("warning: " + warning) + "\n")
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items())) or "none"
     verdict = "FAILED" if report.failed(strict=strict) else "passed"
     calls = sum(report.calls.values())
