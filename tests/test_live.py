@@ -164,7 +164,7 @@ def test_an_external_repository_is_judged_by_its_deployed_policy(
         repositoryName=lf.REPOSITORY, policyText=json.dumps(narrower)
     )
     _, targets = live.audit_with_targets(str(fleet.assembly))
-    external = [replace(t, synthesized_policy=None, static_status="external") for t in targets]
+    external = [replace(t, synthesized_policy=None) for t in targets]
     results = by_function(check(fleet, gaps, targets=external))
     assert results[f"Workload-{A}/Fn1"].status == "ok"
     assert results[f"Workload-{A}/Fn1"].warnings == ()
@@ -501,3 +501,26 @@ def test_an_image_in_another_region_is_never_ok(fleet: lf.Fleet, gaps: lf.MotoGa
     result = by_function(check(fleet, gaps, targets=moved))[f"Workload-{A}/Fn1"]
     assert result.status == "region-mismatch"
     assert "the image is in eu-west-1 but the function runs in us-east-1" in result.detail
+
+
+def test_an_image_known_only_at_deploy_time_is_read_from_the_function(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # Fn1 of account A takes its image from a stack parameter (a pipeline passing the tag)
+    path = fleet.assembly / f"Workload-{A}.template.json"
+    template = json.loads(path.read_text())
+    template["Parameters"] = {"ImageUri": {"Type": "String"}}
+    template["Resources"]["Fn1"]["Properties"]["Code"]["ImageUri"] = {"Ref": "ImageUri"}
+    path.write_text(json.dumps(template))
+    report, targets = live.audit_with_targets(str(fleet.assembly))
+    static = {f.function: f.status for f in report.functions}
+    assert static[f"Workload-{A}/Fn1"] == "unverifiable"
+    result = by_function(check(fleet, gaps, targets=targets))[f"Workload-{A}/Fn1"]
+    assert result.status == "ok"
+    assert result.warnings == (
+        "the template's image URI is known only at deploy time: the deployed function's image "
+        f"({lf.image_uri(US)}) was checked",
+    )
+    registry_ecr(US).batch_delete_image(repositoryName=lf.REPOSITORY, imageIds=[{"imageTag": "v1"}])
+    result = by_function(check(fleet, gaps, targets=targets))[f"Workload-{A}/Fn1"]
+    assert result.status == "image-missing"

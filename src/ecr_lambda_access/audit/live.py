@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from ..errors import EcrLambdaAccessError
@@ -234,14 +234,15 @@ class LiveTarget:
     account: str | None
     region: str | None
     function_name: str | None
-    """The ``FunctionName`` of the template; None when CloudFormation generates it."""
+    """The ``FunctionName`` of the template; None when it is not known before deploy (generated
+    by CloudFormation, or a parameter): the check reads it from the deployed stack."""
     image: ImageRef | None
-    static_status: str
     synthesized_policy: Mapping[str, Any] | None = None
     """The repository's synthesized policy (resolved), when the assembly defines the repository."""
-    repository_in_assembly: bool = False
     replica_source: tuple[str, str] | None = None
     """(account, Region) of the registry the image is replicated from, when known."""
+    image_deployed: bool = False
+    """True when ``image`` is the deployed function's: the template's is known only at deploy."""
 
     @property
     def partition(self) -> str:
@@ -261,7 +262,6 @@ def targets_from_report(
     defines; ``replica_sources``: repository ARN -> (account, Region) of its replication source.
     """
     stack_names = {s.template_path: s.stack_name for s in stacks}
-    in_assembly = {r.repository for r in report.repositories}
     targets = []
     for f in report.functions:
         image = parse_image_uri(f.image)
@@ -276,9 +276,7 @@ def targets_from_report(
                 region=f.region,
                 function_name=f.function_name,
                 image=image,
-                static_status=f.status,
                 synthesized_policy=(policies or {}).get(arn or ""),
-                repository_in_assembly=arn in in_assembly,
                 replica_source=(replica_sources or {}).get(arn or ""),
             )
         )
@@ -889,6 +887,28 @@ class LiveCheck:
             else:
                 deployed[item.function] = result
 
+        # 2b. an image URI known only at deploy time (a parameter, an import): the deployed one
+        targets = [self._with_deployed_image(t, deployed) for t in targets]
+        checkable = [t for t in targets if t.account and t.region]
+        more = {
+            t.image.account: t.image.region
+            for t in checkable
+            if t.image is not None and t.image.account not in accesses
+        }
+        accesses.update(
+            zip(more, self._map(lambda a: self.credentials.access(a, more[a]), more), strict=True)
+        )
+        late = sorted(
+            {
+                _repo_key(t.image)
+                for t in checkable
+                if t.image is not None
+                and reachable(t.image.account)
+                and _repo_key(t.image) not in policies
+            }
+        )
+        policies.update(zip(late, self._map(self._policy, late), strict=True))
+
         # 3. images: the synthesized reference and the digest each deployed function runs
         wanted: dict[tuple[str, str, str], list[str]] = {}
         for t in checkable:
@@ -933,6 +953,13 @@ class LiveCheck:
             calls=dict(self._calls + self.credentials.calls),
             seconds=time.perf_counter() - started,
         )
+
+    @staticmethod
+    def _with_deployed_image(target: LiveTarget, deployed: Mapping[str, _Deployed]) -> LiveTarget:
+        if target.image is not None:
+            return target
+        running = parse_image_uri(deployed.get(target.function, _Deployed()).image_uri)
+        return target if running is None else replace(target, image=running, image_deployed=True)
 
     # verdicts (no I/O) --------------------------------------------------------------------
 
@@ -983,6 +1010,11 @@ class LiveCheck:
             else:
                 self._repository_verdict(target, image, function, policies, verdict)
                 self._image_verdict(target, image, function, images, replication, verdict)
+        if target.image_deployed:
+            verdict.warnings.append(
+                "the template's image URI is known only at deploy time: the deployed function's "
+                f"image ({target.image.uri if target.image else '-'}) was checked"
+            )
         status, detail = verdict.status()
         if status == OK:
             detail = (
