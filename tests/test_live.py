@@ -524,3 +524,8 @@ def test_an_image_known_only_at_deploy_time_is_read_from_the_function(
     registry_ecr(US).batch_delete_image(repositoryName=lf.REPOSITORY, imageIds=[{"imageTag": "v1"}])
     result = by_function(check(fleet, gaps, targets=targets))[f"Workload-{A}/Fn1"]
     assert result.status == "image-missing"
+    # live-policy cannot know that repository: it says so (on stderr, the JSON stays clean)
+    assert live.policy_gaps(targets) == [
+        f"Workload-{A}/Fn1: its image URI is known only at deploy time, so its repository is not "
+        "in the policy: add the repository's ARN to ReadRepositoryPolicyAndImages"
+    ]

@@ -258,4 +258,7 @@ def _live_policy(args: argparse.Namespace) -> int:
         document = live.required_policy(targets, account=args.account)
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
+    if not args.caller:
+        for gap in live.policy_gaps(targets):
+            print(f"{PROG}: note: {gap}", file=sys.stderr)
     return EXIT_OK

@@ -78,6 +78,7 @@ __all__ = [
     "LiveReport",
     "LiveCheck",
     "parse_image_uri",
+    "policy_gaps",
     "replica_source",
     "replication_rules",
     "ReplicationRule",
@@ -1533,6 +1534,24 @@ def required_policy(targets: Sequence[LiveTarget], *, account: str | None = None
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_gaps(targets: Sequence[LiveTarget]) -> list[str]:
+    """What :func:`required_policy` cannot cover: functions whose account, Region or image is
+    known only at deploy time (their resources are not in the policy)."""
+    gaps = []
+    for t in targets:
+        if not t.account or not t.region:
+            gaps.append(
+                f"{t.function}: the stack is env-agnostic, so its function and repository are not "
+                "in the policy (the live check reports it unverifiable)"
+            )
+        elif t.image is None:
+            gaps.append(
+                f"{t.function}: its image URI is known only at deploy time, so its repository is "
+                "not in the policy: add the repository's ARN to ReadRepositoryPolicyAndImages"
+            )
+    return gaps
 
 
 def caller_policy(targets: Sequence[LiveTarget], role_arn_template: str) -> dict[str, Any]:
