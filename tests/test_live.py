@@ -331,16 +331,30 @@ def test_idle_inactive_is_fine_but_a_failed_update_for_an_image_reason_is_not(
     fleet: lf.Fleet, gaps: lf.MotoGaps
 ) -> None:
     gaps.states["svc-1"] = {"State": "Inactive", "StateReasonCode": "Idle"}
-    gaps.physical_names.clear()  # and the unnamed ones: CloudFormation cannot be read
     gaps.states[f"Workload-{A}-Fn0-AbCdEf123456"] = {
         "LastUpdateStatus": "Failed",
         "LastUpdateStatusReasonCode": "ImageDeleted",
     }
     results = by_function(check(fleet, gaps))
     assert results[f"Workload-{A}/Fn1"].status == "ok"
-    unnamed = results[f"Workload-{A}/Fn0"]
+    failed = results[f"Workload-{A}/Fn0"]
+    assert failed.status == "function-failed"
+    assert failed.detail.startswith(
+        "its last update failed with LastUpdateStatusReasonCode ImageDeleted: the image was "
+        "deleted from the repository"
+    )
+
+
+def test_a_generated_name_that_cannot_be_read_is_unverifiable(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    gaps.physical_names.clear()  # CloudFormation does not know the stack (not deployed)
+    unnamed = by_function(check(fleet, gaps))[f"Workload-{A}/Fn0"]
     assert unnamed.status == "unverifiable"
-    assert "has no FunctionName and its generated name could not be read" in unnamed.detail
+    assert "name is not in the template (CloudFormation generates it" in unnamed.detail
+    assert f"could not be read from stack Workload-{A}: DescribeStackResource: ValidationError" in (
+        unnamed.detail
+    )
 
 
 def test_a_non_image_failure_is_a_warning(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:

@@ -729,8 +729,9 @@ class LiveCheck:
             )["StackResourceDetail"]
         except Exception as error:
             return None, (
-                f"the function has no FunctionName and its generated name could not be read "
-                f"from stack {target.stack_name}: {_error_text(error)}"
+                "the function's name is not in the template (CloudFormation generates it, or it "
+                f"is a deploy-time value) and could not be read from stack {target.stack_name}: "
+                f"{_error_text(error)}"
             )
         return str(detail.get("PhysicalResourceId")), None
 
@@ -823,6 +824,8 @@ class LiveCheck:
             if not reference.startswith("sha256:"):
                 details = self._images((account, region, name), [reference])
                 image = details.get(reference)
+                if image is not None and image.present is None:
+                    return f"the source repository cannot be read: {image.error}"
                 if image is None or not image.present or image.digest is None:
                     return f"tag {reference} is not in the source repository either"
                 reference = image.digest
