@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import live_fleet as lf
 import pytest
@@ -255,3 +256,29 @@ def test_an_aws_profile_that_does_not_exist_is_a_usage_error(
     status, out, err = run(capsys, "audit", str(fleet.assembly), "--live")
     assert status == 2 and out == "" and err.count("\n") == 1
     assert "--live cannot start an AWS session: The config profile (nowhere)" in err
+
+
+def test_other_formats_keep_stdout_for_the_static_report(
+    fleet: lf.Fleet,
+    gaps: lf.MotoGaps,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A format of the static audit's (SARIF, JUnit, ...) gets the static report on stdout; the
+    # live section goes to stderr, so the file stays valid.
+    from ecr_lambda_access.audit import formatters
+
+    class Names(formatters.Formatter):
+        name = "names"
+
+        def write(self, report: Any, out: Any, *, path: str, strict: bool) -> None:
+            out.write(" ".join(f.function for f in report.functions) + "\n")
+
+    monkeypatch.setitem(formatters.FORMATTERS, "names", Names)
+    status, out, err = run(
+        capsys, "audit", str(fleet.assembly), "--live", "--format", "names",
+        "--assume-role-arn", lf.ROLE_TEMPLATE,
+    )  # fmt: skip
+    assert status == 0
+    assert out == f"Workload-{A}/Fn0 Workload-{B}/Fn0 Workload-{C}/Fn0\n"
+    assert "Live check (deployed): 3 function(s)" in err

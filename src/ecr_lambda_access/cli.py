@@ -231,9 +231,10 @@ def _audit_live(args: argparse.Namespace) -> int:
         data["live"] = checked.to_json(strict=args.strict)
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    else:
-        render_text(report, args.path, strict=args.strict, out=sys.stdout)
-        live.render_text(checked, strict=args.strict, out=sys.stdout)
+    else:  # text; another format gets the static report, the live section on stderr
+        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+        out = sys.stdout if args.format == "text" else sys.stderr
+        live.render_text(checked, strict=args.strict, out=out)
     failed = report.failed(strict=args.strict) or checked.failed(strict=args.strict)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
