@@ -543,3 +543,67 @@ def test_an_image_known_only_at_deploy_time_is_read_from_the_function(
         f"Workload-{A}/Fn1: its image URI is known only at deploy time, so its repository is not "
         "in the policy: add the repository's ARN to ReadRepositoryPolicyAndImages"
     ]
+
+
+def test_synthesized_policies_are_resolved_and_never_guessed(tmp_path: Path) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Condition": {
+            "StringLike": {
+                "aws:SourceArn": {
+                    "Fn::Join": [
+                        "",
+                        ["arn:", {"Ref": "AWS::Partition"}, ":lambda:us-east-1:", A, ":function:*"],
+                    ]
+                }
+            }
+        },
+    }
+    unknown = {**statement, "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "Who"}}}}
+
+    def registry(name: str, document_statement: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Resources": {
+                "Repo": {
+                    "Type": "AWS::ECR::Repository",
+                    "Properties": {
+                        "RepositoryName": name,
+                        "RepositoryPolicyText": {
+                            "Version": "2012-10-17",
+                            "Statement": [document_statement],
+                        },
+                    },
+                },
+            }
+        }
+
+    def function(name: str) -> dict[str, Any]:
+        return {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "PackageType": "Image",
+                "FunctionName": name,
+                "Code": {"ImageUri": lf.image_uri(US, repository=name)},
+            },
+        }
+
+    lf.write_assembly(
+        tmp_path / "out",
+        {
+            "Known": (f"aws://{lf.REGISTRY}/{US}", registry("known", statement)),
+            "Unknown": (f"aws://{lf.REGISTRY}/{US}", registry("unknown", unknown)),
+            "Workload": (
+                f"aws://{A}/{US}",
+                {"Resources": {"K": function("known"), "U": function("unknown")}},
+            ),
+        },
+    )
+    _, targets = live.audit_with_targets(str(tmp_path / "out"))
+    policies = {t.function: t.synthesized_policy for t in targets}
+    (resolved,) = policies["Workload/K"]["Statement"]  # type: ignore[index]
+    assert resolved["Condition"]["StringLike"]["aws:SourceArn"] == (
+        f"arn:aws:lambda:us-east-1:{A}:function:*"
+    )
+    assert policies["Workload/U"] is None  # holds a parameter: not a policy to compare with

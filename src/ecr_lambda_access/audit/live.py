@@ -47,7 +47,7 @@ from ..errors import EcrLambdaAccessError
 from ..policy import Access, PullAccess, evaluate_pull, policy_text
 from .load import StackTemplate, load_assembly
 from .report import AuditReport
-from .resolve import partition_of
+from .resolve import Assembly, has_marker, partition_of
 from .rules import (
     DENIED,
     ERROR,
@@ -60,6 +60,7 @@ from .rules import (
     UNVERIFIABLE,
     Rule,
 )
+from .verdicts import audit_stacks
 
 __all__ = [
     "DRIFTED",
@@ -1372,25 +1373,38 @@ def audit_with_targets(
 ) -> tuple[AuditReport, list[LiveTarget]]:
     """The static audit of the assembly at ``path``, and a live target per function.
 
-    One pass: the synthesized (resolved) repository policies come from the same audit run.
+    The synthesized repository policies and replication configurations are resolved with the
+    static audit's resolver (:mod:`.resolve`); values known only at deploy time leave a policy
+    out (the live check then judges the deployed policy on its own).
     """
-    from .verdicts import _Audit
-
     stacks = load_assembly(path)
-    run = _Audit(stacks, organization_id)
-    report = run.run()
-    policies = {
-        run.human(r.arn) or r.arn: r.policy
-        for r in run.repositories
-        if r.policy is not None and not r.policy_has_markers
-    }
-    rules = replication_rules(
-        (stack.account, stack.region, run.assembly.resolvers[index].resolve(resource))
-        for index, stack in enumerate(stacks)
-        for resource in stack.resources.values()
-        if isinstance(resource, Mapping)
-        and resource.get("Type") == "AWS::ECR::ReplicationConfiguration"
-    )
+    report = audit_stacks(stacks, organization_id=organization_id)
+    assembly = Assembly(stacks)
+    policies: dict[str, Mapping[str, Any]] = {}
+    configurations: list[tuple[str | None, str | None, Any]] = []
+    for index, stack in enumerate(stacks):
+        resolver = assembly.resolvers[index]
+        for logical_id, resource in stack.resources.items():
+            kind = resource.get("Type") if isinstance(resource, Mapping) else None
+            if kind == "AWS::ECR::ReplicationConfiguration":
+                configurations.append((stack.account, stack.region, resolver.resolve(resource)))
+            if kind != "AWS::ECR::Repository":
+                continue
+            properties = resource.get("Properties") or {}
+            document = resolver.resolve(properties.get("RepositoryPolicyText"))
+            if isinstance(document, str) and not has_marker(document):
+                try:
+                    document = json.loads(document)
+                except json.JSONDecodeError:
+                    document = None
+            arn = resolver.get_att(logical_id, "Arn", 0)
+            if (
+                isinstance(document, Mapping)
+                and isinstance(arn, str)
+                and not has_marker(arn + json.dumps(document, ensure_ascii=False))
+            ):
+                policies[arn] = document
+    rules = replication_rules(configurations)
     sources = {
         image.repository_arn: source
         for image in (parse_image_uri(f.image) for f in report.functions)
