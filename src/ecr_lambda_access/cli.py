@@ -4,7 +4,9 @@ Exit status: 0 when every function that can be checked can pull its image, 1 whe
 definite problem is found (with ``--strict``, also images that cannot be checked), 2 for a usage
 error (bad arguments, a missing directory, not a cloud assembly), with one line on stderr.
 
-Imports no jsii and no aws-cdk-lib: it starts in a fraction of a second.
+Imports no jsii and no aws-cdk-lib: it starts in a fraction of a second. ``--live`` (after
+deploy: what is deployed against what the functions need) imports boto3, the ``[live]`` extra;
+``ecr-lambda-access live-policy [PATH]`` prints the read-only IAM policy it needs.
 """
 
 from __future__ import annotations
