@@ -30,7 +30,7 @@ from aws_cdk import (
     ArnFormat,
     Duration,
     FeatureFlags,
-    IStableAnyProducer,
+    IStableListProducer,
     Lazy,
     Names,
     RemovalPolicy,
@@ -177,7 +177,7 @@ class _ImageUriCode(lambda_.Code):
         )
 
 
-@jsii.implements(IStableAnyProducer)
+@jsii.implements(IStableListProducer)
 class _WithoutManagedPolicies:
     """The role's ManagedPolicyArns without the AWS managed policies Function attaches."""
 
@@ -194,7 +194,7 @@ class _WithoutManagedPolicies:
             for arn in resolved
             if not any(name in json.dumps(arn) for name in _STRIPPED_MANAGED_POLICIES)
         ]
-        return kept or None
+        return kept
 
 
 @jsii.implements(IValidation)
@@ -568,9 +568,11 @@ class ContainerFunction(lambda_.Function):
         if self.owns_role:
             cfn_role = execution_role.node.default_child
             assert isinstance(cfn_role, iam.CfnRole)
-            cfn_role.add_property_override(
-                "ManagedPolicyArns",
-                Lazy.any(_WithoutManagedPolicies(cfn_role, cfn_role.managed_policy_arns)),
+            # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
+            # other aspects) sees what is deployed.
+            cfn_role.managed_policy_arns = Lazy.list(
+                _WithoutManagedPolicies(cfn_role, cfn_role.managed_policy_arns),
+                omit_empty=True,
             )
             self.node.add_validation(_NoEcrActionOnRole(self))
 
@@ -886,18 +888,23 @@ class ContainerFunction(lambda_.Function):
         if cdk_managed:
             stack = Stack.of(self)
             if self._literal_name is not None:
-                statement = iam.PolicyStatement(
-                    sid="WriteLogs",
-                    actions=list(LOG_ACTIONS),
-                    resources=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=f"/aws/lambda/{self._literal_name}:*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
+                arn = stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=f"/aws/lambda/{self._literal_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    partition=_partition_of(stack.region, stack.partition),
                 )
+                statement = iam.PolicyStatement(
+                    sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
+                )
+                role.add_to_principal_policy(statement)
+                default_policy = role.node.try_find_child("DefaultPolicy")
+                if self.owns_role and default_policy is not None:
+                    scanner_hints.acknowledge(
+                        default_policy, scanner_hints.log_streams_acknowledgment(stack.resolve(arn))
+                    )
+                return
             else:
                 iam.Policy(self, "LogsPolicy", roles=[role], statements=[statement])
                 return

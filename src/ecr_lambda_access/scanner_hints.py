@@ -2,14 +2,16 @@
 
 cdk-nag (``Validations.of(...).acknowledge``) and checkov (``Metadata.checkov.skip``) findings
 about something this library chose are acknowledged here, next to the reason: the X-Ray and VPC
-``Resource '*'`` policies, the event source mapping's missing on-failure destination (SQS has
-none), and in repository.py organization mode's ``*`` principal (ECR1) and AES-256 (checkov
-CKV_AWS_136). Findings about what the user chooses (no VPC, no reserved concurrency, no function
-dead-letter queue, no log group key) stay: they are the user's to acknowledge (README: "Your own
-scanner findings").
+``Resource '*'`` policies, the ``:*`` (log streams) of the function's own log group, the event
+source mapping's missing on-failure destination (SQS has none), and in repository.py
+organization mode's ``*`` principal (ECR1) and AES-256 (checkov CKV_AWS_136). Findings about
+what the user chooses (no VPC, no reserved concurrency, no function dead-letter queue, no log
+group key) stay: they are the user's to acknowledge (README: "Your own scanner findings").
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_iam as iam
@@ -22,6 +24,7 @@ __all__ = [
     "ACK_VPC",
     "ACK_ESM_DESTINATION",
     "acknowledge",
+    "log_streams_acknowledgment",
     "skip_vpc_policy_checks",
 ]
 
@@ -49,6 +52,33 @@ ACK_ESM_DESTINATION = Acknowledgment(
         "redrive dead-letter queue after maxReceiveCount receives."
     ),
 )
+
+
+def log_streams_acknowledgment(resolved_arn: Any) -> Acknowledgment:
+    """IAM5 for the ``:*`` of the function's own log group ARN (its log streams).
+
+    ``resolved_arn`` is the ARN as the template holds it; cdk-nag names the finding after it
+    (``Ref`` written ``<Name>``).
+    """
+    return Acknowledgment(
+        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(resolved_arn)}]",
+        reason=(
+            "logs:CreateLogStream and logs:PutLogEvents on the function's own log group "
+            "(/aws/lambda/<function name>): Lambda names the log streams at run time, so the "
+            "ARN ends with ':*' (the streams of that one group, nothing else)."
+        ),
+    )
+
+
+def _nag_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return str(value)
 
 
 def acknowledge(construct: IConstruct, acknowledgment: Acknowledgment) -> None:
