@@ -227,14 +227,25 @@ def test_pipeline_deploys_workloads_after_the_registry(examples: Examples) -> No
     assert f":{WORKLOAD}:role/" in roles and f":{WORKLOAD_2}:role/" in roles
 
 
-def test_pipeline_registry_stage_admits_the_workload_prefix(examples: Examples) -> None:
+def test_pipeline_workloads_register_across_stages(examples: Examples) -> None:
+    # examples/pipeline.py passes the CrossAccountImageRepo object to the workload stages.
     (template,) = (examples.outdir / "assembly-Pipeline-Registry").glob("*.template.json")
     (repository,) = examples.resources(json.loads(template.read_text()), "AWS::ECR::Repository")
-    service = repository["Properties"]["RepositoryPolicyText"]["Statement"][1]
-    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
-        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-*",
-        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-*",
+    root, service = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert root["Principal"]["AWS"] == [
+        f"arn:aws:iam::{WORKLOAD}:root",
+        f"arn:aws:iam::{WORKLOAD_2}:root",
     ]
+    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-worker",
+        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-worker",
+    ]
+    for directory in ("assembly-Pipeline-Workload1", "assembly-Pipeline-Workload2"):
+        manifest = json.loads((examples.outdir / directory / "manifest.json").read_text())
+        stacks = [a for a in manifest["artifacts"].values() if a["type"].endswith("stack")]
+        # Only the stack's own asset manifest: no dependency on another stage's stack.
+        for stack in stacks:
+            assert all(d.endswith(".assets") for d in stack.get("dependencies", [])), directory
 
 
 def test_foreign_repository_example_prints_the_owner_policy(

@@ -30,6 +30,7 @@ from constructs import Construct, IValidation
 from . import policy
 from ._annotations import skip_checkov, warn
 from .errors import (
+    EcrLambdaAccessError,
     InvalidConsumerError,
     InvalidRepositoryError,
     PolicyTooLargeError,
@@ -70,6 +71,8 @@ class _PullPolicy:
         self.repository = repository
         self.consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
         self.organization_id = organization_id
+        self.rendered = False
+        """True once the policy was synthesized (later consumers would be missing from it)."""
         cfn = repository.node.default_child
         if not isinstance(cfn, ecr.CfnRepository):
             raise InvalidRepositoryError(
@@ -118,6 +121,15 @@ class _PullPolicy:
         return f"{type(self.owner).__name__} {self.owner.node.path}"
 
     def add_consumer(self, consumers: Sequence[LambdaConsumer | str]) -> None:
+        if self.rendered:
+            raise EcrLambdaAccessError(
+                f"{self.label}: its policy was already synthesized, so consumers added now "
+                f"({', '.join(repr(c) for c in consumers)}) would be missing from it. A Stage "
+                "is synthesized when it is added to a pipeline (pipeline.add_stage): create "
+                "the functions that use this repository (the workload stages) before adding "
+                "the repository's stage",
+                construct_path=self.owner.node.path,
+            )
         found: list[Violation] = []
         for index, consumer in enumerate(consumers):
             argument = (
@@ -173,6 +185,7 @@ class _PolicyProducer:
         self._policy = pull_policy
 
     def produce(self) -> Any:
+        self._policy.rendered = True
         return self._policy.render()
 
 
