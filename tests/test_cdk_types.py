@@ -497,6 +497,14 @@ def test_required_repository_policy_has_no_token_text() -> None:
     assert "arn:aws-cn:iam::222222222222:root" in text
 
 
+def test_consumers_added_after_the_registry_stage_was_synthesized_are_refused() -> None:
+    app = new_app()
+    registry = RegistryStage(app, "RegistryStage")
+    registry.synth()  # what pipeline.add_stage(registry) does
+    with pytest.raises(EcrLambdaAccessError, match="before adding the repository's stage"):
+        WorkloadStage(app, "WorkloadStage", registry.images)
+
+
 def test_retention_table_matches_cdk() -> None:
     from ecr_lambda_access.function import _RETENTION_DAYS
 

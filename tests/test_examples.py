@@ -133,6 +133,40 @@ def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
         assert check in readme
 
 
+def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
+    # Application stacks are clean (tests above) only because the app acknowledges its own
+    # choices (examples/choices.py); the README states what they are without those.
+    readme = (ROOT / "README.md").read_text()
+    functions = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]
+    dlq_acks = [
+        path
+        for path, rules in acknowledgements(examples.outdir).items()
+        if "Serverless::Serverless-LambdaDLQ" in rules
+    ]
+    assert len(functions) == len(dlq_acks) == 6
+    users = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
+    for function in functions:
+        skipped = {s["id"] for s in function["Metadata"]["checkov"]["skip"]}
+        assert users <= skipped
+    log_groups = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    ]
+    assert len(log_groups) == 6
+    assert all(
+        {s["id"] for s in g["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_158"} for g in log_groups
+    )
+    assert "6 functions" in readme
+    assert "app's to decide: cdk-nag 6" in readme and "checkov 24" in readme
+
+
 def test_application_templates_pass_cfn_lint(examples: Examples) -> None:
     # W3005 (a DependsOn already implied by GetAtt) is how CDK orders a role's policy before
     # the function: a known false positive for CDK templates.

@@ -95,7 +95,7 @@ def add_sqs_source(
             )
         )
     found += check_batching(queue, batch_size, max_batching_window, max_concurrency)
-    raise_if_violations(found)
+    raise_if_violations(found, construct_path=function.node.path)
 
     if owned:
         assert isinstance(cfn_queue, sqs.CfnQueue)
