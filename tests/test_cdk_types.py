@@ -514,3 +514,36 @@ def test_retention_table_matches_cdk() -> None:
         cfn = group.node.default_child
         assert isinstance(cfn, logs.CfnLogGroup)
         assert _RETENTION_DAYS.get(retention.name) == cfn.retention_in_days, retention
+
+
+def test_without_the_cdk_managed_log_group_flag_a_log_group_is_wired_by_logging_config() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "S", env=env(WORKLOAD))
+    stack.node.set_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup", False)
+    fn = ContainerFunction(
+        stack,
+        "Fn",
+        repository=f"arn:aws:ecr:{REGION}:{REGISTRY}:repository/x",
+        image_digest=DIGEST,
+        logging_format=lambda_.LoggingFormat.JSON,
+        log_retention=logs.RetentionDays.ONE_WEEK,
+    )
+    assert fn.log_group.node.path == "S/Fn/LogGroup"
+    template = app.synth().get_stack_by_name("S").template["Resources"]
+    (group_id,) = [k for k, r in template.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert "LogGroupName" not in template[group_id]["Properties"]
+    assert template[group_id]["Properties"]["RetentionInDays"] == 7
+    function = template[stack.get_logical_id(fn.node.default_child)]
+    assert function["Properties"]["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": {"Ref": group_id},
+    }
+    assert not any(r["Type"] == "Custom::LogRetention" for r in template.values())
+    statements = [
+        s
+        for r in template.values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    logs_statement = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
+    assert logs_statement["Resource"] == {"Fn::GetAtt": [group_id, "Arn"]}

@@ -864,11 +864,12 @@ class ContainerFunction(lambda_.Function):
         )
         config = self._cfn_function.logging_config
         resolved = Stack.of(self).resolve(config) if config is not None else {}
+        # The L1 holds aws_lambda.Function's own (camelCase) value.
         self._cfn_function.logging_config = lambda_.CfnFunction.LoggingConfigProperty(
             log_group=own.log_group_name,
-            log_format=resolved.get("LogFormat"),
-            application_log_level=resolved.get("ApplicationLogLevel"),
-            system_log_level=resolved.get("SystemLogLevel"),
+            log_format=resolved.get("logFormat"),
+            application_log_level=resolved.get("applicationLogLevel"),
+            system_log_level=resolved.get("systemLogLevel"),
         )
         return own
 
