@@ -29,7 +29,9 @@ def acknowledge_sqs_worker(worker: ContainerFunction) -> None:
         function, "CKV_AWS_117", "Reaches only AWS APIs over the internet: no VPC resources."
     )
     skip_checkov(
-        function, "CKV_AWS_115", "No reserved concurrency: the worker shares the account's unreserved pool."
+        function,
+        "CKV_AWS_115",
+        "No reserved concurrency: the worker shares the account's unreserved pool.",
     )
     log_group = worker.log_group.node.default_child
     if isinstance(log_group, CfnResource):
