@@ -547,3 +547,21 @@ def test_without_the_cdk_managed_log_group_flag_a_log_group_is_wired_by_logging_
     ]
     logs_statement = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
     assert logs_statement["Resource"] == {"Fn::GetAtt": [group_id, "Arn"]}
+
+
+def test_every_docker_image_function_prop_is_an_argument_and_documented() -> None:
+    import inspect
+
+    from support import ROOT
+
+    props = {
+        name
+        for name in inspect.signature(lambda_.DockerImageFunctionProps.__init__).parameters
+        if name != "self"
+    }
+    arguments = set(inspect.signature(ContainerFunction.__init__).parameters)
+    assert props - arguments == {"code"}  # replaced by repository + tag_or_digest/image_digest
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("Every `DockerImageFunctionProps` argument and what happens to it:")[1]
+    table = table.split("\n\n")[1]
+    assert {name for name in props if f"`{name}`" not in table} == set()
