@@ -32,12 +32,13 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
-    from .repository import CrossAccountImageRepo
+    from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
+    "ImagePullPolicy": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
 }
@@ -49,6 +50,7 @@ __all__ = [
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
     "ImagePullChecks",
+    "ImagePullPolicy",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
     "InvalidImageReferenceError",
