@@ -607,3 +607,22 @@ def test_synthesized_policies_are_resolved_and_never_guessed(tmp_path: Path) -> 
         f"arn:aws:lambda:us-east-1:{A}:function:*"
     )
     assert policies["Workload/U"] is None  # holds a parameter: not a policy to compare with
+
+
+def test_two_stacks_naming_the_same_function_cost_one_call(
+    fleet: lf.Fleet, gaps: lf.MotoGaps
+) -> None:
+    # e.g. the same workload in an app's stack and in a CDK Pipelines stage
+    manifest = json.loads((fleet.assembly / "manifest.json").read_text())
+    copy = dict(manifest["artifacts"][f"Workload-{A}"])
+    copy["properties"] = {"templateFile": "Copy.template.json", "stackName": "Copy"}
+    template = (fleet.assembly / f"Workload-{A}.template.json").read_text()
+    (fleet.assembly / "Copy.template.json").write_text(template)
+    manifest["artifacts"]["Copy"] = copy
+    (fleet.assembly / "manifest.json").write_text(json.dumps(manifest))
+    gaps.physical_names[("Copy", "Fn0")] = gaps.physical_names[(f"Workload-{A}", "Fn0")]
+    report = check(fleet, gaps)
+    assert len(report.functions) == 8 and set(lf.statuses(report).values()) == {"ok"}
+    # svc-1 of account A once; Copy/Fn0 is another deployed function (its own generated name)
+    assert report.calls["lambda:GetFunction"] == 7
+    assert report.calls["cloudformation:DescribeStackResource"] == 4

@@ -263,7 +263,7 @@ def targets_from_report(
     ``policies``: repository ARN -> synthesized (resolved) policy, for repositories the assembly
     defines; ``replica_sources``: repository ARN -> (account, Region) of its replication source.
     """
-    stack_names = {s.template_path: s.stack_name for s in stacks}
+    stack_names = {(s.template_path, s.display_name): s.stack_name for s in stacks}
     targets = []
     for f in report.functions:
         image = parse_image_uri(f.image)
@@ -272,7 +272,7 @@ def targets_from_report(
             LiveTarget(
                 function=f.function,
                 stack=f.stack,
-                stack_name=stack_names.get(f.template_path, f.stack),
+                stack_name=stack_names.get((f.template_path, f.stack), f.stack),
                 logical_id=f.logical_id,
                 account=f.account,
                 region=f.region,
@@ -876,9 +876,12 @@ class LiveCheck:
                 if t.image is not None and reachable(t.image.account)
             }
         )
-        functions = [t for t in checkable if reachable(t.account)]
+        functions: dict[tuple[str | None, ...], LiveTarget] = {}  # one call per function
+        for t in checkable:
+            if reachable(t.account):
+                functions.setdefault(_function_key(t), t)
         work: list[tuple[str, Any]] = [("policy", k) for k in repositories] + [
-            ("function", t) for t in functions
+            ("function", t) for t in functions.values()
         ]
         results = self._map(
             lambda item: self._policy(item[1]) if item[0] == "policy" else self._deployed(item[1]),
@@ -891,6 +894,10 @@ class LiveCheck:
                 policies[item] = result
             else:
                 deployed[item.function] = result
+        for t in checkable:  # functions of the assembly that are the same deployed function
+            first = functions.get(_function_key(t))
+            if first is not None and first.function in deployed:
+                deployed.setdefault(t.function, deployed[first.function])
 
         # 2b. an image URI known only at deploy time (a parameter, an import): the deployed one
         targets = [self._with_deployed_image(t, deployed) for t in targets]
@@ -1250,6 +1257,12 @@ class LiveCheck:
                     "it again when the function is optimized or comes back from Inactive; "
                     "update the function's code (redeploy) to an image that exists",
                 )
+
+
+def _function_key(target: LiveTarget) -> tuple[str | None, ...]:
+    if target.function_name is not None:
+        return (target.account, target.region, target.function_name)
+    return (target.account, target.region, target.stack_name, target.logical_id)
 
 
 def _repo_key(image: ImageRef) -> tuple[str, str, str]:
