@@ -12,7 +12,12 @@ from __future__ import annotations
 from aws_cdk import App, Duration, Environment, Stack, Stage, pipelines
 from constructs import Construct
 
-from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo, LambdaConsumer
+from ecr_lambda_access import (
+    ContainerFunction,
+    CrossAccountImageRepo,
+    ImagePullAuditStep,
+    LambdaConsumer,
+)
 
 from .queues import work_queue
 from .settings import EXAMPLE_DIGEST, Settings
@@ -79,7 +84,10 @@ class PipelineStack(Stack):
             env=Environment(account=settings.registry_account, region=settings.region),
             consumer_accounts=workloads,
         )
-        self.pipeline.add_stage(self.registry)
+        # The pipeline check on the synthesized assembly, before anything is deployed: a function
+        # that could not pull its image stops the pipeline here (JUnit report in CodeBuild).
+        self.audit = ImagePullAuditStep("AuditImagePulls", input=self.pipeline.synth)
+        self.pipeline.add_stage(self.registry, pre=[self.audit])
         repository_arn = (
             f"arn:aws:ecr:{settings.region}:{settings.registry_account}:"
             f"repository/{REPOSITORY_NAME}"

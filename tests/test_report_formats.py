@@ -11,6 +11,7 @@ junitparser.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from pathlib import Path
 from typing import Any
@@ -304,3 +305,13 @@ def test_resource_line_is_the_key_under_resources_not_a_reference(tmp_path: Path
     )
     assert resource_lines(str(yaml)) == {"Role": 6, "Fn": 8}
     assert resource_line(str(tmp_path / "missing.json"), "Fn") is None
+
+
+def test_rule_help_links_point_at_a_readme_section() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', readme))
+    for heading in re.findall(r"(?m)^#+ (.+)$", readme):  # GitHub's heading slugs
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    for rule in RULES.values():
+        fragment = rule.help_uri.rsplit("#", 1)[1]
+        assert fragment in anchors, (rule.id, fragment)

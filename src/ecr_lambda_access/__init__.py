@@ -32,14 +32,17 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
+    from .pipelines import ImagePullAuditStep
     from .repository import CrossAccountImageRepo
 
 __version__ = "0.1.0"
+"""The package's version, its one source (pyproject.toml reads it; CHANGELOG.md follows it)."""
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
+    "ImagePullAuditStep": ".pipelines",
 }
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "ECR_POLICY_MAX_CHARS",
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
+    "ImagePullAuditStep",
     "ImagePullChecks",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
