@@ -127,7 +127,15 @@ class ImagePullAuditStep(pipelines.CodeBuildStep):
             input=input,
             install_commands=[
                 shlex.join(
-                    [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", spec]
+                    [
+                        python,
+                        "-m",
+                        "pip",
+                        "install",
+                        "--disable-pip-version-check",
+                        "--no-deps",
+                        spec,
+                    ]
                 )
             ],
             commands=[self.audit_command],
@@ -161,16 +169,19 @@ def _check(
                 "`input=pipeline.synth`), got None",
             )
         )
-    if isinstance(report_group, str) and not Token.is_unresolved(report_group):
-        if not _REPORT_GROUP_NAME.fullmatch(report_group):
-            found.append(
-                (
-                    InvalidAuditStepError,
-                    f"report_group must be a CodeBuild report group name (2 to 128 letters, "
-                    f"digits, '-' or '_'), got {report_group!r}: give a name such as "
-                    "'image-pull-audit', or an aws_codebuild.ReportGroup",
-                )
+    if (
+        isinstance(report_group, str)
+        and not Token.is_unresolved(report_group)
+        and not _REPORT_GROUP_NAME.fullmatch(report_group)
+    ):
+        found.append(
+            (
+                InvalidAuditStepError,
+                f"report_group must be a CodeBuild report group name (2 to 128 letters, "
+                f"digits, '-' or '_'), got {report_group!r}: give a name such as "
+                "'image-pull-audit', or an aws_codebuild.ReportGroup",
             )
+        )
     if not _REPORT_FILE.fullmatch(report_file) or report_file.startswith(("/", "../")):
         found.append(
             (
