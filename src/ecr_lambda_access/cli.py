@@ -99,9 +99,12 @@ def _write_report(report: AuditReport, args: argparse.Namespace) -> None:
     target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    with partial.open("w", encoding="utf-8", newline="\n") as out:
-        FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
-    partial.replace(target)
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
