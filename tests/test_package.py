@@ -163,11 +163,13 @@ def test_audit_runs_from_the_wheel_without_its_dependencies(built: Built, tmp_pa
     # What ImagePullAuditStep installs (`pip install --no-deps`): the audit needs no aws-cdk-lib.
     bin_dir = built.fresh_venv(tmp_path / "venv", "--no-deps")
     assert not list((tmp_path / "venv").glob("lib/python*/site-packages/aws_cdk"))
-    assembly = tmp_path / "cdk.out"
-    assembly.mkdir()
-    (assembly / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {}}))
-    result = run(bin_dir / "python", "-m", "ecr_lambda_access", "audit", assembly)
-    assert "No container-image Lambda functions" in result.stdout
+    # a real assembly (the committed integ snapshot: a registry and a cross-account function)
+    assembly = ROOT / "tests" / "integ" / "integ_cross_account.py.snapshot"
+    result = run(bin_dir / "python", "-m", "ecr_lambda_access", "audit", assembly, "--strict")
+    assert "passed: 1 function(s): 1 ok" in result.stdout
+    sarif = tmp_path / "audit.sarif"
+    run(bin_dir / "ecr-lambda-access", "audit", assembly, "--format", "sarif", "--output", sarif)
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
 
 
 def test_api_reference_documents_every_public_name(tmp_path: Path) -> None:
