@@ -158,6 +158,11 @@ def test_sarif_one_result_per_problem_with_levels(sarif: dict[str, Any]) -> None
     }
     assert found["missing-root-grant"][0]["level"] == "error"
     assert found["external"][0]["level"] == "warning"  # fails only with --strict
+    statements = found["external"][0]["properties"]["requiredStatements"]
+    assert [s["Sid"] for s in statements] == [
+        "CrossAccountPermission",
+        "LambdaECRImageCrossAccountRetrievalPolicy",
+    ]
     assert found["latest-tag"][0]["level"] == "warning"
     message = found["missing-root-grant"][0]["message"]["text"]
     assert message.startswith("Workload/Worker: missing-root-grant:")
@@ -210,6 +215,8 @@ def test_junit_reads_back_one_case_per_function_and_finding(
     for name in ("Workload/Partner", "Agnostic/Anywhere"):
         (skipped,) = found[name].result
         assert isinstance(skipped, Skipped), name
+    # the owner of an external repository gets the statements to add
+    assert "LambdaECRImageCrossAccountRetrievalPolicy" in found["Workload/Partner"].result[0].text
     assert found["latest-tag: Workload/Worker"].result == []  # a warning passes
     assert "latest" in found["latest-tag: Workload/Worker"].system_out
     assert (xml.tests, xml.failures, xml.skipped, xml.errors) == (4, 1, 2, 0)

@@ -15,6 +15,7 @@ where the resource is defined (``line``), as JUnit readers that link to sources 
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -61,6 +62,9 @@ def _function_case(suite: ET.Element, function: FunctionReport, strict: bool) ->
     rule = RULES[function.status]
     failing = STRICT_FAILING_STATUSES if strict else FAILING_STATUSES
     text = f"{function.detail}\nImage: {function.image or '-'}\nWhat to do: {rule.help}"
+    if function.required_statements:
+        statements = json.dumps([dict(s) for s in function.required_statements], indent=2)
+        text += f"\nStatements the repository's owner must have:\n{statements}"
     if function.status in failing:
         failure = ET.SubElement(
             case, "failure", type=function.status, message=f"{function.status}: {rule.text}"

@@ -147,6 +147,11 @@ def sarif_log(report: AuditReport, *, strict: bool) -> dict[str, Any]:
                     "region": function.region,
                     "image": function.image,
                     "repository": function.repository,
+                    **(
+                        {"requiredStatements": [dict(s) for s in function.required_statements]}
+                        if function.required_statements
+                        else {}
+                    ),
                 },
             )
         )
