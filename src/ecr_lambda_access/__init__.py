@@ -33,13 +33,14 @@ if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
     from .pipelines import ImagePullAuditStep
-    from .repository import CrossAccountImageRepo
+    from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
 """The package's version, its one source (pyproject.toml reads it; CHANGELOG.md follows it)."""
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
+    "ImagePullPolicy": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
     "ImagePullAuditStep": ".pipelines",
@@ -53,6 +54,7 @@ __all__ = [
     "EcrLambdaAccessError",
     "ImagePullAuditStep",
     "ImagePullChecks",
+    "ImagePullPolicy",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
     "InvalidImageReferenceError",
