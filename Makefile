@@ -46,8 +46,9 @@ unit: setup
 	$(RUN) python -m pytest -q
 
 ## The whole suite: lint, mypy --strict, pytest (snapshots, property tests, scanners, the wheel
-## in a fresh venv, the API reference), the integration tests' snapshots.
-test: lint typecheck unit integ
+## in a fresh venv, the API reference), the integration tests' snapshots. pytest runs last, so
+## its summary line closes the output.
+test: lint typecheck integ unit
 
 ## Integration tests (tests/integ/integ_*.py, aws-cdk.integ-tests-alpha), offline: the pinned
 ## integ-runner must find them (--language python), and each committed <file>.snapshot/ must

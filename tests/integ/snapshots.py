@@ -183,7 +183,7 @@ def main(argv: list[str]) -> int:
                 problems[test.name] = found_problems
     for problem in (p for found_problems in problems.values() for p in found_problems):
         print(problem, file=sys.stderr)
-    print(f"integ snapshots: {len(found) - len(problems)} passed, {len(problems)} failed")
+    print(f"integ snapshots: {len(found) - len(problems)} of {len(found)} unchanged")
     return 1 if problems else 0
 
 
