@@ -282,3 +282,25 @@ def test_other_formats_keep_stdout_for_the_static_report(
     assert status == 0
     assert out == f"Workload-{A}/Fn0 Workload-{B}/Fn0 Workload-{C}/Fn0\n"
     assert "Live check (deployed): 3 function(s)" in err
+
+
+def test_output_file_holds_the_format_and_stdout_both_tables(
+    tmp_path: Path, fleet: lf.Fleet, gaps: lf.MotoGaps, capsys: pytest.CaptureFixture[str]
+) -> None:
+    role = f"--assume-role-arn={lf.ROLE_TEMPLATE}"
+    report = tmp_path / "reports" / "live.json"
+    status, out, _ = run(
+        capsys, "audit", str(fleet.assembly), "--live", role, "--format", "json",
+        "--output", str(report),
+    )  # fmt: skip
+    assert status == 0
+    data = json.loads(report.read_text())
+    assert data["summary"]["statuses"] == {"ok": 3} and data["live"]["summary"]["failed"] is False
+    assert "Functions (3)" in out and "Live check (deployed): 3 function(s)" in out
+    sarif = tmp_path / "live.sarif"
+    status, out, _ = run(
+        capsys, "audit", str(fleet.assembly), "--live", role, "--format", "sarif",
+        "--output", str(sarif),
+    )  # fmt: skip
+    assert status == 0 and json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert "Live check (deployed): 3 function(s)" in out

@@ -15,11 +15,12 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .audit import STATUSES, AssemblyError, audit_assembly
+from .audit import STATUSES, AssemblyError, AuditReport, audit_assembly
 from .audit.formatters import FORMATTERS, render_text
 from .validation import check_organization_id
 
@@ -68,7 +69,18 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=tuple(FORMATTERS),
         default="text",
-        help="text (a readable table, the default) or json",
+        help=(
+            "text (a readable table, the default), json, sarif (SARIF 2.1.0 for GitHub code "
+            "scanning) or junit (JUnit XML for CodeBuild report groups, GitLab, Jenkins)"
+        ),
+    )
+    audit.add_argument(
+        "--output",
+        metavar="FILE",
+        help=(
+            "write the --format report to FILE (directories are created) and print the text "
+            "report on stdout, so one run shows the table and writes SARIF or JUnit"
+        ),
     )
     audit.add_argument(
         "--strict",
@@ -86,6 +98,29 @@ def _parser() -> argparse.ArgumentParser:
     _add_live_arguments(audit)
     _add_live_policy_command(commands)
     return parser
+
+
+def _write_report(
+    report: AuditReport,
+    args: argparse.Namespace,
+    write: Callable[[TextIO], None] | None = None,
+) -> None:
+    """The --format report into --output (written whole, then renamed into place).
+
+    ``write`` writes something else than the static report in its format (``--live``'s JSON).
+    """
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            if write is None:
+                FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
+            else:
+                write(out)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,7 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+    if args.output is not None:
+        try:
+            _write_report(report, args)
+        except OSError as error:
+            print(f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        render_text(report, args.path, strict=args.strict, out=sys.stdout)
+    else:
+        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK
 
 
@@ -228,12 +271,23 @@ def _audit_live(args: argparse.Namespace) -> int:
     checked = live.LiveCheck(
         credentials, organization_id=args.organization_id, max_workers=args.concurrency
     ).run(targets)
-    if args.format == "json":
+
+    def write_json(out: TextIO) -> None:
         data = report.to_json(strict=args.strict)
         data["live"] = checked.to_json(strict=args.strict)
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:  # text; another format gets the static report, the live section on stderr
+        json.dump(data, out, indent=2)
+        out.write("\n")
+
+    if args.output is not None:  # the --format report (JSON: with the live object) to the file
+        try:
+            _write_report(report, args, write_json if args.format == "json" else None)
+        except OSError as error:
+            return _usage(f"cannot write --output {args.output}: {error}")
+        render_text(report, args.path, strict=args.strict, out=sys.stdout)
+        live.render_text(checked, strict=args.strict, out=sys.stdout)
+    elif args.format == "json":
+        write_json(sys.stdout)
+    else:  # text; another format (SARIF, JUnit) gets the static report, the live section stderr
         FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
         out = sys.stdout if args.format == "text" else sys.stderr
         live.render_text(checked, strict=args.strict, out=out)
