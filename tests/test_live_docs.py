@@ -47,7 +47,7 @@ def test_the_printed_policies_are_what_live_policy_prints_for_the_quick_start(
 
 def _commands() -> list[list[str]]:
     lines = [line.split("  #", 1)[0] for line in blocks("console")[0].splitlines()]
-    (workflow,) = blocks("yaml")
+    (workflow,) = blocks("yml")  # `yml`: the README's one `yaml` block is the CI workflow
     steps = yaml.safe_load(workflow)["jobs"]["live-check"]["steps"]
     lines += [step["run"] for step in steps if "ecr-lambda-access" in step.get("run", "")]
     return [
