@@ -24,6 +24,7 @@ No network is used: fake credentials, moto's ``mock_aws``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import statistics
@@ -89,6 +90,8 @@ def measure(
         "repositories": len(REGIONS),
         "rounds": rounds,
         "variants": [],
+        "measured": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "load_start": round(os.getloadavg()[0], 1),
     }
     with tempfile.TemporaryDirectory() as directory, mock_aws():
         fleet = lf.write_fleet(
@@ -116,6 +119,7 @@ def measure(
                     "accounts_reached": sum(a.reachable for a in report.accounts),
                 }
             )
+    results["load_end"] = round(os.getloadavg()[0], 1)
     return results
 
 
@@ -161,7 +165,10 @@ def section(results: dict[str, Any]) -> str:
         [
             SECTION,
             "",
-            f"`python bench/bench_live.py` (runs on its own; `make bench` runs it too): "
+            f"Measured {results['measured']} UTC (load average {results['load_start']} at the "
+            f"start, {results['load_end']} at the end). "
+            f"`python bench/bench_live.py` (runs on its own, `make bench-live`; `make bench` runs "
+            "it too): "
             f"{results['functions']} container-image functions in {results['accounts']} "
             f"accounts and {results['regions']} Regions, one registry repository per Region "
             f"(tests/live_fleet.py), written as an assembly and deployed into moto once "
