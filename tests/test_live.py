@@ -626,3 +626,34 @@ def test_two_stacks_naming_the_same_function_cost_one_call(
     # svc-1 of account A once; Copy/Fn0 is another deployed function (its own generated name)
     assert report.calls["lambda:GetFunction"] == 7
     assert report.calls["cloudformation:DescribeStackResource"] == 4
+
+
+def test_calls_run_concurrently_within_the_bound(fleet: lf.Fleet, gaps: lf.MotoGaps) -> None:
+    import threading
+    import time
+
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+
+    def slow_network(**_: Any) -> None:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+
+    factory = gaps.session_factory
+
+    def latency(**kwargs: Any) -> Any:
+        session = factory(**kwargs)
+        session.events.register_first("before-send", slow_network)
+        return session
+
+    _, targets = live.audit_with_targets(str(fleet.assembly))
+    credentials = live.AccountCredentials(
+        role_arn_template=lf.ROLE_TEMPLATE, session_factory=latency, max_workers=3
+    )
+    report = live.LiveCheck(credentials, max_workers=3).run(targets)
+    assert set(lf.statuses(report).values()) == {"ok"}
+    assert 1 < state["most"] <= 3  # concurrent, and never more than the bound
