@@ -294,7 +294,7 @@ def test_cross_account_image_repo_consumers(
     (library,) = [r for r in report.repositories if r.name == "shared/library"]
     assert library.unconditioned_service_statements == ()
     assert set(library.consumers) == {"Consumer/Library", "Billing/Api", "Billing/Other"}
-    latest = [f for f in report.findings if f.code == "latest-tag"]
+    latest = [f for f in report.findings if f.code == "ecr-lambda-access:latestTag"]
     assert [f.resource for f in latest] == ["Consumer/Library"]
 
 

@@ -10,6 +10,7 @@ Imports no jsii and no aws-cdk-lib: it starts in a fraction of a second.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -99,5 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+    except RecursionError:
+        print(
+            f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud "
+            "assembly",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`... | head`): no traceback; Python's documented recipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK

@@ -63,7 +63,11 @@ class _PolicySizeValidation:
 
     def validate(self) -> list[str]:
         rendered = Stack.of(self._owner).resolve(self._owner._render_policy())
-        found = policy.check_policy_size(rendered, f"CrossAccountImageRepo {self._owner.node.path}")
+        found = policy.check_policy_size(
+            rendered,
+            f"CrossAccountImageRepo {self._owner.node.path}",
+            region=Stack.of(self._owner).region,
+        )
         return [message for _, message in found]
 
 
@@ -315,10 +319,13 @@ class CrossAccountImageRepo(Construct):
         return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
 
     def _check_size(self) -> None:
-        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
-        # for, so this text's length bounds the deployed policy's from above.
+        # Tokens are measured with the longest value they can take (policy/size.py).
         raise_if_violations(
-            policy.check_policy_size(self._document(), f"CrossAccountImageRepo {self.node.path}")
+            policy.check_policy_size(
+                self._document(),
+                f"CrossAccountImageRepo {self.node.path}",
+                region=Stack.of(self).region,
+            )
         )
 
     def _render_policy(self) -> dict[str, Any] | None:
