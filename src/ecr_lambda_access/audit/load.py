@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +186,26 @@ def _template_or_problem(path: Path) -> tuple[Mapping[str, Any], str | None]:
         return {}, str(error)
 
 
+_ASSET_KEY = re.compile(r"([0-9a-f]{64})\.json")
+
+
+def _nested_template_from_assets(directory: Path, resource: Mapping[str, Any]) -> str | None:
+    properties = resource.get("Properties")
+    url = properties.get("TemplateURL") if isinstance(properties, Mapping) else None
+    match = _ASSET_KEY.search(json.dumps(url))
+    if match is None:
+        return None
+    for manifest in sorted(directory.glob("*.assets.json")):
+        try:
+            files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        source = (files.get(match.group(1)) or {}).get("source") or {}
+        if isinstance(source.get("path"), str):
+            return str(source["path"])
+    return None
+
+
 def with_nested_stacks(stack: StackTemplate, depth: int = 0) -> list[StackTemplate]:
     """The stack, then every stack nested in it at any depth (``*.nested.template.json``, named by
     the parent resource's ``aws:asset:path`` metadata, in the parent template's directory)."""
@@ -196,6 +217,10 @@ def with_nested_stacks(stack: StackTemplate, depth: int = 0) -> list[StackTempla
             continue
         metadata = resource.get("Metadata")
         asset = metadata.get("aws:asset:path") if isinstance(metadata, Mapping) else None
+        if not isinstance(asset, str):
+            # without asset metadata (integ-runner snapshots), the template URL's object key
+            # names the asset in the assets manifest
+            asset = _nested_template_from_assets(directory, resource)
         if not isinstance(asset, str):
             continue  # a stack from a URL CloudFormation fetches: not in the assembly
         if depth >= MAX_NESTED_STACK_DEPTH:

@@ -283,18 +283,22 @@ class _Audit:
 
     def admits_every_account(self, repository: _Repository) -> bool:
         """True when a stranger's account (not in any organization we know, in no condition)
-        surely gets the pull: a policy open to every AWS account."""
+        surely gets a pull action: a policy open to every AWS account."""
         if repository.policy is None:
             return False
         document = _tokenize_foreign(repository.policy, set())
         stranger = "000000000000" if repository.account != "000000000000" else "000000000001"
-        access = policy.evaluate_pull(
-            document,
-            function_arn=f"arn:aws:lambda:us-east-1:{stranger}:function:stranger",
-            function_account=stranger,
-            repository_account=repository.account,
+        return any(
+            policy.evaluate_pull(
+                document,
+                function_arn=f"arn:aws:lambda:us-east-1:{stranger}:function:stranger",
+                function_account=stranger,
+                repository_account=repository.account,
+                actions=[action],
+            ).root.access
+            is Access.GRANTED
+            for action in policy.ECR_PULL_ACTIONS
         )
-        return access.root.access is Access.GRANTED
 
     def template_findings(self) -> None:
         for stack in self.assembly.stacks:
