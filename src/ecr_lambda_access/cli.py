@@ -102,8 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except RecursionError:
         print(
-            f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud "
-            "assembly",
+            f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud assembly",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -237,7 +237,9 @@ class Resolver:
             return self.condition(argument, depth + 1)
         if key == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
             left, right = (self.resolve(a, depth + 1) for a in argument)
-            if any(has_marker(json.dumps(v, default=str)) for v in (left, right)):
+            if any(
+                has_marker(json.dumps(v, default=str, ensure_ascii=False)) for v in (left, right)
+            ):
                 return None
             return bool(str(left) == str(right))
         parts = argument if isinstance(argument, list) else []

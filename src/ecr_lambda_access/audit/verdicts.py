@@ -132,7 +132,9 @@ class _Repository:
     def policy_has_markers(self) -> bool:
         """True when the policy holds values known only at deploy time."""
         if self._has_markers is None:
-            self._has_markers = self.policy is not None and has_marker(json.dumps(self.policy))
+            self._has_markers = self.policy is not None and has_marker(
+                json.dumps(self.policy, ensure_ascii=False)
+            )
         return self._has_markers
 
     _has_markers: bool | None = field(default=None, repr=False)
