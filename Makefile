@@ -8,7 +8,7 @@ VENV := .venv
 RUN := scripts/with-env
 CDK_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench audit clean
+.PHONY: setup synth test lint typecheck unit bench audit clean mutation
 
 setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
@@ -47,6 +47,15 @@ unit: setup
 
 ## The whole suite: lint, mypy --strict, pytest (snapshots, property tests, scanners).
 test: lint typecheck unit
+
+## Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): the pure policy, validation and
+## evaluation modules against the fast pure-Python tests. Not part of `make test` (it takes long).
+## MUTATION_ARGS narrows a run, e.g. MUTATION_ARGS='"ecr_lambda_access.validation*"'.
+MUTATION_ARGS ?=
+mutation: $(VENV)/.installed
+	rm -rf mutants
+	$(RUN) mutmut run --max-children 2 $(MUTATION_ARGS)
+	$(RUN) mutmut results
 
 bench: setup
 	$(RUN) python bench/run.py
