@@ -707,3 +707,20 @@ def test_glob_match_is_iam_string_like() -> None:
     assert not glob_match("A*", "abc")
     assert glob_match("A*", "abc", ignore_case=True)
     assert glob_match("a.c", "a.c") and not glob_match("a.c", "abc")
+
+
+def test_unconditioned_service_statements_are_named() -> None:
+    from ecr_lambda_access.policy import unconditioned_service_statements
+
+    policy = doc(
+        service_stmt(Sid="Bare"),
+        service_stmt({"StringEquals": {"aws:SourceAccount": FUNC}}, Sid="Account"),
+        service_stmt({"ArnLike": {"AWS:SOURCEARN": FN_ARN}}, Sid="Arn"),
+        service_stmt({"StringEquals": {"aws:SourceOrgID": ORG}}, Sid="Org"),
+        service_stmt({"StringEquals": {"aws:PrincipalOrgID": ORG}}, Sid="NotASourceKey"),
+        {"Effect": "Deny", "Principal": SERVICE, "Action": "ecr:*"},
+        root_stmt(Sid="Root"),
+        service_stmt(),
+    )
+    assert unconditioned_service_statements(policy) == ["Bare", "NotASourceKey", "#7"]
+    assert unconditioned_service_statements(None) == []

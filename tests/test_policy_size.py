@@ -130,8 +130,10 @@ def test_plain_app_with_literal_us_east_1_accepts_114_whole_accounts() -> None:
 
     from ecr_lambda_access import CrossAccountImageRepo
 
-    app = cdk.App()  # no cdk.json context: the partition stays a token
+    # an App() without cdk.json's @aws-cdk/core:enablePartitionLiterals: the partition is a token
+    app = cdk.App(post_cli_context={"@aws-cdk/core:enablePartitionLiterals": False})
     stack = cdk.Stack(app, "Registry", env=cdk.Environment(region="us-east-1"))
+    assert cdk.Token.is_unresolved(stack.partition)
     repo = CrossAccountImageRepo(stack, "Images", consumers=accounts(114))
     with pytest.raises(PolicyTooLargeError):
         repo.add_consumer("999999999999")
