@@ -584,3 +584,56 @@ def test_piping_into_head_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert done.stdout.startswith("ecr-lambda-access audit")
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_unknown_values_never_pass_a_policy_with_conditioned_denies(tmp_path: Path) -> None:
+    # a Deny that would match the generated name (Stack-Fn-RANDOM) must not be overlooked
+    statements = [
+        service_statement(REGISTRY),
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "ecr:*",
+            "Condition": {"StringLike": {"aws:SourceArn": "arn:aws:lambda:*:*:function:App-*"}},
+        },
+    ]
+    # and an Allow that holds on a mismatch, for an env-agnostic stack's unknown account
+    negated = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": PULL,
+            "Condition": {"StringNotEquals": {"aws:SourceAccount": "999999999999"}},
+        }
+    ]
+    path = write_assembly(
+        tmp_path / "cdk.out",
+        {
+            "App": (
+                env(),
+                {
+                    "Resources": {
+                        "Repo": repository("a", statements),
+                        "Fn": function(uri("a"), None),
+                    }
+                },
+            ),
+            "Agnostic": (
+                "aws://unknown-account/unknown-region",
+                {
+                    "Resources": {
+                        "Repo": repository("b", negated),
+                        "Fn": function(
+                            {
+                                "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}."
+                                "${AWS::URLSuffix}/b:v1"
+                            }
+                        ),
+                    }
+                },
+            ),
+        },
+    )
+    report = audit_assembly(path)
+    assert statuses(report) == {"App/Fn": "unverifiable", "Agnostic/Fn": "unverifiable"}
+    assert all("Deny statements or negated conditions" in f.detail for f in report.functions)
