@@ -28,12 +28,9 @@ that was not given) makes a condition on it unknown, and so the answer ``UNKNOWN
 
 from __future__ import annotations
 
-import base64
-import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -345,6 +342,8 @@ def _number(value: str) -> float | None:
 
 
 def _date(value: str) -> float | None:
+    from datetime import datetime, timezone  # rare operators: imported when used
+
     text = value.strip()
     try:
         return float(int(text))
@@ -370,6 +369,8 @@ def _compare(kind: str) -> Callable[[float, float], bool]:
 
 
 def _ip_match(expected: str, actual: str) -> bool:
+    import ipaddress  # rare operators: imported when used
+
     try:
         return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
     except ValueError:
@@ -446,6 +447,8 @@ def _bool_matcher(expected: str, actual: str, request: Request, variables: bool)
 
 
 def _binary_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+    import base64  # rare operators: imported when used
+
     try:
         return base64.b64decode(expected, validate=True) == base64.b64decode(actual, validate=True)
     except ValueError:
