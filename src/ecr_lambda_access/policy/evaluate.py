@@ -358,14 +358,16 @@ def _date(value: str) -> float | None:
     return parsed.timestamp()
 
 
-def _compare(kind: str) -> Callable[[float, float], bool]:
-    return {
-        "equals": lambda a, b: a == b,
-        "lessthan": lambda a, b: a < b,
-        "lessthanequals": lambda a, b: a <= b,
-        "greaterthan": lambda a, b: a > b,
-        "greaterthanequals": lambda a, b: a >= b,
-    }[kind]
+def _compare(kind: str, a: float, b: float) -> bool:
+    if kind == "equals":
+        return a == b
+    if kind == "lessthan":
+        return a < b
+    if kind == "lessthanequals":
+        return a <= b
+    if kind == "greaterthan":
+        return a > b
+    return a >= b  # greaterthanequals
 
 
 def _ip_match(expected: str, actual: str) -> bool:
@@ -377,19 +379,13 @@ def _ip_match(expected: str, actual: str) -> bool:
         return False
 
 
-# operator (lower case, without Not/IfExists) -> (negated, matcher(policy value, request value))
-# A matcher returns None when the policy value holds a variable not known here.
-_Matcher = Callable[[str, str, Request, bool], Tri]
-
-
-def _string_matcher(wildcard: bool, ignore_case: bool) -> _Matcher:
-    def match(expected: str, actual: str, request: Request, variables: bool) -> Tri:
-        pieces = _substitute(expected, request, variables)
-        if pieces is None:
-            return None
-        return _pieces_regex(pieces, wildcard, ignore_case).fullmatch(actual) is not None
-
-    return match
+def _string_match(
+    expected: str, actual: str, request: Request, variables: bool, wildcard: bool, ignore_case: bool
+) -> Tri:
+    pieces = _substitute(expected, request, variables)
+    if pieces is None:
+        return None
+    return _pieces_regex(pieces, wildcard, ignore_case).fullmatch(actual) is not None
 
 
 def _arn_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
@@ -408,45 +404,30 @@ def _arn_matcher(expected: str, actual: str, request: Request, variables: bool) 
         return None
     if all(not literal for _, literal in pieces):
         return _arn_match(expected, actual)
-    # a variable's value is literal: escape wildcards in it by matching component-wise on text
-    text = "".join(re.sub(r"([*?])", r"\\\1", t) if lit else t for t, lit in pieces)
-    if "\\" in text:
-        return None  # a substituted value with wildcard characters: not worth guessing
-    return _arn_match(text, actual)
+    return None  # a special variable (${*}, ${?}, ${$}) in an ARN: not worth guessing
 
 
-def _numeric_matcher(kind: str) -> _Matcher:
-    compare = _compare(kind)
-
-    def match(expected: str, actual: str, request: Request, variables: bool) -> Tri:
-        a, b = _number(actual), _number(expected)
-        if a is None or b is None:
-            return False if b is not None else None
-        return compare(a, b)
-
-    return match
-
-
-def _date_matcher(kind: str) -> _Matcher:
-    compare = _compare(kind)
-
-    def match(expected: str, actual: str, request: Request, variables: bool) -> Tri:
-        a, b = _date(actual), _date(expected)
-        if a is None or b is None:
-            return False if b is not None else None
-        return compare(a, b)
-
-    return match
+def _ordered_match(
+    expected: str, actual: str, kind: str, parse: Callable[[str], float | None]
+) -> Tri:
+    """Numeric and Date operators: None when the policy value is not a number (or date)."""
+    b = parse(expected)
+    if b is None:
+        return None
+    a = parse(actual)
+    if a is None:
+        return False
+    return _compare(kind, a, b)
 
 
-def _bool_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+def _bool_match(expected: str, actual: str, request: Request, variables: bool) -> Tri:
     pieces = _substitute(expected, request, variables)
     if pieces is None:
         return None
     return "".join(t for t, _ in pieces).lower() == actual.lower()
 
 
-def _binary_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+def _binary_match(expected: str, actual: str) -> bool:
     import base64  # rare operators: imported when used
 
     try:
@@ -455,31 +436,53 @@ def _binary_matcher(expected: str, actual: str, request: Request, variables: boo
         return expected == actual
 
 
-def _ip_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+# operator (lower case, without IfExists) -> (negated, family, option)
+_OPERATORS: dict[str, tuple[bool, str, str]] = {
+    "stringequals": (False, "string", ""),
+    "stringnotequals": (True, "string", ""),
+    "stringequalsignorecase": (False, "string", "ignorecase"),
+    "stringnotequalsignorecase": (True, "string", "ignorecase"),
+    "stringlike": (False, "string", "like"),
+    "stringnotlike": (True, "string", "like"),
+    "arnequals": (False, "arn", ""),
+    "arnlike": (False, "arn", ""),
+    "arnnotequals": (True, "arn", ""),
+    "arnnotlike": (True, "arn", ""),
+    "bool": (False, "bool", ""),
+    "binaryequals": (False, "binary", ""),
+    "ipaddress": (False, "ip", ""),
+    "notipaddress": (True, "ip", ""),
+    "numericnotequals": (True, "numeric", "equals"),
+    "datenotequals": (True, "date", "equals"),
+    **{
+        f"{family}{kind}": (False, family, kind)
+        for family in ("numeric", "date")
+        for kind in ("equals", "lessthan", "lessthanequals", "greaterthan", "greaterthanequals")
+    },
+}
+
+
+def _matches(
+    family: str, option: str, expected: str, actual: str, request: Request, variables: bool
+) -> Tri:
+    """One policy value against one request value; None when the policy value holds a variable
+    (or is a number, date) not known here."""
+    if family == "string":
+        return _string_match(
+            expected, actual, request, variables, option == "like", option == "ignorecase"
+        )
+    if family == "arn":
+        return _arn_matcher(expected, actual, request, variables)
+    if family == "numeric":
+        return _ordered_match(expected, actual, option, _number)
+    if family == "date":
+        return _ordered_match(expected, actual, option, _date)
+    if family == "bool":
+        return _bool_match(expected, actual, request, variables)
+    if family == "binary":
+        return _binary_match(expected, actual)
     return _ip_match(expected, actual)
 
-
-_OPERATORS: dict[str, tuple[bool, _Matcher]] = {
-    "stringequals": (False, _string_matcher(False, False)),
-    "stringnotequals": (True, _string_matcher(False, False)),
-    "stringequalsignorecase": (False, _string_matcher(False, True)),
-    "stringnotequalsignorecase": (True, _string_matcher(False, True)),
-    "stringlike": (False, _string_matcher(True, False)),
-    "stringnotlike": (True, _string_matcher(True, False)),
-    "arnequals": (False, _arn_matcher),
-    "arnlike": (False, _arn_matcher),
-    "arnnotequals": (True, _arn_matcher),
-    "arnnotlike": (True, _arn_matcher),
-    "bool": (False, _bool_matcher),
-    "binaryequals": (False, _binary_matcher),
-    "ipaddress": (False, _ip_matcher),
-    "notipaddress": (True, _ip_matcher),
-}
-for _kind in ("equals", "lessthan", "lessthanequals", "greaterthan", "greaterthanequals"):
-    _OPERATORS["numeric" + _kind] = (False, _numeric_matcher(_kind))
-    _OPERATORS["date" + _kind] = (False, _date_matcher(_kind))
-_OPERATORS["numericnotequals"] = (True, _numeric_matcher("equals"))
-_OPERATORS["datenotequals"] = (True, _date_matcher("equals"))
 
 CONDITION_OPERATORS: frozenset[str] = frozenset({*_OPERATORS, "null"})
 """Every IAM condition operator (lower case, without ``ForAnyValue:``/``ForAllValues:`` and
@@ -524,7 +527,7 @@ def _condition(operator: str, key: str, expected: Any, request: Request, variabl
             return None
         wanted = "false" if actual is not None else "true"
         return any(v.lower() == wanted for v in values)
-    negated, matcher = _OPERATORS[op.base]
+    negated, family, option = _OPERATORS[op.base]
     if actual is None:
         return _absent_result(op, negated)
     if actual is MAYBE_PRESENT:
@@ -537,7 +540,7 @@ def _condition(operator: str, key: str, expected: Any, request: Request, variabl
         return False  # an ARN operator on a value that is not an ARN matches nothing, negated too
 
     def matches(one: str) -> Tri:
-        return _or([matcher(v, one, request, variables) for v in values])
+        return _or([_matches(family, option, v, one, request, variables) for v in values])
 
     if op.qualifier == "forallvalues":
         # every request value matches some policy value (negated: none of them does)
