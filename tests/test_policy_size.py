@@ -142,3 +142,44 @@ def test_plain_app_with_literal_us_east_1_accepts_114_whole_accounts() -> None:
     with pytest.raises(PolicyTooLargeError):
         other.add_consumer("999999999999")
     app.synth()  # the synth-time size validation agrees
+
+
+def test_every_pseudo_token_and_intrinsic_has_its_own_bound() -> None:
+    def length(value: object, region: str | None) -> int:
+        return policy_length_bound({"v": value}, region=region) - len('{"v": ""}')
+
+    for region in ("us-east-1", None, "${Token[AWS.Region.1]}"):
+        assert length("${Token[AWS.AccountId.3]}", region) == 12
+        assert length({"Ref": "AWS::AccountId"}, region) == 12
+    assert length("${Token[AWS.URLSuffix.5]}", "us-east-1") == len("amazonaws.com")
+    assert length({"Ref": "AWS::URLSuffix"}, "us-east-1") == len("amazonaws.com")
+    assert length({"Ref": "AWS::URLSuffix"}, "${Token[AWS.Region.1]}") == len("amazonaws.com.cn")
+    assert length("${Token[AWS.URLSuffix.5]}", None) == len("amazonaws.com.cn")
+    assert length("${Token[AWS.Region.5]}", "eu-west-1") == len("eu-west-1")
+    assert length("${Token[AWS.Partition.5]}", "cn-north-1") == len("aws-cn")
+    assert length({"Ref": "SomeResource"}, "us-east-1") == 0
+    assert length({"Fn::Select": ["0", ["x", "y"]]}, "us-east-1") == 0
+    assert length({"Fn::Join": ["", "not a list"]}, "us-east-1") == 0
+    assert length({"Fn::Join": [["not a str"], ["x"]]}, "us-east-1") == 0
+    assert length({"Fn::Join": ["-", ["a", {"Ref": "AWS::Region"}]]}, "eu-west-1") == len(
+        "a-eu-west-1"
+    )
+
+
+def test_check_policy_size_uses_the_region_and_says_what_to_do() -> None:
+    tokens = document(
+        114,
+        region="${Token[AWS.Region.7]}",
+        partition="${Token[AWS.Partition.9]}",
+        repository="1",
+    )
+    assert policy.check_policy_size(tokens, "Repo", region="us-east-1") == []
+    ((error, message),) = policy.check_policy_size(tokens, "Repo")
+    length = policy_length_bound(tokens)
+    assert error is PolicyTooLargeError
+    assert message == (
+        f"Repo: the repository policy would be {length:,} characters, over ECR's limit of "
+        "10,240 characters: admit whole accounts instead of many function names, split "
+        "consumers across repositories, or use organization_id='o-...' to admit every account "
+        "of your AWS Organization in two statements"
+    )

@@ -146,3 +146,101 @@ def test_repository_arns() -> None:
         assert error is InvalidRepositoryError
         assert message.startswith("repository must be an ECR repository ARN")
         assert repr(bad) in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact messages: what users read is behaviour too (and the mutation test says so)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_exact_messages() -> None:
+    from ecr_lambda_access import policy
+    from ecr_lambda_access.policy import LambdaConsumer
+
+    cases = [
+        (
+            check_account_id(" 123 ", "a"),
+            "a must be a 12-digit AWS account id, got ' 123 ': use the 12-digit id of the "
+            "account that runs the functions",
+        ),
+        (
+            check_account_id("*", "a"),
+            "a must be a 12-digit AWS account id, got '*': list each consumer account id; to "
+            "admit a whole AWS Organization use organization_id='o-...'",
+        ),
+        (
+            check_account_id(1, "a"),
+            "a must be a string of 12 digits, got 1 (int); write account ids as strings: they "
+            "can start with 0",
+        ),
+        (
+            check_function_name(1, "n"),
+            "n must be a string, got 1 (int)",
+        ),
+        (
+            check_function_name("", "n"),
+            "n must be a Lambda function name (1 to 64 letters, digits, '-' or '_'), got '': "
+            "it is empty",
+        ),
+        (
+            check_function_name("*" * 65, "n"),
+            "n must be a Lambda function name (1 to 64 letters, digits, '-' or '_'), got "
+            f"'{'*' * 65}': it is 65 characters long; it holds '*'",
+        ),
+        (
+            check_function_name_prefix("", "p"),
+            "p must not be empty: pass function_name_prefix=None to admit every function of "
+            "the account",
+        ),
+        (
+            check_function_name_prefix("a/", "p"),
+            "p must be the start of a Lambda function name (1 to 64 letters, digits, '-' or '_'; "
+            "the '*' is added for you), got 'a/': it holds '/'",
+        ),
+        (
+            check_function_name_prefix(1, "p"),
+            "p must be a string, got 1 (int)",
+        ),
+        (
+            check_organization_id("x"),
+            "organization_id must be an AWS Organizations id matching o-[a-z0-9]{10,32}, got "
+            "'x': copy it from the Organizations console or `aws organizations "
+            "describe-organization` (an 'r-' root or 'ou-' unit id is not an organization id)",
+        ),
+        (
+            check_tag_or_digest("sha256:ab"),
+            "tag_or_digest must be 'sha256:' followed by 64 lowercase hex digits, got "
+            "'sha256:ab' (2 characters after 'sha256:'): copy the digest from `docker buildx "
+            "imagetools inspect` or `aws ecr describe-images`",
+        ),
+        (
+            check_tag_or_digest(""),
+            "tag_or_digest must be an image tag or a 'sha256:' digest, got '': it is empty",
+        ),
+        (
+            check_tag_or_digest("-" + "a" * (TAG_MAX - 1)),
+            "tag_or_digest must be an image tag or a 'sha256:' digest, got "
+            f"'{'-' + 'a' * (TAG_MAX - 1)}': a tag starts with a letter, digit or '_' and holds "
+            "only letters, digits, '_', '.', '-'",
+        ),
+        (
+            check_repository_arn("x"),
+            "repository must be an ECR repository ARN 'arn:PARTITION:ecr:REGION:ACCOUNT:"
+            "repository/NAME', got 'x': pass the repository's ARN (not its URI or name), an "
+            "aws_ecr.IRepository or a CrossAccountImageRepo",
+        ),
+        (
+            policy.check_consumer(LambdaConsumer("123456789012", function_name="a b"), "c[0]"),
+            "c[0].function_name must be a Lambda function name (1 to 64 letters, digits, '-' or "
+            "'_'), got 'a b': it holds ' '",
+        ),
+        (
+            policy.check_consumer(3, "c[1]"),
+            "c[1] must be an account id string or a LambdaConsumer, got 3 (int)",
+        ),
+    ]
+    for found, message in cases:
+        assert [m for _, m in found] == [message]
+    ((error, _),) = policy.check_consumer(LambdaConsumer("123456789012", function_name="a b"), "c")
+    assert error is InvalidConsumerError
+    assert check_repository_arn(None, "repository")[0][0] is InvalidRepositoryError
