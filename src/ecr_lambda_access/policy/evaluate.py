@@ -246,16 +246,15 @@ class InvalidPolicy(ValueError):
 
 
 @lru_cache(maxsize=4096)
+def _glob_pattern(pattern: str) -> str:
+    """The regular expression of an IAM wildcard pattern: ``*`` any run, ``?`` one character."""
+    return "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+
+
 def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    return re.compile(_glob_pattern(pattern), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
@@ -312,26 +311,20 @@ def _pieces_regex(
         if literal or not wildcard:
             out.append(re.escape(text))
         else:
-            out.append(_glob_regex(text, False).pattern)
+            out.append(_glob_pattern(text))
     return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def _arn_parts(value: str, pattern: bool) -> list[str] | None:
+def _arn_parts(value: str) -> list[str] | None:
+    """The six colon-separated components of an ARN (the last keeps its colons), or None."""
     parts = value.split(":", 5)
-    if len(parts) != 6:
-        return None
-    if not pattern and parts[0] != "arn":
-        return None
-    return parts
+    return parts if len(parts) == 6 and parts[0] == "arn" else None
 
 
-def _arn_match(pattern: str, value: str) -> bool:
+def _arn_match(pattern: list[str], value: str) -> bool:
     """ArnLike/ArnEquals: each of the six components globbed on its own."""
-    pattern_parts = _arn_parts(pattern, True)
-    value_parts = _arn_parts(value, False)
-    if pattern_parts is None or value_parts is None:
-        return False
-    return all(glob_match(p, v) for p, v in zip(pattern_parts, value_parts, strict=True))
+    parts = _arn_parts(value)
+    return parts is not None and all(glob_match(pattern[i], parts[i]) for i in range(6))
 
 
 def _number(value: str) -> float | None:
@@ -342,7 +335,8 @@ def _number(value: str) -> float | None:
 
 
 def _date(value: str) -> float | None:
-    from datetime import datetime, timezone  # rare operators: imported when used
+    import calendar  # rare operators: imported when used
+    from datetime import datetime
 
     text = value.strip()
     try:
@@ -350,12 +344,10 @@ def _date(value: str) -> float | None:
     except ValueError:
         pass
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))  # "Z": Python 3.10
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+    return float(calendar.timegm(parsed.utctimetuple()))  # naive times are UTC, as in IAM
 
 
 def _compare(kind: str, a: float, b: float) -> bool:
@@ -374,7 +366,7 @@ def _ip_match(expected: str, actual: str) -> bool:
     import ipaddress  # rare operators: imported when used
 
     try:
-        return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
+        return ipaddress.ip_address(actual) in ipaddress.ip_interface(expected).network
     except ValueError:
         return False
 
@@ -389,7 +381,8 @@ def _string_match(
 
 
 def _arn_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
-    if _arn_parts(expected, True) is None:
+    pattern = _arn_parts(expected)
+    if pattern is None:
         return None  # not an ARN pattern: IAM's answer is not documented
     if (
         variables
@@ -402,9 +395,9 @@ def _arn_matcher(expected: str, actual: str, request: Request, variables: bool) 
     pieces = _substitute(expected, request, variables)
     if pieces is None:
         return None
-    if all(not literal for _, literal in pieces):
-        return _arn_match(expected, actual)
-    return None  # a special variable (${*}, ${?}, ${$}) in an ARN: not worth guessing
+    if any(literal for _, literal in pieces):
+        return None  # a special variable (${*}, ${?}, ${$}) in an ARN: not worth guessing
+    return _arn_match(pattern, actual)
 
 
 def _ordered_match(
@@ -530,13 +523,10 @@ def _condition(operator: str, key: str, expected: Any, request: Request, variabl
     negated, family, option = _OPERATORS[op.base]
     if actual is None:
         return _absent_result(op, negated)
-    if actual is MAYBE_PRESENT:
-        absent = _absent_result(op, negated)
-        return absent if absent is None else None  # present with an unknown value: unknown
-    if actual is UNKNOWN_VALUE:
-        return None
+    if isinstance(actual, _Value):
+        return None  # a value not known here (or a key that may be absent)
     request_values = list(actual) if isinstance(actual, tuple) else [str(actual)]
-    if op.base.startswith("arn") and any(_arn_parts(v, False) is None for v in request_values):
+    if op.base.startswith("arn") and any(_arn_parts(v) is None for v in request_values):
         return False  # an ARN operator on a value that is not an ARN matches nothing, negated too
 
     def matches(one: str) -> Tri:
@@ -564,23 +554,16 @@ def _absent_result(op: _Operator, negated: bool) -> Tri:
 
 
 def _scalar(value: Any) -> str:
+    """A condition value as IAM reads it: JSON true/false and numbers as their text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    raise InvalidPolicy(f"condition value {value!r} is not a string, number or boolean")
+    return str(value)
 
 
 def _conditions(conditions: Any, request: Request, variables: bool) -> Tri:
-    if conditions is None:
-        return True
-    if not isinstance(conditions, Mapping):
-        raise InvalidPolicy("Condition is not an object")
+    """Every key of every operator must hold (a valid policy: see _check_statement)."""
     results: list[Tri] = []
-    for operator, block in conditions.items():
-        _parse_operator(str(operator))
-        if not isinstance(block, Mapping):
-            raise InvalidPolicy(f"condition {operator} is not an object of keys")
+    for operator, block in (conditions or {}).items():
         for key, expected in block.items():
             results.append(_condition(str(operator), str(key), expected, request, variables))
             if results[-1] is False:
@@ -625,8 +608,6 @@ _PRINCIPAL_ARN = re.compile(
 
 def _aws_principal_match(value: str, request: Request) -> Tri:
     """Does the AWS principal ``value`` name the deployer (a principal of the function account)?"""
-    if value == "*":
-        return True
     if is_unresolved(value):
         return None
     if _ACCOUNT_ID.fullmatch(value):
@@ -652,14 +633,11 @@ def _principal(statement: Mapping[str, Any], request: Request) -> Tri:
 
 
 def _listed(principal: Any, request: Request, negate: bool) -> Tri:
+    """Whether the request's principal is among those listed (a valid policy's "*" or object)."""
     if principal == "*":
         return True
-    if not isinstance(principal, Mapping):
-        raise InvalidPolicy(f'Principal {principal!r} is neither "*" nor an object')
     results: list[Tri] = []
     for kind, values in principal.items():
-        if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
-            raise InvalidPolicy(f"unknown principal type {kind!r}")
         for value in map(str, _as_list(values)):
             if kind == "AWS" and value == "*":
                 results.append(True)
@@ -667,7 +645,7 @@ def _listed(principal: Any, request: Request, negate: bool) -> Tri:
                 results.append(None if is_unresolved(value) else value == request.service)
             elif kind == "AWS" and request.side == "deployer":
                 found = _aws_principal_match(value, request)
-                if negate and found is True and value != "*":
+                if negate and found is True:
                     # NotPrincipal names the account (or its root). The IAM user guide asks to
                     # list the account *and* a role's ARNs to exempt the role, without saying
                     # whether the account alone exempts its roles; the deployer's role is not
