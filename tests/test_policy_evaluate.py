@@ -11,6 +11,7 @@ import pytest
 from ecr_lambda_access.policy import (
     ECR_PULL_ACTIONS,
     Access,
+    Grant,
     evaluate_pull,
     evaluate_request,
     policy_problems,
@@ -724,3 +725,240 @@ def test_unconditioned_service_statements_are_named() -> None:
     )
     assert unconditioned_service_statements(policy) == ["Bare", "NotASourceKey", "#7"]
     assert unconditioned_service_statements(None) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Pinned exactly: each side's context, each detail text, and the corners of each operator
+# ---------------------------------------------------------------------------------------------
+
+
+def test_each_sides_request_context_exactly() -> None:
+    from ecr_lambda_access.policy.evaluate import Request
+
+    assert lambda_pull_request(function_arn=FN_ARN, function_account=FUNC) == Request(
+        side="service",
+        account=FUNC,
+        partition="aws",
+        service="lambda.amazonaws.com",
+        keys={
+            "aws:sourcearn": FN_ARN,
+            "aws:sourceaccount": FUNC,
+            "aws:principalisawsservice": "true",
+            "aws:principalservicename": "lambda.amazonaws.com",
+            "aws:sourceorgid": MAYBE_PRESENT,
+            "aws:sourceorgpaths": MAYBE_PRESENT,
+        },
+        absent=frozenset(
+            {
+                "aws:principalaccount",
+                "aws:principalarn",
+                "aws:principalorgid",
+                "aws:principalorgpaths",
+                "aws:principaltag/",
+                "aws:principaltype",
+                "aws:userid",
+                "aws:username",
+                "aws:sourceidentity",
+                "aws:federatedprovider",
+                "aws:tokenissuetime",
+                "aws:multifactorauthpresent",
+                "aws:multifactorauthage",
+                "aws:requesttag/",
+                "aws:tagkeys",
+            }
+        ),
+    )
+    assert deployer_request(function_account=FUNC) == Request(
+        side="deployer",
+        account=FUNC,
+        partition="aws",
+        service=None,
+        keys={
+            "aws:principalaccount": FUNC,
+            "aws:principalarn": UNKNOWN_VALUE,
+            "aws:principalisawsservice": "false",
+            "aws:principalorgid": MAYBE_PRESENT,
+            "aws:principalorgpaths": MAYBE_PRESENT,
+            "aws:principaltype": UNKNOWN_VALUE,
+            "aws:userid": UNKNOWN_VALUE,
+        },
+        absent=frozenset(
+            {
+                "aws:sourcearn",
+                "aws:sourceaccount",
+                "aws:sourceorgid",
+                "aws:sourceorgpaths",
+                "aws:sourceowner",
+                "aws:principalservicename",
+            }
+        ),
+    )
+    assert deployer_request(function_account=FUNC, partition="aws-cn").partition == "aws-cn"
+    pull = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC, partition="aws-cn")
+    assert pull.partition == "aws-cn"
+
+
+def test_detail_texts_exactly() -> None:
+    def pull(policy: dict[str, Any], account: str = FUNC, org: str | None = None) -> Any:
+        return evaluate_pull(
+            policy,
+            function_arn=FN_ARN.replace(FUNC, account),
+            function_account=account,
+            repository_account=REPO,
+            partition="aws",
+            organization_id=org,
+        )
+
+    pair = doc(root_stmt(), service_stmt())
+    granted = pull(pair)
+    assert granted.root.detail == (
+        f"account {FUNC} may pull (ecr:BatchGetImage and ecr:GetDownloadUrlForLayer)"
+    )
+    assert granted.service.detail == f"lambda.amazonaws.com may pull for {FN_ARN}"
+    assert granted.ok and granted.root.ok and granted.service.ok
+    denied = pull(
+        doc(root_stmt(), service_stmt(), {"Effect": "Deny", "Principal": "*", "Action": "*"})
+    )
+    assert denied.root.detail == (
+        f"a Deny statement blocks account {FUNC}: remove it or exclude the account"
+    )
+    assert denied.service.detail == f"a Deny statement blocks lambda.amazonaws.com for {FN_ARN}"
+    assert not denied.ok
+    org = {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    unknown = pull(
+        doc(root_stmt(Condition=org), service_stmt({"StringEquals": {"aws:SourceOrgID": ORG}}))
+    )
+    assert unknown.root.detail == (
+        f"account {FUNC} is admitted only under a condition that cannot be checked here (for "
+        "example aws:PrincipalOrgID): make sure the account meets it"
+    )
+    assert unknown.service.detail == (
+        f"lambda.amazonaws.com is admitted for {FN_ARN} only under a condition that cannot be "
+        "checked here (for example aws:SourceOrgID)"
+    )
+    missing = pull(doc())
+    assert missing.root.detail == (
+        f"the repository policy does not allow arn:aws:iam::{FUNC}:root to ecr:BatchGetImage and "
+        "ecr:GetDownloadUrlForLayer: add the account to the repository policy "
+        "(CrossAccountImageRepo consumers=[...])"
+    )
+    assert missing.service.detail == (
+        f"no statement allows lambda.amazonaws.com to pull with an aws:SourceArn matching "
+        f"{FN_ARN}: add it to the statement's StringLike aws:SourceArn list"
+    )
+    own = pull(doc(service_stmt()), account=REPO)
+    assert own.root == Grant(Access.NOT_NEEDED, "the function is in the repository's account")
+    invalid = pull(doc({"Effect": "allow", "Principal": "*", "Action": "*"}))
+    assert (
+        invalid.root.detail
+        == invalid.service.detail
+        == (
+            "the repository policy is invalid: statement #0 has Effect 'allow': IAM accepts "
+            'exactly "Allow" or "Deny"'
+        )
+    )
+
+
+def test_null_on_a_key_present_with_an_unknown_value() -> None:
+    assert root(doc(root_stmt(Condition={"Null": {"aws:PrincipalArn": "false"}}))) is Access.GRANTED
+    assert root(doc(root_stmt(Condition={"Null": {"aws:PrincipalArn": "true"}}))) is Access.MISSING
+
+
+def test_token_condition_values_are_unknown() -> None:
+    condition = {"StringEquals": {"aws:SourceAccount": ["${Token[AWS.AccountId.1]}"]}}
+    assert service(doc(service_stmt(condition))) is Access.UNKNOWN
+
+
+def test_json_booleans_and_numbers_in_conditions() -> None:
+    assert service(doc(service_stmt({"StringEquals": {"aws:PrincipalIsAWSService": True}}))) is (
+        Access.GRANTED
+    )
+    assert service(doc(service_stmt({"StringEquals": {"aws:PrincipalIsAWSService": False}}))) is (
+        Access.MISSING
+    )
+    assert service(doc(service_stmt({"NumericEquals": {"aws:SourceAccount": int(FUNC)}}))) is (
+        Access.GRANTED
+    )
+    assert service(doc(service_stmt({"Bool": {"aws:PrincipalIsAWSService": False}}))) is (
+        Access.MISSING
+    )
+
+
+def custom(**keys: Any) -> Any:
+    from ecr_lambda_access.policy.evaluate import Request
+
+    return Request(
+        side="service",
+        account=FUNC,
+        partition="aws",
+        service="lambda.amazonaws.com",
+        keys={k.replace("_", ":", 1).lower(): v for k, v in keys.items()},
+        absent=frozenset({"aws:username"}),
+    )
+
+
+def answer(condition: dict[str, Any], request: Any) -> Access:
+    return evaluate_request(doc(service_stmt(condition)), request).access
+
+
+def test_variable_values_are_literal_and_the_rest_stays_a_pattern() -> None:
+    request = custom(aws_userid="a*", aws_sourceaccount=FUNC, aws_sourcearn="x-a*-y")
+    # the request's "a*" is literal text, not a wildcard
+    assert answer({"StringLike": {"aws:SourceArn": "x-${aws:userid}-y"}}, request) is Access.GRANTED
+    assert answer({"StringLike": {"aws:SourceArn": "*-${aws:userid}-?"}}, request) is Access.GRANTED
+    other = custom(aws_userid="a*", aws_sourcearn="x-abc-y")
+    assert answer({"StringLike": {"aws:SourceArn": "x-${aws:userid}-y"}}, other) is Access.MISSING
+    default = custom(aws_sourcearn="x-a*-y")
+    assert answer({"StringLike": {"aws:SourceArn": "x-${aws:username, 'a*'}-y"}}, default) is (
+        Access.GRANTED
+    )
+    assert answer({"StringLike": {"aws:SourceArn": "x-${aws:username, 'abc'}-y"}}, default) is (
+        Access.MISSING
+    )
+
+
+def test_special_variables_and_several_variables_in_one_value() -> None:
+    request = custom(aws_sourcearn="*?$-" + FUNC, aws_sourceaccount=FUNC)
+    value = "${*}${?}${$}-${aws:SourceAccount}"
+    assert answer({"StringEquals": {"aws:SourceArn": value}}, request) is Access.GRANTED
+    assert answer({"StringLike": {"aws:SourceArn": value}}, request) is Access.GRANTED
+    wildcard = custom(aws_sourcearn="abc-" + FUNC, aws_sourceaccount=FUNC)
+    assert answer({"StringLike": {"aws:SourceArn": value}}, wildcard) is Access.MISSING
+
+
+def test_for_any_value_negated_needs_one_value_that_matches_none() -> None:
+    request = custom(aws_tagkeys=("a", "b"))
+    condition = {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["a", "b"]}}
+    assert answer(condition, request) is Access.MISSING
+    assert answer({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["c"]}}, request) is (
+        Access.GRANTED
+    )
+
+
+def test_binary_and_ip_corners() -> None:
+    request = custom(aws_sourceaccount="YQ==", aws_sourceip="10.9.9.9", aws_userid="not*b64")
+    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ=="}}, request) is Access.GRANTED
+    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ==!"}}, request) is Access.MISSING
+    assert answer({"BinaryEquals": {"aws:userid": "not*b64"}}, request) is Access.GRANTED
+    assert answer({"BinaryEquals": {"aws:userid": "other"}}, request) is Access.MISSING
+    # a network written with host bits set still names the network
+    assert answer({"IpAddress": {"aws:SourceIp": "10.1.2.3/8"}}, request) is Access.GRANTED
+    assert answer({"IpAddress": {"aws:SourceIp": "not an address"}}, request) is Access.MISSING
+
+
+def test_dates_with_zone_and_without() -> None:
+    request = custom(aws_currenttime="2026-01-02T00:00:00Z")
+    assert answer({"DateEquals": {"aws:CurrentTime": "2026-01-02T00:00:00"}}, request) is (
+        Access.GRANTED
+    )
+    assert answer({"DateEquals": {"aws:CurrentTime": "2026-01-02T01:00:00+01:00"}}, request) is (
+        Access.GRANTED
+    )
+    assert answer({"DateLessThan": {"aws:CurrentTime": "2026-01-02T00:00:01Z"}}, request) is (
+        Access.GRANTED
+    )
+
+
+def test_not_action_is_case_insensitive() -> None:
+    statement = {"Effect": "Allow", "Principal": SERVICE, "NotAction": "ECR:BATCHGETIMAGE"}
+    assert service(doc(statement)) is Access.MISSING
