@@ -962,3 +962,198 @@ def test_dates_with_zone_and_without() -> None:
 def test_not_action_is_case_insensitive() -> None:
     statement = {"Effect": "Allow", "Principal": SERVICE, "NotAction": "ECR:BATCHGETIMAGE"}
     assert service(doc(statement)) is Access.MISSING
+
+
+def test_actions_resource_and_partition_reach_both_sides() -> None:
+    only_batch = doc(
+        root_stmt(Action="ecr:BatchGetImage"), service_stmt(Action="ecr:BatchGetImage")
+    )
+    one = evaluate_pull(
+        only_batch,
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+        actions=["ecr:BatchGetImage"],
+    )
+    assert (one.root.access, one.service.access) == (Access.GRANTED, Access.GRANTED)
+    both = evaluate_pull(
+        only_batch, function_arn=FN_ARN, function_account=FUNC, repository_account=REPO
+    )
+    assert (both.root.access, both.service.access) == (Access.MISSING, Access.MISSING)
+    own_deny = doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "ecr:GetDownloadUrlForLayer"},
+        service_stmt(),
+    )
+    only = evaluate_pull(
+        own_deny,
+        function_arn=FN_ARN,
+        function_account=REPO,
+        repository_account=REPO,
+        actions=["ecr:BatchGetImage"],
+    )
+    assert only.root.access is Access.NOT_NEEDED
+    # the repository ARN is matched on both sides, the deployer's Deny included
+    elsewhere = "arn:aws:ecr:us-east-1:111111111111:repository/other"
+    scoped = doc(root_stmt(Resource=elsewhere), service_stmt(Resource=elsewhere))
+    assert root(scoped) is Access.MISSING and service(scoped) is Access.MISSING
+    deny_here = doc(
+        service_stmt(), {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": REPO_ARN}
+    )
+    assert root(deny_here, account=REPO) is Access.DENIED
+    deny_there = doc(
+        service_stmt(), {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": elsewhere}
+    )
+    assert root(deny_there, account=REPO) is Access.NOT_NEEDED
+    # the partition of the principal ARN
+    china = doc(root_stmt(Principal={"AWS": f"arn:aws-cn:iam::{FUNC}:root"}))
+    cn = evaluate_pull(
+        china,
+        function_arn=FN_ARN.replace("arn:aws:", "arn:aws-cn:"),
+        function_account=FUNC,
+        repository_account=REPO,
+        partition="aws-cn",
+    )
+    assert cn.root.access is Access.GRANTED
+    assert cn.root.detail == (
+        f"account {FUNC} may pull (ecr:BatchGetImage and ecr:GetDownloadUrlForLayer)"
+    )
+    missing_cn = evaluate_pull(
+        doc(),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+        partition="aws-cn",
+    )
+    assert f"arn:aws-cn:iam::{FUNC}:root" in missing_cn.root.detail
+
+
+def test_deciding_statement_names() -> None:
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    split = doc(
+        {"Effect": "Allow", "Principal": SERVICE, "Action": "s3:*"},
+        service_stmt(Sid="Zulu", Action="ecr:GetDownloadUrlForLayer"),
+        service_stmt(Sid="Alpha", Action="ecr:BatchGetImage"),
+    )
+    assert evaluate_request(split, request).statements == ("Alpha", "Zulu")
+    denied = doc(
+        service_stmt(),
+        {"Sid": "Zed", "Effect": "Deny", "Principal": "*", "Action": "ecr:BatchGetImage"},
+        {"Sid": "Alf", "Effect": "Deny", "Principal": "*", "Action": "ecr:*"},
+    )
+    assert evaluate_request(denied, request).statements == ("Zed", "Alf")
+    maybe = doc(
+        service_stmt(
+            Sid="A", Action="ecr:BatchGetImage", Condition={"Null": {"aws:SourceOrgID": "false"}}
+        ),
+        service_stmt(
+            Sid="B",
+            Action="ecr:GetDownloadUrlForLayer",
+            Condition={"Null": {"aws:SourceOrgID": "false"}},
+        ),
+    )
+    assert evaluate_request(maybe, request).statements == ("A", "B")
+    unnamed = doc({"Effect": "Allow", "Principal": "*", "Action": "s3:*"}, service_stmt())
+    assert evaluate_request(unnamed, request).statements == ("#1",)
+    assert evaluate_request(doc(service_stmt()), request, actions=[]).access is Access.GRANTED
+    invalid = evaluate_request(doc({"Effect": "allow"}), request)
+    assert (invalid.access, invalid.statements) == (Access.INVALID, ())
+
+
+def test_principal_corners() -> None:
+    # an AWS principal never names a service, whatever its text
+    assert service(doc(service_stmt(Principal={"AWS": "lambda.amazonaws.com"}))) is Access.MISSING
+    assert service(doc(service_stmt(Principal={"Service": "${Token[TOKEN.1]}"}))) is Access.UNKNOWN
+    assert service(doc(service_stmt(Principal={"Federated": "${Token[TOKEN.1]}"}))) is (
+        Access.UNKNOWN
+    )
+    assert root(doc(root_stmt(Principal={"Service": "${Token[TOKEN.1]}"}))) is Access.UNKNOWN
+    canonical = doc(service_stmt(Principal={"CanonicalUser": "79a59df900b949e55d96a1e698fbace"}))
+    assert policy_problems(canonical) == []
+    assert service(canonical) is Access.MISSING
+
+
+def test_resource_tokens_and_variables() -> None:
+    assert service(doc(service_stmt(Resource="${Token[TOKEN.1]}"))) is Access.UNKNOWN
+    token_repo = evaluate_pull(
+        doc(service_stmt(Resource=REPO_ARN)),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+        repository_arn="arn:aws:ecr:us-east-1:111111111111:repository/${Token[TOKEN.1]}",
+    )
+    assert token_repo.service.access is Access.UNKNOWN
+    request = custom(aws_userid="team")
+    team = doc(service_stmt(Resource="arn:aws:ecr:*:*:repository/${aws:userid}/*"))
+    # a variable (its name holds a colon) inside an ARN: where IAM cuts the ARN is not documented
+    assert evaluate_request(team, request, resource=REPO_ARN).access is Access.UNKNOWN
+    old = doc(
+        service_stmt(Resource="arn:aws:ecr:*:*:repository/${aws:userid}/*"), version="2008-10-17"
+    )
+    assert evaluate_request(old, request, resource=REPO_ARN).access is Access.MISSING
+
+
+def test_exact_invalid_policy_messages() -> None:
+    cases = [
+        (
+            doc({"Effect": "Allow", "Action": PULL}),
+            "statement #0 must have exactly one of Principal and NotPrincipal (a repository "
+            "policy is a resource-based policy)",
+        ),
+        (
+            doc({"Sid": "S", "Effect": "Allow", "Principal": "*"}),
+            "statement S must have exactly one of Action and NotAction",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": "*", "NotAction": "GetObject"}),
+            "statement #0: NotAction 'GetObject' is not service:action",
+        ),
+        (
+            doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "NotResource": "*",
+                }
+            ),
+            "statement #0 has both Resource and NotResource",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"Foo": {}}}),
+            "statement #0: unknown condition operator 'Foo'",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": []}),
+            "statement #0: Condition is not an object",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"Bool": 1}}),
+            "statement #0: condition Bool is not an object",
+        ),
+        (
+            doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Condition": {"Bool": {"k": [None]}},
+                }
+            ),
+            "statement #0: condition value None is not a string",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": 3, "Action": "*"}),
+            'statement #0: Principal 3 is neither "*" nor an object',
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": {"User": "x"}, "Action": "*"}),
+            "statement #0: unknown principal type 'User'",
+        ),
+        (doc("x"), "statement #0 is not an object"),
+        (["x"], "the policy is not a JSON object"),
+        ({}, "the policy has no Statement"),
+        ({"Version": "1", "Statement": []}, "Version '1' is not 2012-10-17 or 2008-10-17"),
+    ]
+    for policy, message in cases:
+        assert policy_problems(policy) == [message]  # type: ignore[arg-type]

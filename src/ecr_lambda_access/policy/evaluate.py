@@ -885,9 +885,7 @@ def evaluate_pull(
 def _denies_only(policy: Mapping[str, Any] | None) -> dict[str, Any]:
     """The policy's Deny statements after an Allow of everything: what a principal whose identity
     policy grants the pull meets in the repository policy."""
-    statements = [
-        s for s in _statements_of(policy) if isinstance(s, Mapping) and s.get("Effect") == "Deny"
-    ]
+    statements = [s for s in _statements_of(policy) if s.get("Effect") == "Deny"]
     return {**(policy or {}), "Statement": [*statements, _ALLOW_ALL]}
 
 
