@@ -18,7 +18,10 @@ class YamlTemplateError(ValueError):
     """The text is not a YAML template."""
 
 
-class _TemplateLoader(yaml.SafeLoader):  # type: ignore[misc]
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+
+class _TemplateLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader without timestamps, with CloudFormation's short-form tags."""
 
 
