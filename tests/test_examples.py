@@ -133,6 +133,40 @@ def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
         assert check in readme
 
 
+def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
+    # Application stacks are clean (tests above) only because the app acknowledges its own
+    # choices (examples/choices.py); the README states what they are without those.
+    readme = (ROOT / "README.md").read_text()
+    functions = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]
+    dlq_acks = [
+        path
+        for path, rules in acknowledgements(examples.outdir).items()
+        if "Serverless::Serverless-LambdaDLQ" in rules
+    ]
+    assert len(functions) == len(dlq_acks) == 6
+    users = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
+    for function in functions:
+        skipped = {s["id"] for s in function["Metadata"]["checkov"]["skip"]}
+        assert users <= skipped
+    log_groups = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    ]
+    assert len(log_groups) == 6
+    assert all(
+        {s["id"] for s in g["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_158"} for g in log_groups
+    )
+    assert "6 functions" in readme
+    assert "app's to decide: cdk-nag 6" in readme and "checkov 24" in readme
+
+
 def test_application_templates_pass_cfn_lint(examples: Examples) -> None:
     # W3005 (a DependsOn already implied by GetAtt) is how CDK orders a role's policy before
     # the function: a known false positive for CDK templates.
@@ -227,14 +261,25 @@ def test_pipeline_deploys_workloads_after_the_registry(examples: Examples) -> No
     assert f":{WORKLOAD}:role/" in roles and f":{WORKLOAD_2}:role/" in roles
 
 
-def test_pipeline_registry_stage_admits_the_workload_prefix(examples: Examples) -> None:
+def test_pipeline_workloads_register_across_stages(examples: Examples) -> None:
+    # examples/pipeline.py passes the CrossAccountImageRepo object to the workload stages.
     (template,) = (examples.outdir / "assembly-Pipeline-Registry").glob("*.template.json")
     (repository,) = examples.resources(json.loads(template.read_text()), "AWS::ECR::Repository")
-    service = repository["Properties"]["RepositoryPolicyText"]["Statement"][1]
-    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
-        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-*",
-        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-*",
+    root, service = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert root["Principal"]["AWS"] == [
+        f"arn:aws:iam::{WORKLOAD}:root",
+        f"arn:aws:iam::{WORKLOAD_2}:root",
     ]
+    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-worker",
+        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-worker",
+    ]
+    for directory in ("assembly-Pipeline-Workload1", "assembly-Pipeline-Workload2"):
+        manifest = json.loads((examples.outdir / directory / "manifest.json").read_text())
+        stacks = [a for a in manifest["artifacts"].values() if a["type"].endswith("stack")]
+        # Only the stack's own asset manifest: no dependency on another stage's stack.
+        for stack in stacks:
+            assert all(d.endswith(".assets") for d in stack.get("dependencies", [])), directory
 
 
 def test_foreign_repository_example_prints_the_owner_policy(
@@ -304,3 +349,50 @@ def test_real_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
     assert manifest["artifacts"]["Workload"]["environment"] == f"aws://555555555555/{REGION}"
     registry = json.loads((tmp_path / "cdk.out" / "Registry.template.json").read_text())
     assert "arn:aws:iam::555555555555:root" in json.dumps(registry)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline check in the pipeline (ImagePullAuditStep)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pipeline_runs_the_image_pull_audit_before_its_first_deploy(examples: Examples) -> None:
+    from ecr_lambda_access import __version__
+
+    template = examples.template("Pipeline.template.json")
+    (pipeline,) = examples.resources(template, "AWS::CodePipeline::Pipeline")
+    actions = [
+        (index, action)
+        for index, stage in enumerate(pipeline["Properties"]["Stages"])
+        for action in stage["Actions"]
+    ]
+
+    def position(index: int, action: dict[str, Any]) -> tuple[int, int]:
+        return index, action.get("RunOrder", 1)
+
+    deploys = [
+        position(i, a)
+        for i, a in actions
+        if a["ActionTypeId"]["Provider"] == "CloudFormation"
+        and a["Configuration"].get("ActionMode") in ("CHANGE_SET_REPLACE", "CREATE_UPDATE")
+    ]
+    (audit,) = [(i, a) for i, a in actions if a["Name"] == "AuditImagePulls"]
+    assert audit[1]["ActionTypeId"]["Provider"] == "CodeBuild"
+    assert position(*audit) < min(deploys), (position(*audit), sorted(deploys))
+    # it reads the synth step's output (the cloud assembly)
+    synth_outputs = {
+        o["Name"] for _, a in actions if a["Name"] == "Synth" for o in a["OutputArtifacts"]
+    }
+    assert {i["Name"] for i in audit[1]["InputArtifacts"]} <= synth_outputs
+    # and runs the audit of this version, publishing JUnit to a report group
+    project_id = audit[1]["Configuration"]["ProjectName"]["Ref"]
+    spec = json.loads(template["Resources"][project_id]["Properties"]["Source"]["BuildSpec"])
+    install = " ".join(spec["phases"]["install"]["commands"])
+    assert f"--no-deps ecr-lambda-access=={__version__}" in install
+    (command,) = spec["phases"]["build"]["commands"]
+    assert command == (
+        "python3 -m ecr_lambda_access audit . --format junit --output image-pull-audit.xml"
+    )
+    assert spec["reports"] == {
+        "image-pull-audit": {"files": ["image-pull-audit.xml"], "file-format": "JUNITXML"}
+    }

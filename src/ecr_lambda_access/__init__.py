@@ -32,14 +32,18 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
-    from .repository import CrossAccountImageRepo
+    from .pipelines import ImagePullAuditStep
+    from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
+"""The package's version, its one source (pyproject.toml reads it; CHANGELOG.md follows it)."""
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
+    "ImagePullPolicy": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
+    "ImagePullAuditStep": ".pipelines",
 }
 
 __all__ = [
@@ -48,7 +52,9 @@ __all__ = [
     "ECR_POLICY_MAX_CHARS",
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
+    "ImagePullAuditStep",
     "ImagePullChecks",
+    "ImagePullPolicy",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
     "InvalidImageReferenceError",

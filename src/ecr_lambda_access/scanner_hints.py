@@ -1,0 +1,97 @@
+"""The scanner acknowledgements the library itself decides, each with its reason.
+
+cdk-nag (``Validations.of(...).acknowledge``) and checkov (``Metadata.checkov.skip``) findings
+about something this library chose are acknowledged here, next to the reason: the X-Ray and VPC
+``Resource '*'`` policies, the ``:*`` (log streams) of the function's own log group, the event
+source mapping's missing on-failure destination (SQS has none), and in repository.py
+organization mode's ``*`` principal (ECR1) and AES-256 (checkov CKV_AWS_136). Findings about
+what the user chooses (no VPC, no reserved concurrency, no function dead-letter queue, no log
+group key) stay: they are the user's to acknowledge (README: "Your own scanner findings").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Validations
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+from ._annotations import skip_checkov
+
+__all__ = [
+    "ACK_XRAY",
+    "ACK_VPC",
+    "ACK_ESM_DESTINATION",
+    "acknowledge",
+    "log_streams_acknowledgment",
+    "skip_vpc_policy_checks",
+]
+
+ACK_XRAY = Acknowledgment(
+    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+    reason=(
+        "X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+        "permissions: AWS requires Resource '*'. This policy holds only those two actions."
+    ),
+)
+ACK_VPC = Acknowledgment(
+    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+    reason=(
+        "Lambda creates the function's VPC network interfaces with the execution role; "
+        "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets only "
+        "work on Resource '*' and the interface ids are not known in advance. This policy holds "
+        "only the six actions of AWSLambdaVPCAccessExecutionRole's EC2 part."
+    ),
+)
+ACK_ESM_DESTINATION = Acknowledgment(
+    id="Serverless::Serverless-LambdaEventSourceMappingDestination",
+    reason=(
+        "An SQS event source mapping has no on-failure destination (Lambda supports one for "
+        "stream and Kafka sources only); failed messages return to the queue and move to its "
+        "redrive dead-letter queue after maxReceiveCount receives."
+    ),
+)
+
+
+def log_streams_acknowledgment(resolved_arn: Any) -> Acknowledgment:
+    """IAM5 for the ``:*`` of the function's own log group ARN (its log streams).
+
+    ``resolved_arn`` is the ARN as the template holds it; cdk-nag names the finding after it
+    (``Ref`` written ``<Name>``).
+    """
+    return Acknowledgment(
+        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(resolved_arn)}]",
+        reason=(
+            "logs:CreateLogStream and logs:PutLogEvents on the function's own log group "
+            "(/aws/lambda/<function name>): Lambda names the log streams at run time, so the "
+            "ARN ends with ':*' (the streams of that one group, nothing else)."
+        ),
+    )
+
+
+def _nag_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return str(value)
+
+
+def acknowledge(construct: IConstruct, acknowledgment: Acknowledgment) -> None:
+    Validations.of(construct).acknowledge(acknowledgment)
+
+
+def skip_vpc_policy_checks(policy: iam.Policy) -> None:
+    cfn_vpc_policy = policy.node.default_child
+    assert isinstance(cfn_vpc_policy, iam.CfnPolicy)
+    skip_checkov(
+        cfn_vpc_policy,
+        "CKV_AWS_111",
+        "Lambda creates and deletes the function's VPC network interfaces with the "
+        "execution role; the interface ids are not known in advance, so the EC2 actions "
+        "take Resource '*' (the EC2 part of AWSLambdaVPCAccessExecutionRole).",
+    )

@@ -1,0 +1,321 @@
+"""Which repository a function pulls from, and its registration on a ``CrossAccountImageRepo``.
+
+``resolve_repository`` turns what ``ContainerFunction(repository=...)`` accepts into plain
+values (:class:`RepositorySource`); ``register`` lists the function on the repository that
+manages the policy, or tells the user what the repository's owner must add.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aws_cdk import Annotations, Stack, Stage, Token
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+from ._annotations import warn
+from .errors import (
+    InvalidFunctionNameError,
+    InvalidRepositoryError,
+    RegionMismatchError,
+    Violation,
+)
+from .repository import CrossAccountImageRepo, ImagePullPolicy
+from .validation import check_repository_arn, is_digest, is_unresolved, parse_repository_arn
+
+if TYPE_CHECKING:
+    from .function import ContainerFunction
+
+__all__ = [
+    "RepositoryLike",
+    "RepositorySource",
+    "resolve_repository",
+    "image_uri",
+    "register",
+]
+
+RepositoryLike = CrossAccountImageRepo | ecr.IRepository | str
+"""What ``repository=`` accepts."""
+
+PolicyManager = CrossAccountImageRepo | ImagePullPolicy
+"""A construct of this app that writes a repository's pull policy."""
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """Where the image lives, as plain values (CDK tokens where nothing literal exists)."""
+
+    arn: str
+    name: str
+    account: str
+    region: str
+    partition: str
+    wired_to: PolicyManager | None
+    """The construct of this app that writes the repository's policy, if any."""
+    description: str
+    owned_in_app: bool = False
+    """An ``aws_ecr.Repository`` of this app whose policy no CrossAccountImageRepo manages."""
+
+
+def find_wrapper(repository: ecr.IRepository) -> PolicyManager | None:
+    """The construct of this app that writes ``repository``'s pull policy, if any."""
+    if isinstance(repository, CrossAccountImageRepo):
+        return repository
+    return ImagePullPolicy.of(repository)
+
+
+def managed_repository(manager: PolicyManager) -> ecr.Repository:
+    return manager if isinstance(manager, CrossAccountImageRepo) else manager.repository
+
+
+def _managed_by_arn(arn: str, scope: Construct) -> CrossAccountImageRepo | None:
+    """The CrossAccountImageRepo of this app whose literal ARN is ``arn``, if any."""
+    for construct in scope.node.root.node.find_all():
+        if not isinstance(construct, CrossAccountImageRepo):
+            continue
+        stack = Stack.of(construct)
+        name = literal_name(construct)
+        if name is None or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+            continue
+        if arn.endswith(f":ecr:{stack.region}:{stack.account}:repository/{name}"):
+            return construct
+    return None
+
+
+def literal_name(repository: ecr.IRepository) -> str | None:
+    """The repository's physical name when the app states it literally, else None."""
+    cfn = repository.node.default_child
+    if isinstance(cfn, ecr.CfnRepository):
+        name = cfn.repository_name
+        if isinstance(name, str) and not Token.is_unresolved(name):
+            return name
+    return None
+
+
+def is_repository(value: object) -> bool:
+    """Duck-typed IRepository (jsii proxies of imported repositories)."""
+    return all(hasattr(value, a) for a in ("repository_arn", "repository_name", "env", "node"))
+
+
+def resolve_repository(
+    repository: object, stack: Stack, function_name: str | None
+) -> tuple[RepositorySource | None, list[Violation]]:
+    """The repository ``repository=`` names, as plain values, and every problem found."""
+    found: list[Violation] = []
+    ref: RepositorySource | None = None
+    manager = find_wrapper(repository) if is_repository(repository) else None  # type: ignore[arg-type]
+    if manager is not None:
+        repo = managed_repository(manager)
+        repo_stack = Stack.of(repo)
+        arn = repo.repository_arn
+        name = repo.repository_name
+        literal = literal_name(repo)
+        other_stage = not same_stage(repo_stack, stack)
+        if literal is not None and repo_stack.node.path != stack.node.path:
+            # Plain strings across stacks (no export, no cross-stack reference); register()
+            # orders the deployments (a stack dependency in one stage). In one stack the Ref
+            # keeps the function after the repository (and its policy).
+            name = literal
+            if not Token.is_unresolved(repo_stack.account) and not Token.is_unresolved(
+                repo_stack.region
+            ):
+                arn = (
+                    f"arn:{repo_stack.partition}:ecr:{repo_stack.region}:"
+                    f"{repo_stack.account}:repository/{literal}"
+                )
+        ref = RepositorySource(
+            arn=arn,
+            name=name,
+            account=repo_stack.account,
+            region=repo_stack.region,
+            partition=repo_stack.partition,
+            wired_to=manager,
+            description=f"{type(manager).__name__} {manager.node.path}",
+        )
+        if repo_stack.node.path != stack.node.path:
+            found += check_environments(repo_stack, stack)
+            if other_stage and literal is None:
+                found.append(
+                    (
+                        InvalidRepositoryError,
+                        f"repository {repo.node.path} is in another Stage and has no literal "
+                        "repository_name: nothing may cross stages, so the function names the "
+                        "repository by its physical name; give it repository_name=...",
+                    )
+                )
+            if function_name is not None and is_unresolved(function_name):
+                found.append(
+                    (
+                        InvalidFunctionNameError,
+                        f"function_name must be a literal string when the repository "
+                        f"({repo.node.path}) is in another stack, got the token "
+                        f"{function_name!r}: its policy names this function; pass a literal "
+                        "name or leave function_name unset to generate one",
+                    )
+                )
+    elif isinstance(repository, str):
+        found += check_repository_arn(repository, "repository")
+        parsed = parse_repository_arn(repository)
+        if parsed is not None:
+            ref = RepositorySource(
+                arn=parsed.arn,
+                name=parsed.name,
+                account=parsed.account,
+                region=parsed.region,
+                partition=parsed.partition,
+                wired_to=None,
+                description=f"repository {parsed.arn}",
+            )
+        elif is_unresolved(repository):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository is an unresolved token ({repository!r}): the image URI needs "
+                    "the repository's account, Region and name; pass "
+                    "aws_ecr.Repository.from_repository_attributes(...) instead",
+                )
+            )
+    elif is_repository(repository):
+        imported: ecr.IRepository = repository  # type: ignore[assignment]
+        owned_stack = Stack.of(imported) if isinstance(imported, ecr.Repository) else None
+        ref = RepositorySource(
+            arn=imported.repository_arn,
+            name=imported.repository_name,
+            account=imported.env.account,
+            region=imported.env.region,
+            partition=owned_stack.partition if owned_stack is not None else stack.partition,
+            wired_to=None,
+            description=f"repository {imported.node.path}",
+            owned_in_app=owned_stack is not None,
+        )
+    else:
+        found.append(
+            (
+                InvalidRepositoryError,
+                f"repository must be a CrossAccountImageRepo, an aws_ecr.IRepository or an "
+                f"ECR repository ARN string, got {repository!r} ({type(repository).__name__})",
+            )
+        )
+    if ref is not None:
+        found += check_region(ref, stack)
+    return ref, found
+
+
+def check_environments(repo_stack: Stack, stack: Stack) -> list[Violation]:
+    """Two stacks of one app: their accounts/Regions must be both literal or both tokens."""
+    found: list[Violation] = []
+    for what, mine, theirs in (
+        ("account", stack.account, repo_stack.account),
+        ("Region", stack.region, repo_stack.region),
+    ):
+        if Token.is_unresolved(mine) != Token.is_unresolved(theirs):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository: the stack {repo_stack.stack_name} has "
+                    f"{'no ' if Token.is_unresolved(theirs) else ''}explicit {what} and "
+                    f"{stack.stack_name} has {'no ' if Token.is_unresolved(mine) else ''}"
+                    f"explicit {what}: the repository policy must name this function's "
+                    "account, so give both stacks an explicit env=Environment(account=..., "
+                    "region=...)",
+                )
+            )
+    return found
+
+
+def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
+    if Token.is_unresolved(ref.region) or Token.is_unresolved(stack.region):
+        return []
+    if ref.region == stack.region:
+        return []
+    return [
+        (
+            RegionMismatchError,
+            f"repository: {ref.description} is in {ref.region}, the function's stack "
+            f"{stack.stack_name} in {stack.region}: Lambda runs images only from a "
+            f"repository in its own Region (another account is fine). Replicate the "
+            f"repository to {stack.region} (ECR replication; repository policies are not "
+            "replicated) and use the replica, or deploy the function in "
+            f"{ref.region}",
+        )
+    ]
+
+
+def same_stage(one: Construct, other: Construct) -> bool:
+    mine, theirs = Stage.of(one), Stage.of(other)
+    return (mine.node.path if mine else None) == (theirs.node.path if theirs else None)
+
+
+def image_uri(ref: RepositorySource, stack: Stack, reference: str, *, digest: bool) -> str:
+    """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``).
+
+    ``digest``: ``reference`` came as ``image_digest`` (literal or token). A ``tag_or_digest``
+    is a digest only when it starts with ``sha256:``; a token there stays a tag.
+    """
+    separator = "@" if digest or is_digest(reference) else ":"
+    return f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/{ref.name}{separator}{reference}"
+
+
+def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
+    """List the function on the construct that writes the repository's policy, or say what the
+    repository's owner must add."""
+    owner = ref.wired_to
+    scope: Construct = function
+    name = function.literal_function_name or f"{function.node.path} (named by CloudFormation)"
+    if owner is not None:
+        owner.add_consumer(function._consumer())
+        repo_stack = Stack.of(managed_repository(owner))
+        if repo_stack.node.path == stack.node.path:
+            return
+        if same_stage(repo_stack, stack):
+            stack.add_stack_dependency(
+                repo_stack,
+                f"the repository policy of {owner.node.path} must allow {name} before Lambda "
+                "creates it",
+            )
+            return
+        Annotations.of(scope).add_info(
+            f"{ref.description} is in another Stage ({repo_stack.stack_name}): the function "
+            f"registered itself on it ({name}), and no dependency crosses the stages. Deploy "
+            "the repository's stage first (in CDK Pipelines: an earlier stage or wave), or "
+            "CreateFunction fails with 'Lambda does not have permission to access the ECR "
+            "image'."
+        )
+        return
+    text = json.dumps(function.required_repository_policy(), separators=(",", ":"))
+    if ref.owned_in_app:
+        warn(
+            scope,
+            "repositoryPolicyNotManaged",
+            f"{ref.description} is defined in this app but nothing here writes its pull "
+            "policy, so nothing lets Lambda pull this function's image (CreateFunction fails, "
+            "or Lambda adds a broader statement of its own if the deployer may). Give it one: "
+            "ImagePullPolicy(scope, id, repository=repository) (the function then registers "
+            "itself), or make it a CrossAccountImageRepo; or add this policy to it yourself: "
+            f"{text}",
+        )
+        return
+    if not Token.is_unresolved(ref.account) and ref.account == stack.account:
+        where = "in this account"
+    else:
+        where = f"of account {ref.account}"
+    managing = _managed_by_arn(ref.arn, function) if not is_unresolved(ref.arn) else None
+    if managing is not None:
+        Annotations.of(scope).add_info(
+            f"{ref.description} ({where}) is the CrossAccountImageRepo {managing.node.path} of "
+            "this app, passed by ARN: this function is not registered on it, so its policy "
+            "must already admit the function (a consumer covering this account and name) or "
+            "the deploy fails. Pass the CrossAccountImageRepo object itself to register the "
+            "function (it works across stages), or check that its consumers include this "
+            f"policy's: {text}"
+        )
+        return
+    Annotations.of(scope).add_info(
+        f"{ref.description} ({where}) is not managed by a CrossAccountImageRepo or an "
+        "ImagePullPolicy of this app, so its policy is not written here. Before deploying, "
+        "its owner must add this repository policy "
+        "(ContainerFunction.required_repository_policy() returns it): "
+        f"{text}"
+    )
