@@ -1157,3 +1157,64 @@ def test_exact_invalid_policy_messages() -> None:
     ]
     for policy, message in cases:
         assert policy_problems(policy) == [message]  # type: ignore[arg-type]
+
+
+def test_more_operator_corners() -> None:
+    # a default is literal text too
+    default = custom(aws_sourcearn="x-abc-y")
+    assert answer({"StringLike": {"aws:SourceArn": "x-${aws:username, 'a*'}-y"}}, default) is (
+        Access.MISSING
+    )
+    # not an ARN, though it starts like one: as a request value and as a pattern
+    partial = custom(aws_sourcearn="arn:aws:lambda")
+    assert answer({"ArnLike": {"aws:SourceArn": "arn:*:*:*:*:*"}}, partial) is Access.MISSING
+    assert answer({"ArnLike": {"aws:SourceArn": "arn:aws"}}, custom(aws_sourcearn=FN_ARN)) is (
+        Access.UNKNOWN
+    )
+    # strict and non-strict comparisons
+    number = custom(aws_sourceaccount=FUNC)
+    assert answer({"NumericLessThan": {"aws:SourceAccount": FUNC}}, number) is Access.MISSING
+    assert answer({"NumericLessThanEquals": {"aws:SourceAccount": "300000000000"}}, number) is (
+        Access.GRANTED
+    )
+    assert answer({"NumericGreaterThan": {"aws:SourceAccount": "100000000000"}}, number) is (
+        Access.GRANTED
+    )
+    assert answer({"NumericGreaterThanEquals": {"aws:SourceAccount": "300000000000"}}, number) is (
+        Access.MISSING
+    )
+    # binary: the request's value must be valid base64 too
+    binary = custom(aws_sourceaccount="YQ==!")
+    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ=="}}, binary) is Access.MISSING
+    # ForAnyValue needs one request value matching a policy value
+    tags = custom(aws_tagkeys=("a", "b"))
+    assert answer({"ForAnyValue:StringEquals": {"aws:TagKeys": ["a", "b"]}}, tags) is (
+        Access.GRANTED
+    )
+    assert answer({"ForAnyValue:StringEquals": {"aws:TagKeys": ["c"]}}, tags) is Access.MISSING
+    # JSON false is the text "false"
+    assert root(
+        doc(root_stmt(Condition={"StringEquals": {"aws:PrincipalIsAWSService": False}}))
+    ) is (Access.GRANTED)
+
+
+def test_same_account_deny_detail_and_names() -> None:
+    own = evaluate_pull(
+        doc(service_stmt(), {"Sid": "Guard", "Effect": "Deny", "Principal": "*", "Action": "*"}),
+        function_arn=FN_ARN.replace(FUNC, REPO),
+        function_account=REPO,
+        repository_account=REPO,
+    )
+    assert own.root == Grant(
+        Access.DENIED,
+        f"a Deny statement blocks account {REPO}: remove it or exclude the account",
+        ("Guard",),
+    )
+    cross = evaluate_pull(
+        doc(root_stmt(Sid="Root"), service_stmt(Sid="Service")),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+    )
+    assert cross.root.statements == ("Root",)
+    assert cross.service.statements == ("Service",)

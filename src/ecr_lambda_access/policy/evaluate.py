@@ -380,23 +380,15 @@ def _string_match(
     return _pieces_regex(pieces, wildcard, ignore_case).fullmatch(actual) is not None
 
 
-def _arn_matcher(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+def _arn_matcher(expected: str, actual: str, variables: bool) -> Tri:
     pattern = _arn_parts(expected)
     if pattern is None:
         return None  # not an ARN pattern: IAM's answer is not documented
-    if (
-        variables
-        and "${" in expected
-        and any(":" in m.group(1) for m in _VARIABLE.finditer(expected))
-    ):
-        # AWS does not document whether a variable such as ${aws:SourceAccount} is substituted
-        # before or after the ARN is cut at its colons (the independent simulator cuts first)
+    if variables and "${" in expected:
+        # a policy variable (${aws:SourceAccount}, ${*}) in an ARN: AWS does not document
+        # whether it is substituted before or after the ARN is cut at its colons (the
+        # independent simulator cuts first), so the answer is not known here
         return None
-    pieces = _substitute(expected, request, variables)
-    if pieces is None:
-        return None
-    if any(literal for _, literal in pieces):
-        return None  # a special variable (${*}, ${?}, ${$}) in an ARN: not worth guessing
     return _arn_match(pattern, actual)
 
 
@@ -465,7 +457,7 @@ def _matches(
             expected, actual, request, variables, option == "like", option == "ignorecase"
         )
     if family == "arn":
-        return _arn_matcher(expected, actual, request, variables)
+        return _arn_matcher(expected, actual, variables)
     if family == "numeric":
         return _ordered_match(expected, actual, option, _number)
     if family == "date":
@@ -511,7 +503,7 @@ def _parse_operator(operator: str) -> _Operator:
 def _condition(operator: str, key: str, expected: Any, request: Request, variables: bool) -> Tri:
     """One key of one condition operator, tri-state."""
     op = _parse_operator(operator)
-    values = [v if isinstance(v, str) else _scalar(v) for v in _as_list(expected)]
+    values = [_scalar(v) for v in _as_list(expected)]
     if any(is_unresolved(v) for v in values):
         return None
     actual = request.value(key)
@@ -554,7 +546,7 @@ def _absent_result(op: _Operator, negated: bool) -> Tri:
 
 
 def _scalar(value: Any) -> str:
-    """A condition value as IAM reads it: JSON true/false and numbers as their text."""
+    """A condition value as IAM reads it: text, JSON true/false and numbers as their text."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -581,9 +573,7 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     )
 
 
-def _resource_matches(
-    statement: Mapping[str, Any], resource: str | None, request: Request, variables: bool
-) -> Tri:
+def _resource_matches(statement: Mapping[str, Any], resource: str | None, variables: bool) -> Tri:
     if "Resource" not in statement and "NotResource" not in statement:
         return True  # a repository policy applies to its repository
     negate = "NotResource" in statement
@@ -595,7 +585,7 @@ def _resource_matches(
         elif resource is None or is_unresolved(pattern) or is_unresolved(resource):
             results.append(None)
         else:
-            results.append(_arn_matcher(pattern, resource, request, variables))
+            results.append(_arn_matcher(pattern, resource, variables))
     found = _or(results)
     return _not(found) if negate else found
 
@@ -783,9 +773,7 @@ def evaluate_request(
                 continue
             applies = _principal(statement, request)
             if applies is not False:
-                applies = _and(
-                    [applies, _resource_matches(statement, resource, request, variables)]
-                )
+                applies = _and([applies, _resource_matches(statement, resource, variables)])
             if applies is not False:
                 applies = _and(
                     [applies, _conditions(statement.get("Condition"), request, variables)]
