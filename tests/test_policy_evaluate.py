@@ -867,6 +867,8 @@ def test_null_on_a_key_present_with_an_unknown_value() -> None:
 def test_token_condition_values_are_unknown() -> None:
     condition = {"StringEquals": {"aws:SourceAccount": ["${Token[AWS.AccountId.1]}"]}}
     assert service(doc(service_stmt(condition))) is Access.UNKNOWN
+    # without policy variables (2008-10-17) the token is not mistaken for one either
+    assert service(doc(service_stmt(condition), version="2008-10-17")) is Access.UNKNOWN
 
 
 def test_json_booleans_and_numbers_in_conditions() -> None:
