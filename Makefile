@@ -81,7 +81,7 @@ MUTATION_ARGS ?=
 mutation: $(VENV)/.installed
 	rm -rf mutants
 	$(RUN) mutmut run --max-children 2 $(MUTATION_ARGS)
-	$(RUN) mutmut results
+	$(RUN) mutmut results | $(RUN) python tests/test_mutation_equivalents.py
 
 bench: setup
 	$(RUN) python bench/run.py

@@ -1220,3 +1220,18 @@ def test_same_account_deny_detail_and_names() -> None:
     )
     assert cross.root.statements == ("Root",)
     assert cross.service.statements == ("Service",)
+
+
+def test_granted_names_are_sorted_and_deny_names_keep_their_order() -> None:
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    two = doc(service_stmt(Sid="Zulu"), service_stmt(Sid="Alpha"))
+    assert evaluate_request(two, request).statements == ("Alpha", "Zulu")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "*"}
+    both = doc(service_stmt(), {**deny, "Sid": "Zed"}, {**deny, "Sid": "Alf"})
+    assert evaluate_request(both, request).statements == ("Zed", "Alf")
+
+
+def test_token_in_a_resource_pattern_is_unknown_without_variables() -> None:
+    pattern = "arn:aws:ecr:us-east-1:111111111111:repository/${Token[TOKEN.1]}"
+    for version in ("2012-10-17", "2008-10-17"):
+        assert service(doc(service_stmt(Resource=pattern), version=version)) is Access.UNKNOWN

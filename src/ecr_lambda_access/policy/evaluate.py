@@ -764,10 +764,8 @@ def evaluate_request(
     per_action: list[Access] = []
     names: dict[Access, list[str]] = {a: [] for a in Access}
     for action in actions:
-        allows: list[Tri] = []
-        denies: list[Tri] = []
-        allow_names: list[str] = []
-        deny_names: list[str] = []
+        allows: list[tuple[str, Tri]] = []  # (statement name, applies: True or None)
+        denies: list[tuple[str, Tri]] = []
         for index, statement in enumerate(statements):
             if not _action_matches(statement, action):
                 continue
@@ -782,25 +780,23 @@ def evaluate_request(
                 continue
             name = _statement_name(statement, index)
             if statement["Effect"] == "Deny":
-                denies.append(applies)
-                deny_names.append(name)
+                denies.append((name, applies))
             else:
                 if "NotPrincipal" in statement:
                     applies = None  # Allow + NotPrincipal: AWS does not support it
-                allows.append(applies)
-                allow_names.append(name)
-        deny, allow = _or(denies), _or(allows)
+                allows.append((name, applies))
+        deny, allow = _or([d for _, d in denies]), _or([a for _, a in allows])
         if deny is True:
             access = Access.DENIED
-            names[access] += [n for n, d in zip(deny_names, denies, strict=True) if d]
+            names[access] += [n for n, d in denies if d]
         elif allow is False:
             access = Access.MISSING
         elif deny is None or allow is None:
             access = Access.UNKNOWN
-            names[access] += allow_names + deny_names
+            names[access] += [n for n, _ in [*allows, *denies]]
         else:
             access = Access.GRANTED
-            names[access] += [n for n, a in zip(allow_names, allows, strict=True) if a]
+            names[access] += [n for n, a in allows if a]
         per_action.append(access)
     for access in (Access.DENIED, Access.MISSING, Access.UNKNOWN, Access.GRANTED):
         if access in per_action:
