@@ -18,7 +18,10 @@ DOMAIN.md "IAM evaluation"):
 * a condition on a key absent from the request: plain operators are false, negated ones true,
   ``...IfExists`` true, ``ForAnyValue`` false, ``ForAllValues`` true; ``Null`` tests presence;
 * keys are case-insensitive, values case-sensitive (except ``...IgnoreCase``); policy variables
-  (``${aws:SourceAccount}``) are substituted in Version ``2012-10-17`` policies.
+  (``${aws:SourceAccount}``) are substituted in Version ``2012-10-17`` policies, their values
+  taken literally; a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
+  answer unknown, since AWS does not document whether the ARN is cut at its colons before or
+  after substitution (the independent simulator cuts first).
 
 The request each side makes is written down once, in :func:`lambda_pull_request` (the Lambda
 service re-fetching the image) and :func:`deployer_request` (the consumer account's deployer
