@@ -637,3 +637,31 @@ def test_unknown_values_never_pass_a_policy_with_conditioned_denies(tmp_path: Pa
     report = audit_assembly(path)
     assert statuses(report) == {"App/Fn": "unverifiable", "Agnostic/Fn": "unverifiable"}
     assert all("Deny statements or negated conditions" in f.detail for f in report.functions)
+
+
+def test_organization_mode_with_another_known_organization_fails(tmp_path: Path) -> None:
+    org_pair = [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": PULL,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}},
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": PULL,
+            "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abcdefghij"}},
+        },
+    ]
+    path = write_assembly(
+        tmp_path / "cdk.out",
+        {
+            "Registry": (env(), {"Resources": {"Repo": repository("a", org_pair)}}),
+            "Workload": (env(WORKLOAD), {"Resources": {"Fn": function(uri("a"))}}),
+        },
+    )
+    assert statuses(audit_assembly(path)) == {"Workload/Fn": "unverifiable"}
+    assert statuses(audit_assembly(path, organization_id="o-abcdefghij")) == {"Workload/Fn": "ok"}
+    other = audit_assembly(path, organization_id="o-zzzzzzzzzz")
+    assert statuses(other) == {"Workload/Fn": "missing-root-grant"}
