@@ -665,3 +665,41 @@ def test_organization_mode_with_another_known_organization_fails(tmp_path: Path)
     assert statuses(audit_assembly(path, organization_id="o-abcdefghij")) == {"Workload/Fn": "ok"}
     other = audit_assembly(path, organization_id="o-zzzzzzzzzz")
     assert statuses(other) == {"Workload/Fn": "missing-root-grant"}
+
+
+def test_a_repository_with_no_policy_fails_env_agnostic_functions_too(tmp_path: Path) -> None:
+    """The shape of a public CDK Pipelines app (an ``ecr.Repository`` exported by name, a
+    ``DockerImageFunction`` importing it, both stacks env-agnostic): no policy admits nothing in
+    any account or Region, so the verdict needs no environment (it was ``unverifiable``)."""
+    agnostic = "aws://unknown-account/unknown-region"
+    image = {
+        "Fn::Join": [
+            "",
+            [
+                {"Ref": "AWS::AccountId"},
+                ".dkr.ecr.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Fn::ImportValue": "ecr-repo-name"},
+                ":latest-b0a98bb8960a",
+            ],
+        ]
+    }
+    registry = {
+        "Resources": {"Repo": {"Type": "AWS::ECR::Repository"}},
+        "Outputs": {"Name": {"Value": {"Ref": "Repo"}, "Export": {"Name": "ecr-repo-name"}}},
+    }
+    path = write_assembly(
+        tmp_path / "cdk.out",
+        {
+            "Pipeline": (agnostic, registry),
+            "Lambda": (agnostic, {"Resources": {"Fn": function(image, None)}}),
+        },
+    )
+    report = audit_assembly(path)
+    assert statuses(report) == {"Lambda/Fn": "no-policy"}
+    (entry,) = report.functions
+    assert "has no repository policy" in entry.detail
+    assert "the root only if the accounts differ" in entry.detail

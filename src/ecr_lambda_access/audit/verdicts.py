@@ -539,26 +539,31 @@ class _Audit:
         if function_path not in repository.consumers:
             repository.consumers.append(function_path)
         arn = self.human(repository.arn)
-        if repository.region != region:
-            if not has_marker(repository.region) and not has_marker(region):
-                return report(
-                    REGION_MISMATCH,
-                    f"repository {repository.path} is in {repository.region} but the function "
-                    f"runs in {region}: Lambda runs images only from its own Region",
-                    repository=arn,
-                )
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
-        if repository.account != account and (
-            has_marker(repository.account) or has_marker(account)
+        if (
+            repository.region != region
+            and not has_marker(repository.region)
+            and not has_marker(region)
         ):
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
+            return report(
+                REGION_MISMATCH,
+                f"repository {repository.path} is in {repository.region} but the function "
+                f"runs in {region}: Lambda runs images only from its own Region",
+                repository=arn,
+            )
         if repository.policy is None:
-            cross = repository.account != account
+            # No policy admits nothing, whatever account and Region the stacks deploy to: this
+            # needs no environment, so env-agnostic stacks get the verdict too.
+            same = repository.account == account
             needed = (
-                f"the root of account {self.human(account)} and lambda.amazonaws.com limited by "
-                "aws:SourceArn to the function"
-                if cross
-                else "lambda.amazonaws.com limited by aws:SourceArn to the function"
+                "lambda.amazonaws.com limited by aws:SourceArn to the function"
+                if same
+                else f"the root of account {self.human(account)} and lambda.amazonaws.com "
+                "limited by aws:SourceArn to the function"
+                + (
+                    " (the root only if the accounts differ)"
+                    if has_marker(repository.account) or has_marker(account)
+                    else ""
+                )
             )
             return report(
                 NO_POLICY,
@@ -568,6 +573,11 @@ class _Audit:
                 "a later policy update drops it",
                 repository=arn,
             )
+        if repository.region != region or (
+            repository.account != account
+            and (has_marker(repository.account) or has_marker(account))
+        ):
+            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
         status, detail = self.evaluate(resolver, repository, name, logical_id)
         if bootstrap:
             detail = (
