@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -144,15 +145,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.output is not None:
-        try:
-            _write_report(report, args)
-        except OSError as error:
-            print(f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        render_text(report, args.path, strict=args.strict, out=sys.stdout)
-    else:
-        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+    except RecursionError:
+        print(
+            f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud assembly",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        if args.output is not None:
+            try:
+                _write_report(report, args)
+            except OSError as error:
+                print(
+                    f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr
+                )
+                return EXIT_USAGE
+            render_text(report, args.path, strict=args.strict, out=sys.stdout)
+        else:
+            FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`... | head`): no traceback; Python's documented recipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK
 
 
@@ -258,6 +273,8 @@ def _audit_live(args: argparse.Namespace) -> int:
         report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
     except (AssemblyError, live.LiveUnavailableError) as error:
         return _usage(str(error))
+    except RecursionError:
+        return _usage(f"{args.path}: the assembly is nested too deeply to be a cloud assembly")
     from botocore.exceptions import BotoCoreError
 
     try:
@@ -283,14 +300,20 @@ def _audit_live(args: argparse.Namespace) -> int:
             _write_report(report, args, write_json if args.format == "json" else None)
         except OSError as error:
             return _usage(f"cannot write --output {args.output}: {error}")
-        render_text(report, args.path, strict=args.strict, out=sys.stdout)
-        live.render_text(checked, strict=args.strict, out=sys.stdout)
-    elif args.format == "json":
-        write_json(sys.stdout)
-    else:  # text; another format (SARIF, JUnit) gets the static report, the live section stderr
-        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
-        out = sys.stdout if args.format == "text" else sys.stderr
-        live.render_text(checked, strict=args.strict, out=out)
+    try:
+        if args.output is not None:
+            render_text(report, args.path, strict=args.strict, out=sys.stdout)
+            live.render_text(checked, strict=args.strict, out=sys.stdout)
+        elif args.format == "json":
+            write_json(sys.stdout)
+        else:  # text; another format (SARIF, JUnit): the static report, the live part on stderr
+            FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+            out = sys.stdout if args.format == "text" else sys.stderr
+            live.render_text(checked, strict=args.strict, out=out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`... | head`), as for the static audit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     failed = report.failed(strict=args.strict) or checked.failed(strict=args.strict)
     return EXIT_PROBLEMS if failed else EXIT_OK
 

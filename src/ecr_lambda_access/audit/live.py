@@ -52,6 +52,7 @@ from .rules import (
     DENIED,
     ERROR,
     FAILING_STATUSES,
+    INVALID_POLICY,
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
@@ -618,6 +619,8 @@ def _named(
 def _pull_verdict(access: PullAccess) -> tuple[str, str]:
     """A static status for an evaluation that does not let the function pull."""
     root, service = access.root, access.service
+    if Access.INVALID in (root.access, service.access):
+        return INVALID_POLICY, (service if service.access is Access.INVALID else root).detail
     if Access.DENIED in (root.access, service.access):
         denied = [g for g in (root, service) if g.access is Access.DENIED]
         return DENIED, "; ".join(g.detail for g in denied)
@@ -1151,6 +1154,7 @@ class LiveCheck:
                 repository_account=image.account,
                 partition=image.partition,
                 organization_id=self.organization_id,
+                repository_arn=image.repository_arn,
             )
             if synthesized is not None
             else None
@@ -1176,6 +1180,7 @@ class LiveCheck:
             repository_account=image.account,
             partition=image.partition,
             organization_id=self.organization_id,
+            repository_arn=image.repository_arn,
         )
         deployed_statements = _statements(policy.document)
         if access.ok:
