@@ -657,3 +657,16 @@ def test_calls_run_concurrently_within_the_bound(fleet: lf.Fleet, gaps: lf.MotoG
     report = live.LiveCheck(credentials, max_workers=3).run(targets)
     assert set(lf.statuses(report).values()) == {"ok"}
     assert 1 < state["most"] <= 3  # concurrent, and never more than the bound
+
+
+def test_a_deployed_policy_the_evaluator_finds_invalid_is_invalid_policy() -> None:
+    # ECR (and moto) reject an invalid policy at SetRepositoryPolicy, so only an evaluator
+    # stricter than ECR could meet one: the verdict then says so, never ok
+    from ecr_lambda_access.policy import Access, Grant, PullAccess
+
+    invalid = Grant(Access.INVALID, "the repository policy is invalid: Effect 'allow'")
+    granted = Grant(Access.GRANTED, "granted")
+    assert live._pull_verdict(PullAccess(root=granted, service=invalid)) == (
+        "invalid-policy",
+        "the repository policy is invalid: Effect 'allow'",
+    )
