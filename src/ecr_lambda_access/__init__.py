@@ -21,6 +21,7 @@ from .errors import (
     QueueConfigurationError,
     RegionMismatchError,
 )
+from .errors import ReplicaConfigurationError, ReplicationLimitError
 from .policy import (
     ECR_POLICY_MAX_CHARS,
     ECR_PULL_ACTIONS,
@@ -32,6 +33,7 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
+    from .replication import RegistryReplication, ReplicationRegistryPolicy
     from .repository import CrossAccountImageRepo
 
 __version__ = "0.1.0"
@@ -40,6 +42,8 @@ _LAZY = {
     "CrossAccountImageRepo": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
+    "RegistryReplication": ".replication",
+    "ReplicationRegistryPolicy": ".replication",
 }
 
 __all__ = [
@@ -60,6 +64,12 @@ __all__ = [
     "QueueConfigurationError",
     "RegionMismatchError",
     "repository_policy",
+]
+__all__ += [
+    "RegistryReplication",
+    "ReplicaConfigurationError",
+    "ReplicationLimitError",
+    "ReplicationRegistryPolicy",
 ]
 
 

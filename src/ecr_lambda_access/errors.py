@@ -90,3 +90,15 @@ def raise_if_violations(violations: Iterable[Violation]) -> None:
     classes = {cls for cls, _ in found}
     cls = classes.pop() if len(classes) == 1 else EcrLambdaAccessError
     raise cls([message for _, message in found])
+
+
+# Replicas (issue 11).
+class ReplicaConfigurationError(EcrLambdaAccessError):
+    """``add_replica`` cannot create this replica (its environment, its name, a duplicate)."""
+
+
+class ReplicationLimitError(EcrLambdaAccessError):
+    """The registry's replication configuration would exceed one of ECR's limits."""
+
+
+__all__ += ["ReplicaConfigurationError", "ReplicationLimitError"]

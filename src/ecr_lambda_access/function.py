@@ -52,6 +52,7 @@ from .errors import (
     raise_if_violations,
 )
 from .policy import ECR_PULL_ACTIONS, LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer
+from .replication import replica_for_function
 from .repository import CrossAccountImageRepo
 from .validation import (
     check_function_name,
@@ -798,6 +799,8 @@ class ContainerFunction(Construct):
         found: list[Violation] = []
         ref: _RepositoryRef | None = None
         if isinstance(repository, CrossAccountImageRepo):
+            # A replica of the function's own account and Region, else of its Region.
+            repository = replica_for_function(repository, stack)
             repo_stack = Stack.of(repository)
             arn = repository.repository.repository_arn
             name = repository.repository.repository_name
@@ -913,6 +916,18 @@ class ContainerFunction(Construct):
             return []
         if ref.region == stack.region:
             return []
+        if ref.wired_to is not None:
+            return [
+                (
+                    RegionMismatchError,
+                    f"repository: {ref.description} is in {ref.region}, the function's stack "
+                    f"{stack.stack_name} in {stack.region}, and it has no replica there: Lambda "
+                    "runs images only from its own Region. Add one with "
+                    f"{ref.wired_to.node.id}.add_replica(<a stack in {stack.region}>) before "
+                    "creating the function (it then runs from the replica), or deploy the "
+                    f"function in {ref.region}",
+                )
+            ]
         return [
             (
                 RegionMismatchError,
@@ -935,7 +950,7 @@ class ContainerFunction(Construct):
     def _wire(self, ref: _RepositoryRef, stack: Stack) -> None:
         owner = ref.wired_to
         if owner is not None:
-            owner.add_consumer(self._consumer())
+            owner._register_function(self._consumer())
             repo_stack = Stack.of(owner)
             if repo_stack.node.path != stack.node.path:
                 stack.add_stack_dependency(

@@ -17,6 +17,7 @@ from aws_cdk import (
     PhysicalName,
     RemovalPolicy,
     Stack,
+    Token,
     Validations,
 )
 from aws_cdk import aws_ecr as ecr
@@ -34,6 +35,7 @@ from .errors import (
     raise_if_violations,
 )
 from .policy import LambdaConsumer
+from .replication_plan import replica_consumers
 from .validation import check_organization_id
 
 __all__ = ["CrossAccountImageRepo"]
@@ -134,6 +136,9 @@ class CrossAccountImageRepo(Construct):
         existing_repository: ecr.Repository | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self._replicas: list[CrossAccountImageRepo] = []
+        self._replica_of: CrossAccountImageRepo | None = None
+        self._function_consumers: list[LambdaConsumer] = []
         explicit: dict[str, Any] = {
             "repository_name": repository_name,
             "image_tag_mutability": image_tag_mutability,
@@ -291,15 +296,124 @@ class CrossAccountImageRepo(Construct):
         self._consumers.extend(added)
         try:
             self._check_size()
+            for replica in self._replicas:
+                replica._check_size()
         except PolicyTooLargeError:
             del self._consumers[len(self._consumers) - len(added) :]
             raise
 
+    def add_replica(
+        self,
+        scope: Construct,
+        id: str | None = None,
+        *,
+        consumers: Sequence[LambdaConsumer | str] = (),
+        organization_id: str | None = None,
+    ) -> CrossAccountImageRepo:
+        """Replicate this repository's images to the registry of ``scope``'s stack.
+
+        The replica is a ``CrossAccountImageRepo`` in ``scope`` (a stack, or a construct in one,
+        whose account and Region are literal) with the same repository name and defaults (and
+        this repository's tag mutability), created by CloudFormation so that its policy keeps
+        tracking its consumers. Whom it admits:
+
+        * in this repository's account (another Region): this repository's consumers, with the
+          replica's Region in their function ARNs, plus ``consumers``;
+        * in another account: ``consumers`` only (and that account's functions that run from it);
+          never this repository's other consumers.
+
+        The source registry's replication configuration
+        (:class:`~ecr_lambda_access.replication.RegistryReplication`) gains a rule for the
+        destination, and a destination in another account gets a registry policy
+        (:class:`~ecr_lambda_access.replication.ReplicationRegistryPolicy`) letting this
+        account replicate into this repository name only. Both replace what the registry had
+        (warnings say so). The replica's stack deploys before the replication configuration's.
+        A :class:`~ecr_lambda_access.ContainerFunction` with ``repository=`` this repository
+        runs from the replica of its own account and Region, else of its Region.
+
+        Only images pushed after the replication configuration is deployed are replicated.
+
+        Parameters
+        ----------
+        scope:
+            Where the replica is created; its stack's environment is the destination.
+        id:
+            The replica's construct id. Default: this construct's id + ``"Replica"``.
+        consumers:
+            Who else may run the images from the replica (as ``consumers=`` of this class).
+        organization_id:
+            As ``organization_id=`` of this class. Default: this repository's for a replica in
+            the same account, None in another account.
+
+        Raises :class:`~ecr_lambda_access.ReplicaConfigurationError` (every problem at once) for
+        the source's own environment, a duplicate destination, an environment-agnostic stack or
+        a repository without a literal name, and
+        :class:`~ecr_lambda_access.ReplicationLimitError` past ECR's replication limits.
+        """
+        from .replication import add_replica
+
+        replica: CrossAccountImageRepo = add_replica(
+            self, scope, id, consumers=consumers, organization_id=organization_id
+        )
+        return replica
+
+    @property
+    def replicas(self) -> tuple[CrossAccountImageRepo, ...]:
+        """The replicas added with :meth:`add_replica`, in the order added."""
+        return tuple(self._replicas)
+
+    def replica_for(self, *, account: str, region: str) -> CrossAccountImageRepo | None:
+        """The replica in this account and Region, or None."""
+        for replica in self._replicas:
+            stack = Stack.of(replica)
+            if stack.account == account and stack.region == region:
+                return replica
+        return None
+
+    @property
+    def replica_of(self) -> CrossAccountImageRepo | None:
+        """The repository this one is a replica of (None unless made by ``add_replica``)."""
+        return self._replica_of
+
+    def _register_function(self, consumer: LambdaConsumer) -> None:
+        """A ContainerFunction of this app registers itself (not inherited by replicas)."""
+        self.add_consumer(consumer)
+        self._function_consumers.append(consumer)
+
+    def _declared_consumers(self) -> list[LambdaConsumer]:
+        """The consumers given by the user (not the functions registered on the repository)."""
+        registered = list(self._function_consumers)
+        declared = []
+        for consumer in self._consumers:
+            if consumer in registered:
+                registered.remove(consumer)
+            else:
+                declared.append(consumer)
+        return declared
+
+    def _literal_repository_name(self) -> str | None:
+        cfn = self.repository.node.default_child
+        if isinstance(cfn, ecr.CfnRepository):
+            name = cfn.repository_name
+            if isinstance(name, str) and not Token.is_unresolved(name):
+                return name
+        return None
+
     def policy_statements(self) -> list[dict[str, Any]]:
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
         stack = Stack.of(self)
+        source = self._replica_of
+        consumers: Sequence[LambdaConsumer] = self._consumers
+        if source is not None:
+            # A replica: whom it admits is decided in one place (replication_plan).
+            consumers = replica_consumers(
+                source._declared_consumers(),
+                source_account=Stack.of(source).account,
+                replica_account=stack.account,
+                consumers=self._consumers,
+            )
         return policy.repository_policy_statements(
-            self._consumers,
+            consumers,
             repository_account=stack.account,
             region=stack.region,
             partition=stack.partition,

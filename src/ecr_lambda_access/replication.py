@@ -1,0 +1,444 @@
+"""Registry-level wiring of replicas: replication configurations, registry policies, replicas.
+
+ECR replication is configured per *registry* (one account in one Region), not per repository:
+
+* :class:`RegistryReplication` is the one ``AWS::ECR::ReplicationConfiguration`` of a source
+  registry in this app. Every :meth:`CrossAccountImageRepo.add_replica
+  <ecr_lambda_access.CrossAccountImageRepo.add_replica>` of that registry adds its repository and
+  destination to it; the rules are rendered at synth time (:func:`~ecr_lambda_access.
+  replication_plan.replication_rules`), within ECR's limits.
+* :class:`ReplicationRegistryPolicy` is the one ``AWS::ECR::RegistryPolicy`` of a destination
+  registry in another account: each source account's root may ``ecr:ReplicateImage`` into the
+  replicated repositories only.
+
+Both resources replace whatever the registry had (another stack's, or one set in the console):
+each says so with a warning carrying an id, and both take the rules or statements to keep
+(:meth:`RegistryReplication.add_rule`, :meth:`ReplicationRegistryPolicy.add_statement`).
+
+Deployment order, as stack dependencies: every replica's stack (and the registry policy's stack)
+deploys before the stack holding the source's replication configuration, so that ECR never
+creates a replica repository itself (it would have no policy, and CloudFormation could no longer
+create it); a function's stack deploys after the stack of the replica it runs from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jsii
+from aws_cdk import IStableAnyProducer, Lazy, Names, Stack, Token
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+from . import policy
+from ._annotations import warn
+from .errors import ReplicaConfigurationError, Violation, raise_if_violations
+from .policy import LambdaConsumer
+from .replication_plan import (
+    Destination,
+    ReplicationRule,
+    over_matches,
+    registry_policy,
+    replication_configuration,
+    replication_rules,
+)
+from .validation import check_organization_id
+
+__all__ = [
+    "Destination",
+    "RegistryReplication",
+    "ReplicationRegistryPolicy",
+    "ReplicationRule",
+    "add_replica",
+    "replica_for_function",
+]
+
+_REGISTRIES_ATTRIBUTE = "_ecr_lambda_access_registries"
+
+
+def _registries(scope: Construct) -> dict[tuple[str, str, str], Any]:
+    """The app-wide table of registry singletons, kept on the app (root) object."""
+    root = scope.node.root
+    table: dict[tuple[str, str, str], Any] | None = getattr(root, _REGISTRIES_ATTRIBUTE, None)
+    if table is None:
+        table = {}
+        setattr(root, _REGISTRIES_ATTRIBUTE, table)
+    return table
+
+
+def _literal_env(stack: Stack) -> tuple[str, str] | None:
+    if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return None
+    return stack.account, stack.region
+
+
+def _depend(dependent: Stack, dependency: Stack, reason: str) -> None:
+    if dependent.node.path != dependency.node.path:
+        dependent.add_stack_dependency(dependency, reason)
+
+
+@jsii.implements(IStableAnyProducer)
+class _Producer:
+    def __init__(self, render: Any) -> None:
+        self._render = render
+
+    def produce(self) -> Any:
+        return self._render()
+
+
+class RegistryReplication(Construct):
+    """The replication configuration of one source registry (an account in one Region).
+
+    Get it with :meth:`of`; ``add_replica`` registers each replicated repository on it. One per
+    source environment in the app, written as ``AWS::ECR::ReplicationConfiguration`` (id
+    ``Resource``) in the first stack of that environment that asked for it.
+
+    **It replaces the registry's current replication configuration.** To keep rules the registry
+    already has (set in the console or by another tool), pass them in with :meth:`add_rule`.
+
+    Each repository name becomes a ``PREFIX_MATCH`` filter, ECR's only filter type:
+    ``shared/orders`` also replicates ``shared/orders-legacy`` to the same destinations. A warning
+    (``ecr-lambda-access:replicationPrefixOverMatch``) names such repositories of this app.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        env = _literal_env(stack)
+        if env is None:
+            raise ReplicaConfigurationError(
+                f"RegistryReplication: the stack {stack.stack_name} is environment-agnostic: a "
+                "replication configuration belongs to one registry; give the stack "
+                "env=Environment(account=..., region=...)"
+            )
+        self.account, self.region = env
+        self._repositories: dict[str, set[Destination]] = {}
+        self._extra_rules: list[ReplicationRule] = []
+        self._warned: set[tuple[str, str]] = set()
+        self.resource = ecr.CfnReplicationConfiguration(
+            self,
+            "Resource",
+            replication_configuration=Lazy.any(_Producer(self._render)),
+        )
+        warn(
+            self,
+            "replicationReplacesRegistryConfiguration",
+            f"this AWS::ECR::ReplicationConfiguration is the whole replication configuration of "
+            f"the registry of account {self.account} in {self.region}: deploying it replaces any "
+            "configuration the registry already has (set in the console or by another stack). "
+            "Keep existing rules by passing them in: RegistryReplication.of(stack).add_rule(...).",
+        )
+
+    @classmethod
+    def of(cls, scope: Construct) -> RegistryReplication:
+        """The replication configuration of the registry of ``scope``'s stack (created once)."""
+        stack = Stack.of(scope)
+        env = _literal_env(stack)
+        key = ("replication", *(env or ("", stack.node.path)))
+        table = _registries(scope)
+        found = table.get(key)
+        if found is None:
+            found = cls(stack, "EcrLambdaAccessReplication")
+            table[key] = found
+        assert isinstance(found, RegistryReplication)
+        return found
+
+    @property
+    def rules(self) -> list[ReplicationRule]:
+        """The rules as they will be deployed (extra rules first, then the replicas')."""
+        return replication_rules(
+            self._repositories,
+            source_account=self.account,
+            extra_rules=self._extra_rules,
+            argument=f"replication of registry {self.account}/{self.region}",
+        )
+
+    def add_rule(
+        self, *, destinations: Sequence[Destination | tuple[str, str]], prefixes: Sequence[str] = ()
+    ) -> None:
+        """Keep a rule the registry already has (or add one): it is written before ours.
+
+        ``destinations`` are ``Destination(account, region)`` or ``(account, region)`` pairs;
+        ``prefixes`` the rule's ``PREFIX_MATCH`` filters (none: every repository). Raises
+        :class:`~ecr_lambda_access.ReplicationLimitError` when ECR's limits would be exceeded.
+        """
+        rule = ReplicationRule(
+            destinations=tuple(sorted(Destination(*d) for d in destinations)),
+            prefixes=tuple(prefixes),
+        )
+        self._extra_rules.append(rule)
+        try:
+            _ = self.rules
+        except Exception:
+            self._extra_rules.pop()
+            raise
+
+    def _add(self, name: str, destination: Destination, destination_stack: Stack) -> None:
+        destinations = self._repositories.setdefault(name, set())
+        destinations.add(destination)
+        try:
+            rules = self.rules
+        except Exception:
+            destinations.discard(destination)
+            if not destinations:
+                del self._repositories[name]
+            raise
+        _depend(
+            Stack.of(self),
+            destination_stack,
+            f"the replica of {name} in {destination} must exist (with its policy) before the "
+            "replication configuration sends images to it",
+        )
+        for prefix, other, extra in over_matches(rules, self._repositories):
+            if (prefix, other) in self._warned:
+                continue
+            self._warned.add((prefix, other))
+            warn(
+                self,
+                "replicationPrefixOverMatch",
+                f"the replication filter {prefix!r} is a PREFIX_MATCH: it also replicates "
+                f"{other!r} to {', '.join(map(str, extra))}. Rename one of the repositories so "
+                "that neither name starts with the other, or give both the same replicas.",
+            )
+
+    def _render(self) -> dict[str, Any]:
+        # The L1 validates the resolved value against its camelCase property names, then writes
+        # CloudFormation's PascalCase.
+        return _camel(replication_configuration(self.rules))
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+class ReplicationRegistryPolicy(Construct):
+    """The registry policy of a destination registry that receives images from other accounts.
+
+    Get it with :meth:`of`. One statement per source account: its root may
+    ``ecr:ReplicateImage`` into exactly the replicated repositories (CloudFormation creates each
+    replica beforehand, so ``ecr:CreateRepository`` is not granted). Written as
+    ``AWS::ECR::RegistryPolicy`` (id ``Resource``).
+
+    **It replaces the registry's current registry policy.** Keep existing statements by passing
+    them in with :meth:`add_statement`.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        env = _literal_env(stack)
+        if env is None:
+            raise ReplicaConfigurationError(
+                f"ReplicationRegistryPolicy: the stack {stack.stack_name} is "
+                "environment-agnostic: give it env=Environment(account=..., region=...)"
+            )
+        self.account, self.region = env
+        self._sources: dict[str, set[str]] = {}
+        self._extra: list[dict[str, Any]] = []
+        self.resource = ecr.CfnRegistryPolicy(
+            self, "Resource", policy_text=Lazy.any(_Producer(self._render))
+        )
+        warn(
+            self,
+            "registryPolicyReplacesExisting",
+            f"this AWS::ECR::RegistryPolicy is the whole registry policy of account "
+            f"{self.account} in {self.region}: deploying it replaces any registry policy the "
+            "registry already has. Keep existing statements by passing them in: "
+            "ReplicationRegistryPolicy.of(stack).add_statement({...}).",
+        )
+
+    @classmethod
+    def of(cls, scope: Construct) -> ReplicationRegistryPolicy:
+        """The registry policy of the registry of ``scope``'s stack (created once)."""
+        stack = Stack.of(scope)
+        env = _literal_env(stack)
+        key = ("registry-policy", *(env or ("", stack.node.path)))
+        table = _registries(scope)
+        found = table.get(key)
+        if found is None:
+            found = cls(stack, "EcrLambdaAccessRegistryPolicy")
+            table[key] = found
+        assert isinstance(found, ReplicationRegistryPolicy)
+        return found
+
+    def add_statement(self, statement: dict[str, Any]) -> None:
+        """Keep a statement the registry policy already has; it is written before ours."""
+        self._extra.append(dict(statement))
+
+    def allow_replication(self, source_account: str, repository_name: str) -> None:
+        """Let ``source_account`` replicate into ``repository_name`` of this registry."""
+        self._sources.setdefault(source_account, set()).add(repository_name)
+
+    def policy_document(self) -> dict[str, Any] | None:
+        return registry_policy(
+            self._sources,
+            account=self.account,
+            region=self.region,
+            partition=Stack.of(self).partition,
+            extra_statements=self._extra,
+        )
+
+    def _render(self) -> dict[str, Any] | None:
+        return self.policy_document()
+
+
+# --------------------------------------------------------------------------------------------
+# Replicas
+# --------------------------------------------------------------------------------------------
+
+
+def _stack_env_text(stack: Stack) -> str:
+    return f"the stack {stack.stack_name} ({stack.account}/{stack.region})"
+
+
+def add_replica(
+    source: Any,
+    scope: Construct,
+    id: str | None = None,
+    *,
+    consumers: Sequence[LambdaConsumer | str] = (),
+    organization_id: str | None = None,
+) -> Any:
+    """What :meth:`CrossAccountImageRepo.add_replica` does (see there)."""
+    from .repository import CrossAccountImageRepo
+
+    assert isinstance(source, CrossAccountImageRepo)
+    found: list[Violation] = []
+    source_stack = Stack.of(source)
+    stack = Stack.of(scope)
+    source_env = _literal_env(source_stack)
+    env = _literal_env(stack)
+    call = f"{source.node.path}.add_replica"
+    if env is None:
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}(scope): {_stack_env_text(stack)} is environment-agnostic: a replica is "
+                "in one account and Region; give the stack env=Environment(account=..., "
+                "region=...) with literal values",
+            )
+        )
+    if source_env is None:
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}: the source repository's {_stack_env_text(source_stack)} is "
+                "environment-agnostic: replication is configured on one registry; give it "
+                "env=Environment(account=..., region=...) with literal values",
+            )
+        )
+    name = source._literal_repository_name()
+    if name is None:
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}: the source repository has no literal name (got "
+                f"{source.repository.repository_name!r}): a replica has the same name as its "
+                "source, so pass CrossAccountImageRepo(..., repository_name='team/app')",
+            )
+        )
+    if env is not None and env == source_env:
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}(scope): {_stack_env_text(stack)} is the source's own environment: a "
+                "replica goes to another Region or another account; pass a stack of the "
+                "destination account and Region",
+            )
+        )
+    if env is not None:
+        existing = source.replica_for(account=env[0], region=env[1])
+        if existing is not None:
+            found.append(
+                (
+                    ReplicaConfigurationError,
+                    f"{call}(scope): {source.node.path} already has a replica in {env[0]}/"
+                    f"{env[1]} ({existing.node.path}): call add_replica once per destination "
+                    "and use that replica (add_consumer for more consumers)",
+                )
+            )
+    if isinstance(consumers, (str, LambdaConsumer)):
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}: consumers must be a list, got {consumers!r}: write "
+                f"consumers=[{consumers!r}]",
+            )
+        )
+        consumers = ()
+    for index, consumer in enumerate(consumers):
+        found += policy.check_consumer(consumer, f"{call}: consumers[{index}]")
+    found += check_organization_id(organization_id, f"{call}: organization_id")
+    raise_if_violations(found)
+    assert env is not None and source_env is not None and name is not None
+
+    same_account = env[0] == source_env[0]
+    if id is None:
+        id = f"{source.node.id}Replica"
+        if scope.node.try_find_child(id) is not None:
+            id = f"{id}{Names.unique_id(source)[-8:]}"
+    source_cfn = source.repository.node.default_child
+    mutability = source_cfn.image_tag_mutability if isinstance(source_cfn, ecr.CfnRepository) else None
+    replica = CrossAccountImageRepo(
+        scope,
+        id,
+        repository_name=name,
+        consumers=consumers,
+        organization_id=organization_id
+        if organization_id is not None or not same_account
+        else source.organization_id,
+        image_tag_mutability=ecr.TagMutability(mutability)
+        if isinstance(mutability, str) and mutability in ("MUTABLE", "IMMUTABLE")
+        else None,
+    )
+    # A replica in the source's account also admits the source's consumers (those given to it,
+    # not functions of other Regions registered on it), read at synth time.
+    replica._replica_of = source
+    source_arn = (
+        f"arn:{source_stack.partition}:ecr:{source_env[1]}:{source_env[0]}:repository/{name}"
+    )
+    cfn = replica.repository.node.default_child
+    assert isinstance(cfn, ecr.CfnRepository)
+    cfn.add_metadata("ecr-lambda-access", {"replicaOf": source_arn})
+    source._replicas.append(replica)
+    destination = Destination(*env)
+    if not same_account:
+        registry = ReplicationRegistryPolicy.of(scope)
+        registry.allow_replication(source_env[0], name)
+    replication = RegistryReplication.of(source)
+    replication._add(name, destination, stack)
+    if not same_account:
+        _depend(
+            Stack.of(replication),
+            Stack.of(registry),
+            f"the registry policy of {env[0]}/{env[1]} must let {source_env[0]} replicate "
+            "before the replication configuration is deployed",
+        )
+    return replica
+
+
+def replica_for_function(source: Any, stack: Stack) -> Any:
+    """The repository a function in ``stack`` runs ``source``'s images from.
+
+    The replica in the function's own account and Region; else, in another Region than the
+    source's, a replica in the function's Region (the source account's first, then the first
+    added); else the source itself.
+    """
+    env = _literal_env(stack)
+    replicas = list(getattr(source, "_replicas", ()))
+    if env is None or not replicas:
+        return source
+    own = source.replica_for(account=env[0], region=env[1])
+    if own is not None:
+        return own
+    source_stack = Stack.of(source)
+    if not Token.is_unresolved(source_stack.region) and source_stack.region == env[1]:
+        return source
+    in_region = [r for r in replicas if Stack.of(r).region == env[1]]
+    in_region.sort(key=lambda r: Stack.of(r).account != source_stack.account)
+    return in_region[0] if in_region else source
