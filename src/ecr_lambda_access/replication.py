@@ -39,6 +39,7 @@ from .replication_plan import (
     Destination,
     ReplicationRule,
     over_matches,
+    replica_consumers,
     registry_policy,
     replication_configuration,
     replication_rules,
@@ -374,10 +375,25 @@ def add_replica(
     for index, consumer in enumerate(consumers):
         found += policy.check_consumer(consumer, f"{call}: consumers[{index}]")
     found += check_organization_id(organization_id, f"{call}: organization_id")
+    same_account = env is not None and source_env is not None and env[0] == source_env[0]
+    if same_account and env is not None and not found:
+        # The replica inherits the source's consumers, with a Region name of another length.
+        document = policy.repository_policy(
+            replica_consumers(
+                source._declared_consumers(),
+                source_account=env[0],
+                replica_account=env[0],
+                consumers=[c for c in consumers],
+            ),
+            repository_account=env[0],
+            region=env[1],
+            partition=stack.partition,
+            organization_id=organization_id or source.organization_id,
+        )
+        found += policy.check_policy_size(document, f"{call}(scope) in {env[1]}")
     raise_if_violations(found)
     assert env is not None and source_env is not None and name is not None
 
-    same_account = env[0] == source_env[0]
     if id is None:
         id = f"{source.node.id}Replica"
         if scope.node.try_find_child(id) is not None:
