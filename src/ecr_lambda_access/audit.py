@@ -38,7 +38,7 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from . import policy
+from . import policy, replication_plan
 from .errors import EcrLambdaAccessError
 from .policy import Access, LambdaConsumer, PullAccess
 
@@ -70,6 +70,7 @@ DENIED = "denied"
 NO_POLICY = "no-policy"
 EXTERNAL = "external"
 UNVERIFIABLE = "unverifiable"
+NOT_REPLICATED = "not-replicated"
 
 STATUSES: dict[str, str] = {
     OK: "the function can pull its image",
@@ -80,10 +81,14 @@ STATUSES: dict[str, str] = {
     NO_POLICY: "the repository has no repository policy",
     EXTERNAL: "the repository is not in the assembly: its owner must grant the pull",
     UNVERIFIABLE: "the answer depends on values known only at deploy time",
+    NOT_REPLICATED: "the image is in a replica that replication does not feed (no rule for the "
+    "repository and destination, or no registry policy letting the source replicate)",
 }
 """Every function status and what it means."""
 
-FAILING_STATUSES = frozenset({MISSING_ROOT, MISSING_SERVICE, REGION_MISMATCH, DENIED, NO_POLICY})
+FAILING_STATUSES = frozenset(
+    {MISSING_ROOT, MISSING_SERVICE, REGION_MISMATCH, DENIED, NO_POLICY, NOT_REPLICATED}
+)
 """Definite problems: the audit exits 1 when a function has one of these."""
 
 STRICT_FAILING_STATUSES = FAILING_STATUSES | {EXTERNAL, UNVERIFIABLE}
@@ -799,6 +804,8 @@ class _Repository:
     policy: dict[str, Any] | None
     path: str
     consumers: list[str] = field(default_factory=list)
+    replica_of: str | None = None
+    """The source repository ARN ``add_replica`` recorded in the resource's metadata."""
 
     @property
     def policy_has_markers(self) -> bool:
@@ -910,6 +917,8 @@ class _Audit:
         self.findings: list[Finding] = []
         self.functions: list[FunctionReport] = []
         self._checked_roles: dict[int, set[str]] = {}
+        self.replication_configurations: list[replication_plan.RegistryResource] = []
+        self.registry_policies: list[replication_plan.RegistryResource] = []
 
     def human(self, text: str | None) -> str | None:
         return None if text is None else self.unknowns.describe(text)
@@ -920,10 +929,10 @@ class _Audit:
         for index, stack in enumerate(self.assembly.stacks):
             resolver = self.assembly.resolvers[index]
             for logical_id, resource in stack.resources.items():
-                if (
-                    not isinstance(resource, Mapping)
-                    or resource.get("Type") != "AWS::ECR::Repository"
-                ):
+                if not isinstance(resource, Mapping):
+                    continue
+                self.collect_registry_resource(index, logical_id, resource)
+                if resource.get("Type") != "AWS::ECR::Repository":
                     continue
                 properties = resource.get("Properties") or {}
                 document = resolver.resolve(properties.get("RepositoryPolicyText"))
@@ -941,11 +950,73 @@ class _Audit:
                     region=resolver.region,
                     policy=document if isinstance(document, dict) else None,
                     path=stack.path_of(logical_id),
+                    replica_of=_replica_of(resource),
                 )
                 self.repositories.append(repository)
                 self.by_target[(index, logical_id)] = repository
                 if not _has_marker(repository.name):
                     self.by_name.setdefault(repository.name, []).append(repository)
+
+    def collect_registry_resource(
+        self, index: int, logical_id: str, resource: Mapping[str, Any]
+    ) -> None:
+        """Replication configurations and registry policies (registry-wide, one per registry)."""
+        kind = resource.get("Type")
+        prop = {
+            "AWS::ECR::ReplicationConfiguration": "ReplicationConfiguration",
+            "AWS::ECR::RegistryPolicy": "PolicyText",
+        }.get(str(kind))
+        if prop is None:
+            return
+        stack = self.assembly.stacks[index]
+        resolver = self.assembly.resolvers[index]
+        value = resolver.resolve((resource.get("Properties") or {}).get(prop))
+        if isinstance(value, str) and not _has_marker(value):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                value = None
+        found = replication_plan.RegistryResource(
+            account=resolver.account,
+            region=resolver.region,
+            value=_tokenize_foreign(value, set()),
+            where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
+        )
+        if prop == "PolicyText":
+            self.registry_policies.append(found)
+        else:
+            self.replication_configurations.append(found)
+
+    def replica_status(self, repository: _Repository) -> tuple[str, str] | None:
+        """NOT_REPLICATED or UNVERIFIABLE when the repository is a replica nothing feeds."""
+        if _has_marker(repository.name) or _has_marker(repository.account):
+            return None
+        if _has_marker(repository.region):
+            return None
+        source = replication_plan.replica_source(
+            name=repository.name,
+            account=repository.account,
+            region=repository.region,
+            declared_source=repository.replica_of,
+            configurations=self.replication_configurations,
+        )
+        if source is None:
+            return None
+        verdict = replication_plan.replica_verdict(
+            name=repository.name,
+            arn=repository.arn,
+            account=repository.account,
+            region=repository.region,
+            source=source,
+            declared=repository.replica_of is not None,
+            configurations=self.replication_configurations,
+            registry_policies=self.registry_policies,
+            partition=_partition_of(repository.region),
+        )
+        if verdict.ok:
+            return None
+        status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
+        return status, f"repository {repository.path} is a replica: {verdict.detail}"
 
     def repository_findings(self) -> list[RepositoryReport]:
         reports = []
@@ -1122,6 +1193,10 @@ class _Audit:
                 repository=arn,
             )
         status, detail = self.evaluate(resolver, repository, name, logical_id)
+        if status == OK:
+            replica = self.replica_status(repository)
+            if replica is not None:
+                status, detail = replica
         return report(status, detail, repository=arn)
 
     def agnostic_detail(self, stack: StackTemplate, repository: _Repository) -> str:
@@ -1437,6 +1512,13 @@ class _Audit:
             repositories=tuple(repositories),
             findings=tuple(self.findings),
         )
+
+
+def _replica_of(resource: Mapping[str, Any]) -> str | None:
+    metadata = resource.get("Metadata")
+    ours = metadata.get("ecr-lambda-access") if isinstance(metadata, Mapping) else None
+    value = ours.get("replicaOf") if isinstance(ours, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def _ref_target(value: Any) -> str | None:
