@@ -20,12 +20,18 @@ replicated: push (or re-push) the image after, and check it arrived before deplo
 
 from __future__ import annotations
 
-from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import Acknowledgment, App, CfnResource, Duration, Environment, Stack, Validations
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
+from ecr_lambda_access import (
+    ContainerFunction,
+    CrossAccountImageRepo,
+    RegistryReplication,
+    ReplicationRegistryPolicy,
+)
 
-from .queues import work_queue
+from .queues import _SSE_SQS_SKIP, work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
 REPLICA_REGION = "eu-west-1"
@@ -76,10 +82,56 @@ class FunctionStack(Stack):
             tag_or_digest=EXAMPLE_DIGEST,
             timeout=timeout,
             function_name=function_name,
+            # Invoked asynchronously (events), or by an SQS queue: failed events are kept.
+            dead_letter_queue=None if with_queue else failed_events(self),
         )
         if with_queue:
             queue = work_queue(self, "PaymentsQueue", function_timeout=timeout)
             self.function.add_sqs_source(queue, batch_size=5)
+
+
+def failed_events(scope: Construct) -> sqs.Queue:
+    """The dead-letter queue of an asynchronously invoked function (encrypted, TLS only)."""
+    queue = sqs.Queue(
+        scope,
+        "FailedEvents",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="Serverless::Serverless-SQSRedrivePolicy",
+            reason="This queue is the function's dead-letter queue for failed asynchronous "
+            "invocations: events stay 14 days for inspection and replay. A DLQ of a DLQ "
+            "would only move the same events again.",
+        )
+    )
+    resource = queue.node.default_child
+    assert isinstance(resource, CfnResource)
+    resource.add_metadata("checkov", {"skip": [_SSE_SQS_SKIP]})
+    return queue
+
+
+def _acknowledge_registry_wide(stacks: list[Stack]) -> None:
+    """The example's registries have no replication configuration or registry policy of their
+    own: the ones written here are the whole of it (README, Replicas: keeping an existing one)."""
+    for stack in stacks:
+        for child in stack.node.children:
+            if isinstance(child, RegistryReplication):
+                rule = "replicationReplacesRegistryConfiguration"
+            elif isinstance(child, ReplicationRegistryPolicy):
+                rule = "registryPolicyReplacesExisting"
+            else:
+                continue
+            Validations.of(child).acknowledge(
+                Acknowledgment(
+                    id=f"Annotation::ecr-lambda-access:{rule}",
+                    reason="The example's registries have no replication configuration or "
+                    "registry policy of their own: this one is the registry's whole "
+                    "configuration, as intended.",
+                )
+            )
 
 
 def build(app: App, settings: Settings) -> dict[str, Stack]:
@@ -122,6 +174,7 @@ def build(app: App, settings: Settings) -> dict[str, Stack]:
         images=source.images,
         function_name="payments-api",
     )
+    _acknowledge_registry_wide([source, workload])
     return {
         "MultiRegionRegistry": source,
         "MultiRegionReplicaEu": replica_eu,

@@ -43,6 +43,12 @@ TOP_LEVEL_APPLICATION_STACKS = [
     "Workload",
     "Workload2",
     "ForeignRepository",
+    # examples/multi_region.py (replicas)
+    "MultiRegionRegistry",
+    "MultiRegionReplicaEu",
+    "MultiRegionWorkloadApSe2",
+    "MultiRegionWorkloadUse1",
+    "MultiRegionWorkloadEuw1",
 ]
 STAGE_ASSEMBLIES = {
     "assembly-Pipeline-Registry": REGISTRY,
