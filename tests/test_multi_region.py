@@ -263,3 +263,38 @@ def test_replica_without_our_metadata_and_no_registry_policy_is_unverifiable(
     (function,) = [f for f in report.functions if f.stack == "MultiRegionWorkloadApSe2"]
     assert function.status == "unverifiable"
     assert "outside this app" in function.detail
+
+
+# ---------------------------------------------------------------------------------------------
+# Has the image arrived? (the check before deploying functions; no AWS call here)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_image_check_prints_one_describe_images_call_per_replica_image(
+    stacks: list[StackTemplate], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecr_lambda_access import image_check
+
+    directory = str(Path(stacks[0].template_path).parent)
+    assert image_check.main([directory, "--profile", "ops"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    digest = "imageDigest=" + multi_region.EXAMPLE_DIGEST
+    assert lines == [
+        f"aws ecr describe-images --registry-id {account} --region {region} "
+        f"--repository-name shared/payments --image-ids {digest} --profile ops"
+        for account, region in ((REGISTRY, EU), (REGISTRY, REGION), (WORKLOAD, APSE2))
+    ]
+
+
+def test_image_check_run_without_boto3_says_how_to_get_it(
+    stacks: list[StackTemplate], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from ecr_lambda_access import image_check
+
+    monkeypatch.setitem(sys.modules, "boto3", None)  # no AWS call, whatever is installed
+    directory = str(Path(stacks[0].template_path).parent)
+    assert image_check.main([directory, "--run"]) == 2
+    assert "pip install boto3" in capsys.readouterr().err
+    assert image_check.main(["/nonexistent"]) == 2
