@@ -89,9 +89,7 @@ def run_case(replicas: int, outdir: str) -> dict[str, Any]:
     built = time.perf_counter()
     app.synth()
     synthesized = time.perf_counter()
-    chars = [
-        policy_length(cdk.Stack.of(r).resolve(r._render_policy())) for r in repositories
-    ]
+    chars = [policy_length(cdk.Stack.of(r).resolve(r._render_policy())) for r in repositories]
     return {
         "replicas": replicas,
         "regions": len({cdk.Stack.of(r).region for r in repositories}),

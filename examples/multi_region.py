@@ -145,7 +145,9 @@ def build(app: App, settings: Settings) -> dict[str, Stack]:
         consumers=[second_account],
     )
     replica_eu = ReplicaStack(
-        app, "MultiRegionReplicaEu", env=Environment(account=registry_account, region=REPLICA_REGION)
+        app,
+        "MultiRegionReplicaEu",
+        env=Environment(account=registry_account, region=REPLICA_REGION),
     )
     # The same registry account in another Region: the source's consumers are admitted there.
     source.images.add_replica(replica_eu)

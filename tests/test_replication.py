@@ -117,9 +117,10 @@ def test_functions_registered_on_the_source_are_not_inherited_by_replicas() -> N
     fleet.function(fleet.stack("Fn", WORKLOAD, REGION), "use1-only")
     eu_stack = fleet.stack("Eu", REGISTRY, EU)
     fleet.images.add_replica(eu_stack)
-    assert resources(eu_stack, "AWS::ECR::Repository")[0]["Properties"].get(
-        "RepositoryPolicyText"
-    ) is None
+    assert (
+        resources(eu_stack, "AWS::ECR::Repository")[0]["Properties"].get("RepositoryPolicyText")
+        is None
+    )
 
 
 def test_replication_configuration_and_registry_policy_are_written_once_per_registry() -> None:

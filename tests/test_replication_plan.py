@@ -1,4 +1,4 @@
-"""The pure replication arithmetic (no jsii): rules within ECR's limits, registry policies, replicas."""
+"""Pure replication arithmetic (no jsii): rules within ECR's limits, registry policies, replicas."""
 
 from __future__ import annotations
 
@@ -62,7 +62,10 @@ def test_repositories_with_the_same_destinations_share_a_rule() -> None:
 
 def test_eleven_destination_sets_are_over_the_rule_limit() -> None:
     repositories = {
-        f"repo{i}": [Destination(SOURCE, "eu-west-1"), Destination(f"2222222222{i:02d}", "eu-west-1")]
+        f"repo{i}": [
+            Destination(SOURCE, "eu-west-1"),
+            Destination(f"2222222222{i:02d}", "eu-west-1"),
+        ]
         for i in range(MAX_RULES + 1)
     }
     with pytest.raises(ReplicationLimitError) as caught:
@@ -164,9 +167,10 @@ def test_registry_policy_admits_the_source_on_the_replicated_repositories_only()
         Replication.YES
     )
     assert allows(document, source_account=SOURCE, repository_arn=arn + "other") is Replication.NO
-    assert allows(
-        document, source_account="999999999999", repository_arn=arn + "shared/orders"
-    ) is Replication.NO
+    assert (
+        allows(document, source_account="999999999999", repository_arn=arn + "shared/orders")
+        is Replication.NO
+    )
     assert allows(None, source_account=SOURCE, repository_arn=arn + "x") is Replication.NO
 
 
@@ -196,9 +200,10 @@ def test_registry_policy_reading_handles_deny_and_conditions() -> None:
 
 def test_a_replica_in_another_account_never_admits_the_sources_other_consumers() -> None:
     source_consumers = ["333333333333", LambdaConsumer("444444444444", function_name="f")]
-    assert replica_consumers(
-        source_consumers, source_account=SOURCE, replica_account="222222222222"
-    ) == []
+    assert (
+        replica_consumers(source_consumers, source_account=SOURCE, replica_account="222222222222")
+        == []
+    )
     assert replica_consumers(
         source_consumers, source_account=SOURCE, replica_account=SOURCE, consumers=["555555555555"]
     ) == [

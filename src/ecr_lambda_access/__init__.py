@@ -20,8 +20,9 @@ from .errors import (
     PolicyTooLargeError,
     QueueConfigurationError,
     RegionMismatchError,
+    ReplicaConfigurationError,
+    ReplicationLimitError,
 )
-from .errors import ReplicaConfigurationError, ReplicationLimitError
 from .policy import (
     ECR_POLICY_MAX_CHARS,
     ECR_PULL_ACTIONS,

@@ -32,12 +32,9 @@ from aws_cdk import (
 
 from . import __version__
 from .audit import (
-    CONFUSED_DEPUTY,
     ERROR,
-    EXECUTION_ROLE_ECR,
     FAILING_STATUSES,
-    LATEST_TAG,
-    POLICY_TOO_LARGE,
+    FINDINGS,
     STATUSES,
     STRICT_FAILING_STATUSES,
     audit_stacks,
@@ -46,13 +43,6 @@ from .audit import (
 from .validation import check_organization_id
 
 __all__ = ["ImagePullChecks"]
-
-_FINDING_DESCRIPTIONS = {
-    POLICY_TOO_LARGE: "the repository policy is over ECR's 10,240-character limit",
-    CONFUSED_DEPUTY: "a service-principal statement has no source condition (confused deputy)",
-    EXECUTION_ROLE_ECR: "the execution role holds ECR permissions it does not need for the pull",
-    LATEST_TAG: "the function runs the 'latest' tag",
-}
 
 
 @jsii.implements(IPolicyValidationPlugin)
@@ -95,7 +85,7 @@ class ImagePullChecks:
     @property
     def rule_ids(self) -> list[str] | None:
         """Every rule name this plugin reports."""
-        return [r for r in sorted({*STATUSES, *_FINDING_DESCRIPTIONS} - {"ok"})]
+        return [r for r in sorted({*STATUSES, *FINDINGS} - {"ok"})]
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Audit the templates CDK passes and turn the results into violations."""
@@ -124,7 +114,7 @@ class ImagePullChecks:
             violations.append(
                 _violation(
                     rule=finding.code,
-                    description=f"{finding.resource}: {_FINDING_DESCRIPTIONS[finding.code]}",
+                    description=f"{finding.resource}: {FINDINGS[finding.code]}",
                     fix=finding.message,
                     severity=finding.severity,
                     logical_id=finding.logical_id,

@@ -10,22 +10,13 @@ Imports no jsii and no aws-cdk-lib: it starts in a fraction of a second.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import textwrap
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 from . import __version__
-from .audit import (
-    FAILING_STATUSES,
-    STATUSES,
-    STRICT_FAILING_STATUSES,
-    AssemblyError,
-    AuditReport,
-    audit_assembly,
-)
-from .policy import ECR_POLICY_MAX_CHARS
+from .audit import STATUSES, AssemblyError, audit_assembly
+from .audit.formatters import FORMATTERS, render_text
 from .validation import check_organization_id
 
 __all__ = ["main", "render_text"]
@@ -71,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=tuple(FORMATTERS),
         default="text",
         help="text (a readable table, the default) or json",
     )
@@ -108,87 +99,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "json":
-        json.dump(report.to_json(strict=args.strict), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        render_text(report, args.path, strict=args.strict, out=sys.stdout)
+    FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK
-
-
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows as lines with aligned columns."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-
-
-def _wrap(text: str, indent: str = "    ") -> str:
-    """The text wrapped at 100 columns, indented (ARNs are never broken)."""
-    return textwrap.fill(
-        text,
-        width=100,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-
-
-def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) -> None:
-    """The ``--format text`` output: a table of functions with each verdict's detail."""
-    failing = STRICT_FAILING_STATUSES if strict else FAILING_STATUSES
-    write = out.write
-    write(f"ecr-lambda-access audit {path}\n\n")
-    if report.functions:
-        write(f"Functions ({len(report.functions)})\n")
-        rows: list[Sequence[str]] = [
-            ("", "FUNCTION", "STACK", "ACCOUNT", "REGION", "STATUS", "IMAGE")
-        ]
-        for f in report.functions:
-            mark = "x" if f.status in failing else ("?" if f.status != "ok" else " ")
-            rows.append(
-                (
-                    mark,
-                    f.function,
-                    f.stack,
-                    f.account or "(env-agnostic)",
-                    f.region or "(env-agnostic)",
-                    f.status,
-                    f.image or "-",
-                )
-            )
-        lines = _table(rows)
-        write(lines[0] + "\n")
-        for line, f in zip(lines[1:], report.functions, strict=True):
-            write(line + "\n")
-            write(_wrap(f.detail) + "\n")
-    else:
-        write("No container-image Lambda functions in the assembly.\n")
-    if report.repositories:
-        write(f"\nRepositories ({len(report.repositories)})\n")
-        rows = [("REPOSITORY", "STACK", "POLICY", "CONSUMERS")]  # a new table
-        for r in report.repositories:
-            size = f"{r.policy_size:,}/{ECR_POLICY_MAX_CHARS:,}" if r.has_policy else "none"
-            rows.append((r.path, r.stack, size, ", ".join(r.consumers) or "-"))
-        for line in _table(rows):
-            write(line + "\n")
-    if report.findings:
-        write(f"\nFindings ({len(report.findings)})\n")
-        for finding in report.findings:
-            write(f"{finding.severity:<8} {finding.code}  {finding.resource}\n")
-            write(_wrap(finding.message) + "\n")
-    counts = report.counts()
-    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "none"
-    errors, warnings = len(report.errors()), len(report.warnings())
-    verdict = "FAILED" if report.failed(strict=strict) else "passed"
-    write(
-        f"\n{verdict}: {len(report.functions)} function(s): {summary}; {errors} error(s), "
-        f"{warnings} warning(s)"
-    )
-    unchecked = sum(counts.get(s, 0) for s in ("external", "unverifiable"))
-    if unchecked and not strict:
-        write(f" ({unchecked} image(s) could not be checked: --strict fails on them)")
-    write("\n")

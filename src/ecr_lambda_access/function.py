@@ -14,9 +14,7 @@ execution role never holds an ``ecr:`` action. The role holds exactly:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import (
@@ -27,11 +25,8 @@ from aws_cdk import (
     RemovalPolicy,
     Size,
     Stack,
-    Token,
-    Validations,
 )
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -40,28 +35,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import policy
-from ._annotations import skip_checkov, warn
-from .errors import (
-    EcrLambdaAccessError,
-    InvalidFunctionNameError,
-    InvalidRepositoryError,
-    QueueConfigurationError,
-    RegionMismatchError,
-    Violation,
-    raise_if_violations,
-)
+from . import policy, scanner_hints
+from ._annotations import warn
+from .errors import EcrLambdaAccessError, Violation, raise_if_violations
 from .policy import ECR_PULL_ACTIONS, LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer
-from .replication import replica_for_function
-from .repository import CrossAccountImageRepo
-from .validation import (
-    check_function_name,
-    check_repository_arn,
-    check_tag_or_digest,
-    is_digest,
-    is_unresolved,
-    parse_repository_arn,
-)
+from .sources import RepositoryLike, image_uri, register, resolve_repository
+from .sqs import SQS_ACTIONS, add_sqs_source
+from .validation import check_function_name, check_tag_or_digest, is_digest, is_unresolved
 
 __all__ = [
     "ContainerFunction",
@@ -76,16 +56,12 @@ __all__ = [
 ]
 
 
-RepositoryLike = CrossAccountImageRepo | ecr.IRepository | str
-"""What ``repository=`` accepts."""
-
 DEFAULT_TIMEOUT = Duration.seconds(30)
 DEFAULT_MEMORY_SIZE = 512
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
-SQS_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 VPC_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:CreateNetworkInterface",
@@ -96,45 +72,6 @@ VPC_ACTIONS = (
 )
 """What Lambda needs from the execution role to attach the function to a VPC (the actions of
 the AWS managed policy ``AWSLambdaVPCAccessExecutionRole``, without its logs actions)."""
-
-SQS_DEFAULT_VISIBILITY_SECONDS = 30
-SQS_RECOMMENDED_VISIBILITY_FACTOR = 6
-SQS_RECOMMENDED_MAX_RECEIVE_COUNT = 5
-
-_ACK_XRAY = Acknowledgment(
-    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-    reason=(
-        "X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
-        "permissions: AWS requires Resource '*'. This policy holds only those two actions."
-    ),
-)
-_ACK_VPC = Acknowledgment(
-    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-    reason=(
-        "Lambda creates the function's VPC network interfaces with the execution role; "
-        "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets only "
-        "work on Resource '*' and the interface ids are not known in advance. This policy holds "
-        "only the six actions of AWSLambdaVPCAccessExecutionRole's EC2 part."
-    ),
-)
-_ACK_FUNCTION_DLQ = Acknowledgment(
-    id="Serverless::Serverless-LambdaDLQ",
-    reason=(
-        "The function is triggered by an SQS event source mapping, which invokes it "
-        "synchronously; a function dead-letter queue only receives failed asynchronous "
-        "invocations. Messages that keep failing go to the source queue's redrive "
-        "dead-letter queue (ContainerFunction.add_sqs_source warns when it has none)."
-    ),
-)
-_ACK_ESM_DESTINATION = Acknowledgment(
-    id="Serverless::Serverless-LambdaEventSourceMappingDestination",
-    reason=(
-        "An SQS event source mapping has no on-failure destination (Lambda supports one for "
-        "stream and Kafka sources only); failed messages return to the queue and move to its "
-        "redrive dead-letter queue after maxReceiveCount receives."
-    ),
-)
-
 
 _TRACING_MODES = {lambda_.Tracing.ACTIVE: "Active", lambda_.Tracing.PASS_THROUGH: "PassThrough"}
 
@@ -172,38 +109,8 @@ class _ImageUriCode(lambda_.Code):
         )
 
 
-@dataclass(frozen=True)
-class _RepositoryRef:
-    """Where the image lives, as plain values (CDK tokens where nothing literal exists)."""
-
-    arn: str
-    name: str
-    account: str
-    region: str
-    partition: str
-    wired_to: CrossAccountImageRepo | None
-    """The repository construct this function registers on (same app), if any."""
-    description: str
-    owned_in_app: bool = False
-    """An ``aws_ecr.Repository`` of this app whose policy no CrossAccountImageRepo manages."""
-
-
 def _stack_of(construct: Construct) -> Stack:
     return Stack.of(construct)
-
-
-def _find_wrapper(repository: ecr.IRepository) -> CrossAccountImageRepo | None:
-    """The CrossAccountImageRepo of this app that manages ``repository``'s policy, if any."""
-    if not isinstance(repository, ecr.Repository):
-        return None
-    path = repository.node.path
-    parent = repository.node.scope
-    if isinstance(parent, CrossAccountImageRepo) and parent.repository.node.path == path:
-        return parent
-    for construct in repository.node.root.node.find_all():
-        if isinstance(construct, CrossAccountImageRepo) and construct.repository.node.path == path:
-            return construct
-    return None
 
 
 class ContainerFunction(Construct):
@@ -355,7 +262,7 @@ class ContainerFunction(Construct):
                     "on the existing log group",
                 )
             )
-        ref, repo_found = self._resolve_repository(repository, stack, function_name)
+        ref, repo_found = resolve_repository(repository, stack, function_name)
         found += repo_found
         raise_if_violations(found)
         assert ref is not None
@@ -370,7 +277,7 @@ class ContainerFunction(Construct):
         """The function's name (literal unless a token was passed)."""
         self.timeout: Duration = timeout if timeout is not None else DEFAULT_TIMEOUT
         """The function's timeout."""
-        self.image_uri: str = self._image_uri(ref, tag_or_digest)
+        self.image_uri: str = image_uri(ref, stack, tag_or_digest)
         """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
         self._sqs_sources: dict[str, lambda_.EventSourceMapping] = {}
 
@@ -402,17 +309,9 @@ class ContainerFunction(Construct):
         """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
         if vpc is not None:
             self.vpc_access_policy = self._star_policy(
-                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, _ACK_VPC
+                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, scanner_hints.ACK_VPC
             )
-            cfn_vpc_policy = self.vpc_access_policy.node.default_child
-            assert isinstance(cfn_vpc_policy, iam.CfnPolicy)
-            skip_checkov(
-                cfn_vpc_policy,
-                "CKV_AWS_111",
-                "Lambda creates and deletes the function's VPC network interfaces with the "
-                "execution role; the interface ids are not known in advance, so the EC2 actions "
-                "take Resource '*' (the EC2 part of AWSLambdaVPCAccessExecutionRole).",
-            )
+            scanner_hints.skip_vpc_policy_checks(self.vpc_access_policy)
 
         self.function: lambda_.Function = lambda_.Function(
             self,
@@ -474,19 +373,20 @@ class ContainerFunction(Construct):
                 mode=_TRACING_MODES[self.tracing]
             )
             self.tracing_policy = self._star_policy(
-                "TracingPolicy", "WriteTraces", TRACING_ACTIONS, _ACK_XRAY
+                "TracingPolicy", "WriteTraces", TRACING_ACTIONS, scanner_hints.ACK_XRAY
             )
             # Traces of the first invocations need the permission too.
             self.function.node.add_dependency(self.tracing_policy)
 
-        self._skip_choice_checks(
+        scanner_hints.skip_choice_checks(
             cfn_function,
+            self.log_group,
             log_group_created=log_group is None,
             log_encrypted=log_encryption_key is not None,
             in_vpc=vpc is not None,
             reserved=reserved_concurrent_executions is not None,
         )
-        self._wire(ref, stack)
+        register(self, ref, stack)
         self._annotate_image(tag_or_digest)
 
     # ----------------------------------------------------------------------------------------
@@ -627,154 +527,20 @@ class ContainerFunction(Construct):
         filters:
             Event filter patterns (``aws_lambda.FilterCriteria.filter(...)``). Default: none.
         """
-        stack = self._stack
-        cfn_queue = queue.node.default_child
-        owned = isinstance(queue, sqs.Queue) and isinstance(cfn_queue, sqs.CfnQueue)
-        found: list[Violation] = []
-        argument = f"add_sqs_source(queue={queue.node.path})"
-
-        key = Names.node_unique_id(queue.node)
-        if key in self._sqs_sources:
-            found.append(
-                (
-                    QueueConfigurationError,
-                    f"{argument}: the queue is already a source of {self.node.path}: add each "
-                    "queue once",
-                )
-            )
-        queue_region = queue.env.region
-        if (
-            not Token.is_unresolved(queue_region)
-            and not Token.is_unresolved(stack.region)
-            and queue_region != stack.region
-        ):
-            found.append(
-                (
-                    QueueConfigurationError,
-                    f"{argument}: the queue is in {queue_region}, the function in {stack.region}: "
-                    "an SQS event source mapping needs the queue in the function's Region; use a "
-                    f"queue in {stack.region}",
-                )
-            )
-        timeout_s = self.timeout.to_seconds()
-        visibility_s: float | None = None
-        if owned:
-            assert isinstance(cfn_queue, sqs.CfnQueue)
-            raw = cfn_queue.visibility_timeout
-            if raw is None:
-                visibility_s = SQS_DEFAULT_VISIBILITY_SECONDS
-            elif not Token.is_unresolved(raw):
-                visibility_s = float(raw)
-        if (
-            visibility_s is not None
-            and not Token.is_unresolved(timeout_s)
-            and timeout_s > visibility_s
-        ):
-            found.append(
-                (
-                    QueueConfigurationError,
-                    f"{argument}: the function's timeout ({timeout_s:g} s) exceeds the queue's "
-                    f"visibility timeout ({visibility_s:g} s); Lambda rejects this mapping. Set "
-                    f"the queue's visibility_timeout to at least "
-                    f"{SQS_RECOMMENDED_VISIBILITY_FACTOR * timeout_s:g} s (6 x the function "
-                    "timeout, AWS's recommendation) or lower the function's timeout",
-                )
-            )
-        found += self._check_batching(queue, batch_size, max_batching_window, max_concurrency)
-        raise_if_violations(found)
-
-        if owned:
-            assert isinstance(cfn_queue, sqs.CfnQueue)
-            self._warn_about_queue(queue, cfn_queue, visibility_s, timeout_s)
-        else:
-            warn(
-                self,
-                "sqsQueueNotChecked",
-                f"{queue.node.path} is an imported queue: its visibility timeout (it must be at "
-                f"least the function's {timeout_s:g} s, 6 x is recommended), redrive policy "
-                "(dead-letter queue) and encryption cannot be read here and were not checked. "
-                "If it uses a customer-managed KMS key, import it with "
-                "Queue.from_queue_attributes(key_arn=...) so kms:Decrypt is granted.",
-            )
-
-        mapping = self.function.add_event_source_mapping(
-            f"SqsSource{key}",
-            event_source_arn=queue.queue_arn,
+        return add_sqs_source(
+            self,
+            queue,
             batch_size=batch_size,
             max_batching_window=max_batching_window,
             report_batch_item_failures=report_batch_item_failures,
             enabled=enabled,
             max_concurrency=max_concurrency,
-            filters=[dict(f) for f in filters] if filters is not None else None,
+            filters=filters,
         )
-        self._sqs_sources[key] = mapping
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(SQS_ACTIONS),
-                resources=[queue.queue_arn],
-            )
-        )
-        if queue.encryption_master_key is not None:
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[queue.encryption_master_key.key_arn],
-                )
-            )
-        # CreateEventSourceMapping checks the role's SQS permissions.
-        mapping.node.add_dependency(self.role)
-        Validations.of(mapping).acknowledge(_ACK_ESM_DESTINATION)
-        if self._cfn_function.dead_letter_config is None:
-            Validations.of(self._cfn_function).acknowledge(_ACK_FUNCTION_DLQ)
-            skip_checkov(
-                self._cfn_function,
-                "CKV_AWS_116",
-                "SQS-triggered: the function is invoked synchronously by the event source "
-                "mapping; failed messages go to the source queue's redrive dead-letter queue",
-            )
-        return mapping
 
     # ----------------------------------------------------------------------------------------
     # Internals
     # ----------------------------------------------------------------------------------------
-
-    def _skip_choice_checks(
-        self,
-        cfn_function: lambda_.CfnFunction,
-        *,
-        log_group_created: bool,
-        log_encrypted: bool,
-        in_vpc: bool,
-        reserved: bool,
-    ) -> None:
-        """checkov skips, with the reason, for defaults that are the caller's choice.
-
-        Each skip is recorded only while the default is in effect: passing the option makes the
-        check apply (and pass) again.
-        """
-        if not in_vpc:
-            skip_checkov(
-                cfn_function,
-                "CKV_AWS_117",
-                "No VPC by default: the function needs no private network access unless the "
-                "caller passes vpc= (the role then gets Lambda's network-interface actions).",
-            )
-        if not reserved:
-            skip_checkov(
-                cfn_function,
-                "CKV_AWS_115",
-                "Reserved concurrency is a capacity decision that also caps the function; pass "
-                "reserved_concurrent_executions= (an SQS source's max_concurrency bounds a queue).",
-            )
-        if log_group_created and not log_encrypted:
-            cfn_log_group = self.log_group.node.default_child
-            assert isinstance(cfn_log_group, logs.CfnLogGroup)
-            skip_checkov(
-                cfn_log_group,
-                "CKV_AWS_158",
-                "CloudWatch Logs encrypts log data at rest by default; a customer-managed key is "
-                "opt-in (log_encryption_key=).",
-            )
 
     def _star_policy(
         self, id: str, sid: str, actions: Sequence[str], acknowledgment: Acknowledgment
@@ -787,201 +553,11 @@ class ContainerFunction(Construct):
             roles=[self.role],
             statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
         )
-        Validations.of(star).acknowledge(acknowledgment)
+        scanner_hints.acknowledge(star, acknowledgment)
         return star
 
     def _consumer(self) -> LambdaConsumer:
         return LambdaConsumer(account=self._stack.account, function_name=self.function_name)
-
-    def _resolve_repository(
-        self, repository: object, stack: Stack, function_name: str | None
-    ) -> tuple[_RepositoryRef | None, list[Violation]]:
-        found: list[Violation] = []
-        ref: _RepositoryRef | None = None
-        if isinstance(repository, CrossAccountImageRepo):
-            # A replica of the function's own account and Region, else of its Region.
-            repository = replica_for_function(repository, stack)
-            repo_stack = Stack.of(repository)
-            arn = repository.repository.repository_arn
-            name = repository.repository.repository_name
-            literal = _literal_name(repository.repository)
-            if literal is not None and repo_stack.node.path != stack.node.path:
-                # Plain strings across stacks (no export, no cross-stack reference); the stack
-                # dependency added by _wire orders the deployments. In one stack the Ref keeps
-                # the function after the repository (and its policy).
-                name = literal
-                if not Token.is_unresolved(repo_stack.account) and not Token.is_unresolved(
-                    repo_stack.region
-                ):
-                    arn = (
-                        f"arn:{repo_stack.partition}:ecr:{repo_stack.region}:"
-                        f"{repo_stack.account}:repository/{literal}"
-                    )
-            ref = _RepositoryRef(
-                arn=arn,
-                name=name,
-                account=repo_stack.account,
-                region=repo_stack.region,
-                partition=repo_stack.partition,
-                wired_to=repository,
-                description=f"CrossAccountImageRepo {repository.node.path}",
-            )
-            if repo_stack is not stack and repo_stack.node.path != stack.node.path:
-                found += self._check_environments(repo_stack, stack)
-                if function_name is not None and is_unresolved(function_name):
-                    found.append(
-                        (
-                            InvalidFunctionNameError,
-                            f"function_name must be a literal string when the repository "
-                            f"({repository.node.path}) is in another stack, got the token "
-                            f"{function_name!r}: its policy names this function; pass a literal "
-                            "name or leave function_name unset to generate one",
-                        )
-                    )
-        elif isinstance(repository, str):
-            found += check_repository_arn(repository, "repository")
-            parsed = parse_repository_arn(repository)
-            if parsed is not None:
-                ref = _RepositoryRef(
-                    arn=parsed.arn,
-                    name=parsed.name,
-                    account=parsed.account,
-                    region=parsed.region,
-                    partition=parsed.partition,
-                    wired_to=None,
-                    description=f"repository {parsed.arn}",
-                )
-            elif is_unresolved(repository):
-                found.append(
-                    (
-                        InvalidRepositoryError,
-                        f"repository is an unresolved token ({repository!r}): the image URI needs "
-                        "the repository's account, Region and name; pass "
-                        "aws_ecr.Repository.from_repository_attributes(...) instead",
-                    )
-                )
-        elif _is_repository(repository):
-            repo: ecr.IRepository = repository  # type: ignore[assignment]
-            wrapper = _find_wrapper(repo)
-            if wrapper is not None:
-                return self._resolve_repository(wrapper, stack, function_name)
-            owned_stack = Stack.of(repo) if isinstance(repo, ecr.Repository) else None
-            ref = _RepositoryRef(
-                arn=repo.repository_arn,
-                name=repo.repository_name,
-                account=repo.env.account,
-                region=repo.env.region,
-                partition=owned_stack.partition if owned_stack is not None else stack.partition,
-                wired_to=None,
-                description=f"repository {repo.node.path}",
-                owned_in_app=owned_stack is not None,
-            )
-        else:
-            found.append(
-                (
-                    InvalidRepositoryError,
-                    f"repository must be a CrossAccountImageRepo, an aws_ecr.IRepository or an "
-                    f"ECR repository ARN string, got {repository!r} ({type(repository).__name__})",
-                )
-            )
-        if ref is not None:
-            found += self._check_region(ref, stack)
-        return ref, found
-
-    @staticmethod
-    def _check_environments(repo_stack: Stack, stack: Stack) -> list[Violation]:
-        """Two stacks of one app: their accounts/Regions must be both literal or both tokens."""
-        found: list[Violation] = []
-        for what, mine, theirs in (
-            ("account", stack.account, repo_stack.account),
-            ("Region", stack.region, repo_stack.region),
-        ):
-            if Token.is_unresolved(mine) != Token.is_unresolved(theirs):
-                found.append(
-                    (
-                        InvalidRepositoryError,
-                        f"repository: the stack {repo_stack.stack_name} has "
-                        f"{'no ' if Token.is_unresolved(theirs) else ''}explicit {what} and "
-                        f"{stack.stack_name} has {'no ' if Token.is_unresolved(mine) else ''}"
-                        f"explicit {what}: the repository policy must name this function's "
-                        "account, so give both stacks an explicit env=Environment(account=..., "
-                        "region=...)",
-                    )
-                )
-        return found
-
-    @staticmethod
-    def _check_region(ref: _RepositoryRef, stack: Stack) -> list[Violation]:
-        if Token.is_unresolved(ref.region) or Token.is_unresolved(stack.region):
-            return []
-        if ref.region == stack.region:
-            return []
-        if ref.wired_to is not None:
-            return [
-                (
-                    RegionMismatchError,
-                    f"repository: {ref.description} is in {ref.region}, the function's stack "
-                    f"{stack.stack_name} in {stack.region}, and it has no replica there: Lambda "
-                    "runs images only from its own Region. Add one with "
-                    f"{ref.wired_to.node.id}.add_replica(<a stack in {stack.region}>) before "
-                    "creating the function (it then runs from the replica), or deploy the "
-                    f"function in {ref.region}",
-                )
-            ]
-        return [
-            (
-                RegionMismatchError,
-                f"repository: {ref.description} is in {ref.region}, the function's stack "
-                f"{stack.stack_name} in {stack.region}: Lambda runs images only from a "
-                f"repository in its own Region (another account is fine). Replicate the "
-                f"repository to {stack.region} (ECR replication; repository policies are not "
-                "replicated) and use the replica, or deploy the function in "
-                f"{ref.region}",
-            )
-        ]
-
-    def _image_uri(self, ref: _RepositoryRef, tag_or_digest: str) -> str:
-        separator = "@" if is_digest(tag_or_digest) else ":"
-        return (
-            f"{ref.account}.dkr.ecr.{ref.region}.{self._stack.url_suffix}/"
-            f"{ref.name}{separator}{tag_or_digest}"
-        )
-
-    def _wire(self, ref: _RepositoryRef, stack: Stack) -> None:
-        owner = ref.wired_to
-        if owner is not None:
-            owner._register_function(self._consumer())
-            repo_stack = Stack.of(owner)
-            if repo_stack.node.path != stack.node.path:
-                stack.add_stack_dependency(
-                    repo_stack,
-                    f"the repository policy of {owner.node.path} must allow "
-                    f"{self.function_name} before Lambda creates it",
-                )
-            return
-        text = json.dumps(self.required_repository_policy(), separators=(",", ":"))
-        if ref.owned_in_app:
-            warn(
-                self,
-                "repositoryPolicyNotManaged",
-                f"{ref.description} is defined in this app but no CrossAccountImageRepo manages "
-                "its policy, so nothing lets Lambda pull this function's image (CreateFunction "
-                "fails, or Lambda adds a broader statement of its own if the deployer may). Wrap "
-                "it: CrossAccountImageRepo(scope, id, existing_repository=repository), and pass "
-                "that as repository=; or add this policy to it yourself: "
-                f"{text}",
-            )
-            return
-        if not Token.is_unresolved(ref.account) and ref.account == stack.account:
-            where = "in this account"
-        else:
-            where = f"of account {ref.account}"
-        Annotations.of(self).add_info(
-            f"{ref.description} ({where}) is not managed by a CrossAccountImageRepo of this app, "
-            "so its policy is not written here. Before deploying, its owner must add this "
-            "repository policy (ContainerFunction.required_repository_policy() returns it): "
-            f"{text}"
-        )
 
     def _annotate_image(self, tag_or_digest: str) -> None:
         if is_unresolved(tag_or_digest) or is_digest(tag_or_digest):
@@ -1001,123 +577,3 @@ class ContainerFunction(Construct):
             "create/update only; moving the tag later does not change the function. A digest "
             "makes every image change a template change."
         )
-
-    def _check_batching(
-        self,
-        queue: sqs.IQueue,
-        batch_size: int | None,
-        max_batching_window: Duration | None,
-        max_concurrency: int | None,
-    ) -> list[Violation]:
-        found: list[Violation] = []
-        fifo = bool(queue.fifo) if not Token.is_unresolved(queue.fifo) else False
-        window_s = (
-            max_batching_window.to_seconds()
-            if max_batching_window is not None
-            and not Token.is_unresolved(max_batching_window.to_seconds())
-            else None
-        )
-        if batch_size is not None and not Token.is_unresolved(batch_size):
-            limit = 10 if fifo else 10_000
-            if not 1 <= batch_size <= limit:
-                found.append(
-                    (
-                        QueueConfigurationError,
-                        f"batch_size must be 1 to {limit:,} for a{' FIFO' if fifo else 'n SQS'} "
-                        f"queue, got {batch_size}",
-                    )
-                )
-            elif batch_size > 10 and not window_s:
-                found.append(
-                    (
-                        QueueConfigurationError,
-                        f"batch_size={batch_size} needs max_batching_window of at least 1 second "
-                        "(Lambda requires it above 10 messages): pass "
-                        "max_batching_window=Duration.seconds(1) or more",
-                    )
-                )
-        if window_s is not None:
-            if fifo:
-                found.append(
-                    (
-                        QueueConfigurationError,
-                        f"max_batching_window={window_s:g} s is not supported for the FIFO queue "
-                        f"{queue.node.path}: leave it unset",
-                    )
-                )
-            elif window_s > 300:
-                found.append(
-                    (
-                        QueueConfigurationError,
-                        f"max_batching_window must be at most 300 seconds, got {window_s:g} s",
-                    )
-                )
-        if (
-            max_concurrency is not None
-            and not Token.is_unresolved(max_concurrency)
-            and not 2 <= max_concurrency <= 1000
-        ):
-            found.append(
-                (
-                    QueueConfigurationError,
-                    f"max_concurrency must be 2 to 1,000, got {max_concurrency}",
-                )
-            )
-        return found
-
-    def _warn_about_queue(
-        self,
-        queue: sqs.IQueue,
-        cfn_queue: sqs.CfnQueue,
-        visibility_s: float | None,
-        timeout_s: float,
-    ) -> None:
-        if (
-            visibility_s is not None
-            and not Token.is_unresolved(timeout_s)
-            and visibility_s < SQS_RECOMMENDED_VISIBILITY_FACTOR * timeout_s
-        ):
-            warn(
-                self,
-                "sqsVisibilityTimeout",
-                f"{queue.node.path} has a visibility timeout of {visibility_s:g} s, under 6 x "
-                f"the function's timeout ({timeout_s:g} s): AWS recommends at least "
-                f"{SQS_RECOMMENDED_VISIBILITY_FACTOR * timeout_s:g} s so that messages of a "
-                "throttled or retried batch are not received again while still in flight.",
-            )
-        redrive = cfn_queue.redrive_policy
-        if redrive is None:
-            warn(
-                self,
-                "sqsNoRedrivePolicy",
-                f"{queue.node.path} has no redrive policy: a message the function keeps failing "
-                "on is received again until it expires. Give the queue a dead_letter_queue "
-                "(sqs.DeadLetterQueue(queue=..., max_receive_count=5) or more).",
-            )
-            return
-        resolved = Stack.of(cfn_queue).resolve(redrive)
-        count = resolved.get("maxReceiveCount") if isinstance(resolved, dict) else None
-        if isinstance(count, (int, float)) and count < SQS_RECOMMENDED_MAX_RECEIVE_COUNT:
-            warn(
-                self,
-                "sqsMaxReceiveCount",
-                f"{queue.node.path} moves messages to its dead-letter queue after "
-                f"{count:g} receives: AWS recommends maxReceiveCount of at least "
-                f"{SQS_RECOMMENDED_MAX_RECEIVE_COUNT} for a Lambda source, so that throttled "
-                "batches are retried before being dead-lettered.",
-            )
-
-
-def _literal_name(repository: ecr.IRepository) -> str | None:
-    """The repository's physical name when the app states it literally, else None."""
-    cfn = repository.node.default_child
-    if isinstance(cfn, ecr.CfnRepository):
-        name = cfn.repository_name
-        if isinstance(name, str) and not Token.is_unresolved(name):
-            return name
-    return None
-
-
-def _is_repository(value: object) -> bool:
-    """Duck-typed IRepository (jsii proxies of imported repositories)."""
-    return all(hasattr(value, a) for a in ("repository_arn", "repository_name", "env", "node"))

@@ -61,9 +61,7 @@ def images_of_assembly(path: str) -> tuple[list[Image], list[str]]:
             skipped.append(f"{function.function}: image {function.image!r} cannot be checked")
             continue
         images.add(
-            Image(
-                match["account"], match["region"], match["name"], match["digest"], match["tag"]
-            )
+            Image(match["account"], match["region"], match["name"], match["digest"], match["tag"])
         )
     return sorted(images), skipped
 

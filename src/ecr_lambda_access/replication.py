@@ -39,8 +39,8 @@ from .replication_plan import (
     Destination,
     ReplicationRule,
     over_matches,
-    replica_consumers,
     registry_policy,
+    replica_consumers,
     replication_configuration,
     replication_rules,
 )
@@ -52,7 +52,6 @@ __all__ = [
     "ReplicationRegistryPolicy",
     "ReplicationRule",
     "add_replica",
-    "replica_for_function",
 ]
 
 _REGISTRIES_ATTRIBUTE = "_ecr_lambda_access_registries"
@@ -165,7 +164,9 @@ class RegistryReplication(Construct):
         :class:`~ecr_lambda_access.ReplicationLimitError` when ECR's limits would be exceeded.
         """
         rule = ReplicationRule(
-            destinations=tuple(sorted(Destination(*d) for d in destinations)),
+            destinations=tuple(
+                sorted(d if isinstance(d, Destination) else Destination(*d) for d in destinations)
+            ),
             prefixes=tuple(prefixes),
         )
         self._extra_rules.append(rule)
@@ -206,7 +207,8 @@ class RegistryReplication(Construct):
     def _render(self) -> dict[str, Any]:
         # The L1 validates the resolved value against its camelCase property names, then writes
         # CloudFormation's PascalCase.
-        return _camel(replication_configuration(self.rules))
+        rendered: dict[str, Any] = _camel(replication_configuration(self.rules))
+        return rendered
 
 
 def _camel(value: Any) -> Any:
@@ -399,7 +401,9 @@ def add_replica(
         if scope.node.try_find_child(id) is not None:
             id = f"{id}{Names.unique_id(source)[-8:]}"
     source_cfn = source.repository.node.default_child
-    mutability = source_cfn.image_tag_mutability if isinstance(source_cfn, ecr.CfnRepository) else None
+    mutability = (
+        source_cfn.image_tag_mutability if isinstance(source_cfn, ecr.CfnRepository) else None
+    )
     replica = CrossAccountImageRepo(
         scope,
         id,
@@ -436,25 +440,3 @@ def add_replica(
             "before the replication configuration is deployed",
         )
     return replica
-
-
-def replica_for_function(source: Any, stack: Stack) -> Any:
-    """The repository a function in ``stack`` runs ``source``'s images from.
-
-    The replica in the function's own account and Region; else, in another Region than the
-    source's, a replica in the function's Region (the source account's first, then the first
-    added); else the source itself.
-    """
-    env = _literal_env(stack)
-    replicas = list(getattr(source, "_replicas", ()))
-    if env is None or not replicas:
-        return source
-    own = source.replica_for(account=env[0], region=env[1])
-    if own is not None:
-        return own
-    source_stack = Stack.of(source)
-    if not Token.is_unresolved(source_stack.region) and source_stack.region == env[1]:
-        return source
-    in_region = [r for r in replicas if Stack.of(r).region == env[1]]
-    in_region.sort(key=lambda r: Stack.of(r).account != source_stack.account)
-    return in_region[0] if in_region else source

@@ -1,0 +1,78 @@
+"""The pipeline check: can every container-image Lambda function of a cloud assembly pull its image?
+
+Pure Python: it reads ``manifest.json`` and the templates of a synthesized cloud assembly
+(``cdk.out``), nested assemblies of CDK Pipelines stages included, and never imports jsii or
+aws-cdk-lib, so ``ecr-lambda-access audit`` runs in a fraction of a second.
+
+The rooms, in the order the data flows:
+
+* :mod:`.load`: manifests, stage assemblies, templates (:func:`load_assembly`);
+* :mod:`.resolve`: intrinsics, with values known only at deploy time carried as markers;
+* :mod:`.verdicts`: per function and per repository, from :mod:`ecr_lambda_access.policy`;
+* :mod:`.rules`: every status and finding kind with its id, text and help;
+* :mod:`.report`: the results as plain data;
+* :mod:`.formatters`: text and JSON output, one module each.
+"""
+
+from __future__ import annotations
+
+from .load import AssemblyError, StackTemplate, load_assembly, stacks_from_template_paths
+from .report import AuditReport, Finding, FunctionReport, RepositoryReport
+from .rules import (
+    CONFUSED_DEPUTY,
+    DENIED,
+    ERROR,
+    EXECUTION_ROLE_ECR,
+    EXTERNAL,
+    FAILING_STATUSES,
+    FINDINGS,
+    LATEST_TAG,
+    MISSING_ROOT,
+    MISSING_SERVICE,
+    NO_POLICY,
+    NOT_REPLICATED,
+    OK,
+    POLICY_TOO_LARGE,
+    REGION_MISMATCH,
+    RULES,
+    STATUSES,
+    STRICT_FAILING_STATUSES,
+    UNVERIFIABLE,
+    WARNING,
+    Rule,
+)
+from .verdicts import audit_assembly, audit_stacks
+
+__all__ = [
+    "AssemblyError",
+    "StackTemplate",
+    "FunctionReport",
+    "RepositoryReport",
+    "Finding",
+    "AuditReport",
+    "Rule",
+    "RULES",
+    "STATUSES",
+    "FINDINGS",
+    "FAILING_STATUSES",
+    "STRICT_FAILING_STATUSES",
+    "ERROR",
+    "WARNING",
+    "OK",
+    "MISSING_ROOT",
+    "MISSING_SERVICE",
+    "REGION_MISMATCH",
+    "DENIED",
+    "NO_POLICY",
+    "EXTERNAL",
+    "UNVERIFIABLE",
+    "POLICY_TOO_LARGE",
+    "CONFUSED_DEPUTY",
+    "EXECUTION_ROLE_ECR",
+    "LATEST_TAG",
+    "load_assembly",
+    "stacks_from_template_paths",
+    "audit_assembly",
+    "audit_stacks",
+]
+__all__ += ["NOT_REPLICATED"]

@@ -1,0 +1,15 @@
+"""Output formats of the audit, one module each behind :class:`~.base.Formatter`."""
+
+from __future__ import annotations
+
+from .base import Formatter
+from .json import JsonFormatter
+from .text import TextFormatter, render_text
+
+FORMATTERS: dict[str, type[Formatter]] = {
+    TextFormatter.name: TextFormatter,
+    JsonFormatter.name: JsonFormatter,
+}
+"""``--format`` value -> formatter class."""
+
+__all__ = ["FORMATTERS", "Formatter", "JsonFormatter", "TextFormatter", "render_text"]

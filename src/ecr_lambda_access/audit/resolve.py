@@ -1,0 +1,325 @@
+"""Resolving intrinsics (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ...) to plain data.
+
+Values not known before deployment (the account of an env-agnostic stack, a name CloudFormation
+generates) are carried through the resolution as opaque markers. Two occurrences of the same
+unknown (the account of one stack) compare equal; an unknown compared with anything else makes
+the answer ``unverifiable``, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .load import StackTemplate
+
+MARK_OPEN = "\u27e6"
+MARK_CLOSE = "\u27e7"
+MARK = re.compile(MARK_OPEN + r"(\d+)" + MARK_CLOSE)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value not known before deployment, and what it is."""
+
+    description: str
+    target: tuple[int, str] | None = None
+    """(stack index, logical id) of the resource whose name or ARN this is."""
+
+
+class Unknowns:
+    """Allocates markers: one per distinct unknown, so equal unknowns compare equal."""
+
+    def __init__(self) -> None:
+        self.items: list[Unknown] = []
+        self._by_key: dict[tuple[Any, ...], str] = {}
+
+    def mark(
+        self, key: tuple[Any, ...], description: str, target: tuple[int, str] | None = None
+    ) -> str:
+        marker = self._by_key.get(key)
+        if marker is None:
+            marker = f"{MARK_OPEN}{len(self.items)}{MARK_CLOSE}"
+            self.items.append(Unknown(description, target))
+            self._by_key[key] = marker
+        return marker
+
+    def of(self, text: str) -> list[Unknown]:
+        return [self.items[int(m)] for m in MARK.findall(text)]
+
+    def describe(self, text: str) -> str:
+        """The text with each marker replaced by ``<what it is>``."""
+        return MARK.sub(lambda m: f"<{self.items[int(m.group(1))].description}>", text)
+
+
+def has_marker(value: str) -> bool:
+    return MARK_OPEN in value
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("eusc-"):
+        return "aws-eusc"
+    return "aws"
+
+
+def url_suffix_of(region: str) -> str:
+    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+
+
+_MAX_DEPTH = 40
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class Assembly:
+    """All stacks, with the indexes the resolver needs across stacks."""
+
+    def __init__(self, stacks: Sequence[StackTemplate]) -> None:
+        self.stacks = list(stacks)
+        self.unknowns = Unknowns()
+        self.resolvers = [Resolver(self, index) for index in range(len(self.stacks))]
+        self.by_stack_name: dict[str, list[int]] = {}
+        self.exports: dict[str, list[tuple[int, Any]]] = {}
+        for index, stack in enumerate(self.stacks):
+            self.by_stack_name.setdefault(stack.stack_name, []).append(index)
+            outputs = stack.template.get("Outputs")
+            for output in outputs.values() if isinstance(outputs, Mapping) else ():
+                if not isinstance(output, Mapping) or not isinstance(output.get("Export"), Mapping):
+                    continue
+                name = self.resolvers[index].resolve(output["Export"].get("Name"))
+                if isinstance(name, str) and not has_marker(name):
+                    self.exports.setdefault(name, []).append((index, output.get("Value")))
+
+
+class Resolver:
+    """Resolves template values of one stack to plain data, unknowns as markers."""
+
+    def __init__(self, assembly: Assembly, index: int) -> None:
+        self.assembly = assembly
+        self.index = index
+
+    @property
+    def stack(self) -> StackTemplate:
+        return self.assembly.stacks[self.index]
+
+    def _mark(self, what: str, description: str, target: tuple[int, str] | None = None) -> str:
+        return self.assembly.unknowns.mark((self.index, what), description, target)
+
+    # pseudo parameters --------------------------------------------------------------------
+
+    @property
+    def account(self) -> str:
+        if self.stack.account is not None:
+            return self.stack.account
+        return self._mark("AWS::AccountId", f"account of {self.stack.display_name}")
+
+    @property
+    def region(self) -> str:
+        if self.stack.region is not None:
+            return self.stack.region
+        return self._mark("AWS::Region", f"Region of {self.stack.display_name}")
+
+    @property
+    def partition(self) -> str:
+        if self.stack.region is not None:
+            return partition_of(self.stack.region)
+        return self._mark("AWS::Partition", f"partition of {self.stack.display_name}")
+
+    @property
+    def url_suffix(self) -> str:
+        if self.stack.region is not None:
+            return url_suffix_of(self.stack.region)
+        return self._mark("AWS::URLSuffix", f"URL suffix of {self.stack.display_name}")
+
+    def pseudo(self, name: str) -> Any:
+        if name == "AWS::AccountId":
+            return self.account
+        if name == "AWS::Region":
+            return self.region
+        if name == "AWS::Partition":
+            return self.partition
+        if name == "AWS::URLSuffix":
+            return self.url_suffix
+        if name == "AWS::StackName":
+            return self.stack.stack_name
+        if name == "AWS::NoValue":
+            return None
+        return self._mark(name, f"{name} of stack {self.stack.display_name}")
+
+    # references ---------------------------------------------------------------------------
+
+    def resource(self, logical_id: str) -> Mapping[str, Any] | None:
+        resource = self.stack.resources.get(logical_id)
+        return resource if isinstance(resource, Mapping) else None
+
+    def ref(self, name: str, depth: int) -> Any:
+        if name.startswith("AWS::"):
+            return self.pseudo(name)
+        resource = self.resource(name)
+        target = (self.index, name)
+        if resource is None:
+            parameters = self.stack.template.get("Parameters") or {}
+            kind = "parameter" if name in parameters else "reference"
+            return self._mark(f"Ref:{name}", f"{kind} {name} of stack {self.stack.display_name}")
+        properties = resource.get("Properties") or {}
+        name_property = {
+            "AWS::ECR::Repository": "RepositoryName",
+            "AWS::Lambda::Function": "FunctionName",
+            "AWS::IAM::Role": "RoleName",
+        }.get(str(resource.get("Type")))
+        if name_property is not None and properties.get(name_property) is not None:
+            value = self.resolve(properties[name_property], depth + 1)
+            if isinstance(value, str):
+                return value
+        return self._mark(
+            f"Ref:{name}",
+            f"generated name of {self.stack.path_of(name)}",
+            target,
+        )
+
+    def get_att(self, logical_id: str, attribute: str, depth: int) -> Any:
+        resource = self.resource(logical_id)
+        kind = resource.get("Type") if resource is not None else None
+        if kind == "AWS::ECR::Repository":
+            name = self.ref(logical_id, depth)
+            if attribute == "Arn":
+                return f"arn:{self.partition}:ecr:{self.region}:{self.account}:repository/{name}"
+            if attribute == "RepositoryUri":
+                return f"{self.account}.dkr.ecr.{self.region}.{self.url_suffix}/{name}"
+        if kind == "AWS::Lambda::Function" and attribute == "Arn":
+            name = self.ref(logical_id, depth)
+            return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"
+        if kind == "AWS::IAM::Role" and attribute == "Arn":
+            role = resource.get("Properties", {}).get("RoleName") if resource else None
+            if isinstance(role, str):
+                return f"arn:{self.partition}:iam::{self.account}:role/{role}"
+        return self._mark(
+            f"GetAtt:{logical_id}.{attribute}",
+            f"{attribute} of {self.stack.path_of(logical_id)}",
+            (self.index, logical_id),
+        )
+
+    def stack_output(self, stack_name: Any, output_name: Any, region: Any, depth: int) -> Any:
+        candidates = self.assembly.by_stack_name.get(str(stack_name), [])
+        if isinstance(region, str) and not has_marker(region):
+            candidates = [
+                i for i in candidates if self.assembly.stacks[i].region in (region, None)
+            ] or candidates
+        for index in candidates:
+            outputs = self.assembly.stacks[index].template.get("Outputs") or {}
+            output = outputs.get(output_name) if isinstance(outputs, Mapping) else None
+            if isinstance(output, Mapping):
+                return self.assembly.resolvers[index].resolve(output.get("Value"), depth + 1)
+        return self._mark(
+            f"GetStackOutput:{stack_name}.{output_name}",
+            f"output {output_name} of stack {stack_name} (not in the assembly)",
+        )
+
+    def import_value(self, name: Any, depth: int) -> Any:
+        if isinstance(name, str) and not has_marker(name):
+            exported = self.assembly.exports.get(name, [])
+            same_env = [
+                e
+                for e in exported
+                if self.assembly.stacks[e[0]].account == self.stack.account
+                and self.assembly.stacks[e[0]].region == self.stack.region
+            ]
+            for index, value in same_env or exported:
+                return self.assembly.resolvers[index].resolve(value, depth + 1)
+        return self._mark(f"ImportValue:{name}", f"export {name} (not in the assembly)")
+
+    def sub(self, body: Any, variables: Any, depth: int) -> Any:
+        if not isinstance(body, str):
+            return self._mark(f"Sub:{body!r}", "a Fn::Sub value")
+        values = variables if isinstance(variables, Mapping) else {}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in values:
+                value = self.resolve(values[name], depth + 1)
+            elif "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                value = self.get_att(logical_id, attribute, depth + 1)
+            else:
+                value = self.ref(name, depth + 1)
+            return "" if value is None else str(value)
+
+        return _SUB_VARIABLE.sub(replace, body).replace("${!", "${")
+
+    # the walk -----------------------------------------------------------------------------
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        """``value`` with every intrinsic replaced by its value or a marker."""
+        if depth > _MAX_DEPTH:
+            return self._mark(f"deep:{id(value)}", "a value nested too deeply")
+        if isinstance(value, list):
+            return [self.resolve(v, depth + 1) for v in value]
+        if not isinstance(value, Mapping):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" or key.startswith("Fn::"):
+                return self.intrinsic(str(key), argument, depth)
+        return {k: self.resolve(v, depth + 1) for k, v in value.items()}
+
+    def intrinsic(self, key: str, argument: Any, depth: int) -> Any:
+        if key == "Ref" and isinstance(argument, str):
+            return self.ref(argument, depth)
+        if key == "Fn::GetAtt":
+            parts = argument.split(".", 1) if isinstance(argument, str) else argument
+            if isinstance(parts, list) and len(parts) == 2:
+                attribute = self.resolve(parts[1], depth + 1)
+                return self.get_att(str(parts[0]), str(attribute), depth)
+        if key == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+            delimiter = self.resolve(argument[0], depth + 1)
+            items = self.resolve(argument[1], depth + 1)
+            if (
+                isinstance(delimiter, str)
+                and isinstance(items, list)
+                and all(isinstance(i, (str, int, float)) or i is None for i in items)
+            ):
+                return delimiter.join(str(i) for i in items if i is not None)
+        if key == "Fn::Select" and isinstance(argument, list) and len(argument) == 2:
+            index = self.resolve(argument[0], depth + 1)
+            items = self.resolve(argument[1], depth + 1)
+            if isinstance(items, list) and str(index).isdigit() and int(index) < len(items):
+                return items[int(index)]
+        if key == "Fn::Split" and isinstance(argument, list) and len(argument) == 2:
+            delimiter = self.resolve(argument[0], depth + 1)
+            source = self.resolve(argument[1], depth + 1)
+            if isinstance(delimiter, str) and delimiter and isinstance(source, str):
+                return source.split(delimiter)
+        if key == "Fn::Sub":
+            if isinstance(argument, list) and len(argument) == 2:
+                return self.sub(argument[0], argument[1], depth)
+            return self.sub(argument, None, depth)
+        if key == "Fn::ImportValue":
+            return self.import_value(self.resolve(argument, depth + 1), depth)
+        if key == "Fn::GetStackOutput" and isinstance(argument, Mapping):
+            return self.stack_output(
+                self.resolve(argument.get("StackName"), depth + 1),
+                self.resolve(argument.get("OutputName"), depth + 1),
+                self.resolve(argument.get("Region"), depth + 1),
+                depth,
+            )
+        if key == "Fn::FindInMap" and isinstance(argument, list) and len(argument) >= 3:
+            keys = [self.resolve(a, depth + 1) for a in argument[:3]]
+            mappings = self.stack.template.get("Mappings") or {}
+            try:
+                return self.resolve(mappings[keys[0]][keys[1]][keys[2]], depth + 1)
+            except (KeyError, TypeError):
+                pass
+        return self._mark(
+            f"{key}:{json.dumps(argument, sort_keys=True, default=str)}",
+            f"a {key} value of stack {self.stack.display_name}",
+        )

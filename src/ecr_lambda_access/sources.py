@@ -1,0 +1,303 @@
+"""Which repository a function pulls from, and its registration on a ``CrossAccountImageRepo``.
+
+``resolve_repository`` turns what ``ContainerFunction(repository=...)`` accepts into plain
+values (:class:`RepositorySource`); ``register`` lists the function on the repository that
+manages the policy, or tells the user what the repository's owner must add.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aws_cdk import Annotations, Stack, Token
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+from ._annotations import warn
+from .errors import (
+    InvalidFunctionNameError,
+    InvalidRepositoryError,
+    RegionMismatchError,
+    Violation,
+)
+from .repository import CrossAccountImageRepo
+from .validation import check_repository_arn, is_digest, is_unresolved, parse_repository_arn
+
+if TYPE_CHECKING:
+    from .function import ContainerFunction
+
+__all__ = [
+    "RepositoryLike",
+    "RepositorySource",
+    "resolve_repository",
+    "image_uri",
+    "register",
+]
+
+RepositoryLike = CrossAccountImageRepo | ecr.IRepository | str
+"""What ``repository=`` accepts."""
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """Where the image lives, as plain values (CDK tokens where nothing literal exists)."""
+
+    arn: str
+    name: str
+    account: str
+    region: str
+    partition: str
+    wired_to: CrossAccountImageRepo | None
+    """The repository construct this function registers on (same app), if any."""
+    description: str
+    owned_in_app: bool = False
+    """An ``aws_ecr.Repository`` of this app whose policy no CrossAccountImageRepo manages."""
+
+
+def find_wrapper(repository: ecr.IRepository) -> CrossAccountImageRepo | None:
+    """The CrossAccountImageRepo of this app that manages ``repository``'s policy, if any."""
+    if not isinstance(repository, ecr.Repository):
+        return None
+    path = repository.node.path
+    parent = repository.node.scope
+    if isinstance(parent, CrossAccountImageRepo) and parent.repository.node.path == path:
+        return parent
+    for construct in repository.node.root.node.find_all():
+        if isinstance(construct, CrossAccountImageRepo) and construct.repository.node.path == path:
+            return construct
+    return None
+
+
+def literal_name(repository: ecr.IRepository) -> str | None:
+    """The repository's physical name when the app states it literally, else None."""
+    cfn = repository.node.default_child
+    if isinstance(cfn, ecr.CfnRepository):
+        name = cfn.repository_name
+        if isinstance(name, str) and not Token.is_unresolved(name):
+            return name
+    return None
+
+
+def is_repository(value: object) -> bool:
+    """Duck-typed IRepository (jsii proxies of imported repositories)."""
+    return all(hasattr(value, a) for a in ("repository_arn", "repository_name", "env", "node"))
+
+
+def replica_for_function(source: CrossAccountImageRepo, stack: Stack) -> CrossAccountImageRepo:
+    """The repository a function in ``stack`` runs ``source``'s images from.
+
+    The replica in the function's own account and Region; else, in another Region than the
+    source's, a replica in the function's Region (the source account's, then the first added);
+    else the source itself (``check_region`` then says to add a replica).
+    """
+    replicas = source.replicas
+    if not replicas or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return source
+    own = source.replica_for(account=stack.account, region=stack.region)
+    if own is not None:
+        return own
+    source_stack = Stack.of(source)
+    if source_stack.region == stack.region:
+        return source
+    in_region = [r for r in replicas if Stack.of(r).region == stack.region]
+    in_region.sort(key=lambda r: Stack.of(r).account != source_stack.account)
+    return in_region[0] if in_region else source
+
+
+def resolve_repository(
+    repository: object, stack: Stack, function_name: str | None
+) -> tuple[RepositorySource | None, list[Violation]]:
+    """The repository ``repository=`` names, as plain values, and every problem found."""
+    found: list[Violation] = []
+    ref: RepositorySource | None = None
+    if isinstance(repository, CrossAccountImageRepo):
+        # A replica of the function's own account and Region, else of its Region.
+        repository = replica_for_function(repository, stack)
+        repo_stack = Stack.of(repository)
+        arn = repository.repository.repository_arn
+        name = repository.repository.repository_name
+        literal = literal_name(repository.repository)
+        if literal is not None and repo_stack.node.path != stack.node.path:
+            # Plain strings across stacks (no export, no cross-stack reference); the stack
+            # dependency added by register() orders the deployments. In one stack the Ref keeps
+            # the function after the repository (and its policy).
+            name = literal
+            if not Token.is_unresolved(repo_stack.account) and not Token.is_unresolved(
+                repo_stack.region
+            ):
+                arn = (
+                    f"arn:{repo_stack.partition}:ecr:{repo_stack.region}:"
+                    f"{repo_stack.account}:repository/{literal}"
+                )
+        ref = RepositorySource(
+            arn=arn,
+            name=name,
+            account=repo_stack.account,
+            region=repo_stack.region,
+            partition=repo_stack.partition,
+            wired_to=repository,
+            description=f"CrossAccountImageRepo {repository.node.path}",
+        )
+        if repo_stack is not stack and repo_stack.node.path != stack.node.path:
+            found += check_environments(repo_stack, stack)
+            if function_name is not None and is_unresolved(function_name):
+                found.append(
+                    (
+                        InvalidFunctionNameError,
+                        f"function_name must be a literal string when the repository "
+                        f"({repository.node.path}) is in another stack, got the token "
+                        f"{function_name!r}: its policy names this function; pass a literal "
+                        "name or leave function_name unset to generate one",
+                    )
+                )
+    elif isinstance(repository, str):
+        found += check_repository_arn(repository, "repository")
+        parsed = parse_repository_arn(repository)
+        if parsed is not None:
+            ref = RepositorySource(
+                arn=parsed.arn,
+                name=parsed.name,
+                account=parsed.account,
+                region=parsed.region,
+                partition=parsed.partition,
+                wired_to=None,
+                description=f"repository {parsed.arn}",
+            )
+        elif is_unresolved(repository):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository is an unresolved token ({repository!r}): the image URI needs "
+                    "the repository's account, Region and name; pass "
+                    "aws_ecr.Repository.from_repository_attributes(...) instead",
+                )
+            )
+    elif is_repository(repository):
+        repo: ecr.IRepository = repository  # type: ignore[assignment]
+        wrapper = find_wrapper(repo)
+        if wrapper is not None:
+            return resolve_repository(wrapper, stack, function_name)
+        owned_stack = Stack.of(repo) if isinstance(repo, ecr.Repository) else None
+        ref = RepositorySource(
+            arn=repo.repository_arn,
+            name=repo.repository_name,
+            account=repo.env.account,
+            region=repo.env.region,
+            partition=owned_stack.partition if owned_stack is not None else stack.partition,
+            wired_to=None,
+            description=f"repository {repo.node.path}",
+            owned_in_app=owned_stack is not None,
+        )
+    else:
+        found.append(
+            (
+                InvalidRepositoryError,
+                f"repository must be a CrossAccountImageRepo, an aws_ecr.IRepository or an "
+                f"ECR repository ARN string, got {repository!r} ({type(repository).__name__})",
+            )
+        )
+    if ref is not None:
+        found += check_region(ref, stack)
+    return ref, found
+
+
+def check_environments(repo_stack: Stack, stack: Stack) -> list[Violation]:
+    """Two stacks of one app: their accounts/Regions must be both literal or both tokens."""
+    found: list[Violation] = []
+    for what, mine, theirs in (
+        ("account", stack.account, repo_stack.account),
+        ("Region", stack.region, repo_stack.region),
+    ):
+        if Token.is_unresolved(mine) != Token.is_unresolved(theirs):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository: the stack {repo_stack.stack_name} has "
+                    f"{'no ' if Token.is_unresolved(theirs) else ''}explicit {what} and "
+                    f"{stack.stack_name} has {'no ' if Token.is_unresolved(mine) else ''}"
+                    f"explicit {what}: the repository policy must name this function's "
+                    "account, so give both stacks an explicit env=Environment(account=..., "
+                    "region=...)",
+                )
+            )
+    return found
+
+
+def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
+    if Token.is_unresolved(ref.region) or Token.is_unresolved(stack.region):
+        return []
+    if ref.region == stack.region:
+        return []
+    if ref.wired_to is not None:
+        return [
+            (
+                RegionMismatchError,
+                f"repository: {ref.description} is in {ref.region}, the function's stack "
+                f"{stack.stack_name} in {stack.region}, and it has no replica there: Lambda "
+                "runs images only from its own Region. Add one with "
+                f"{ref.wired_to.node.id}.add_replica(<a stack in {stack.region}>) before "
+                "creating the function (it then runs from the replica), or deploy the "
+                f"function in {ref.region}",
+            )
+        ]
+    return [
+        (
+            RegionMismatchError,
+            f"repository: {ref.description} is in {ref.region}, the function's stack "
+            f"{stack.stack_name} in {stack.region}: Lambda runs images only from a "
+            f"repository in its own Region (another account is fine). Replicate the "
+            f"repository to {stack.region} (ECR replication; repository policies are not "
+            "replicated) and use the replica, or deploy the function in "
+            f"{ref.region}",
+        )
+    ]
+
+
+def image_uri(ref: RepositorySource, stack: Stack, tag_or_digest: str) -> str:
+    """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
+    separator = "@" if is_digest(tag_or_digest) else ":"
+    return (
+        f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/"
+        f"{ref.name}{separator}{tag_or_digest}"
+    )
+
+
+def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
+    """List the function on the repository that manages the policy, or say what is missing."""
+    owner = ref.wired_to
+    if owner is not None:
+        owner._register_function(function._consumer())
+        repo_stack = Stack.of(owner)
+        if repo_stack.node.path != stack.node.path:
+            stack.add_stack_dependency(
+                repo_stack,
+                f"the repository policy of {owner.node.path} must allow "
+                f"{function.function_name} before Lambda creates it",
+            )
+        return
+    text = json.dumps(function.required_repository_policy(), separators=(",", ":"))
+    scope: Construct = function
+    if ref.owned_in_app:
+        warn(
+            scope,
+            "repositoryPolicyNotManaged",
+            f"{ref.description} is defined in this app but no CrossAccountImageRepo manages "
+            "its policy, so nothing lets Lambda pull this function's image (CreateFunction "
+            "fails, or Lambda adds a broader statement of its own if the deployer may). Wrap "
+            "it: CrossAccountImageRepo(scope, id, existing_repository=repository), and pass "
+            "that as repository=; or add this policy to it yourself: "
+            f"{text}",
+        )
+        return
+    if not Token.is_unresolved(ref.account) and ref.account == stack.account:
+        where = "in this account"
+    else:
+        where = f"of account {ref.account}"
+    Annotations.of(scope).add_info(
+        f"{ref.description} ({where}) is not managed by a CrossAccountImageRepo of this app, "
+        "so its policy is not written here. Before deploying, its owner must add this "
+        "repository policy (ContainerFunction.required_repository_policy() returns it): "
+        f"{text}"
+    )
