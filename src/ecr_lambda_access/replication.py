@@ -34,13 +34,12 @@ from constructs import Construct
 from . import policy
 from ._annotations import warn
 from .errors import ReplicaConfigurationError, Violation, raise_if_violations
-from .policy import LambdaConsumer
+from .policy import LambdaConsumer, replica_consumers
 from .replication_plan import (
     Destination,
     ReplicationRule,
     over_matches,
     registry_policy,
-    replica_consumers,
     replication_configuration,
     replication_rules,
 )
@@ -295,6 +294,14 @@ class ReplicationRegistryPolicy(Construct):
 # --------------------------------------------------------------------------------------------
 
 
+def _cfn_repository(repository: Any) -> Any:
+    """The ``AWS::ECR::Repository`` of a CrossAccountImageRepo (its own, or ``.repository``'s)."""
+    own = repository.node.default_child
+    if isinstance(own, ecr.CfnRepository):
+        return own
+    return repository.repository.node.default_child
+
+
 def _stack_env_text(stack: Stack) -> str:
     return f"the stack {stack.stack_name} ({stack.account}/{stack.region})"
 
@@ -341,7 +348,8 @@ def add_replica(
             (
                 ReplicaConfigurationError,
                 f"{call}: the source repository has no literal name (got "
-                f"{source.repository.repository_name!r}): a replica has the same name as its "
+                f"{getattr(source, 'repository_name', None)!r}): a replica has the same name as "
+                "its "
                 "source, so pass CrossAccountImageRepo(..., repository_name='team/app')",
             )
         )
@@ -400,7 +408,7 @@ def add_replica(
         id = f"{source.node.id}Replica"
         if scope.node.try_find_child(id) is not None:
             id = f"{id}{Names.unique_id(source)[-8:]}"
-    source_cfn = source.repository.node.default_child
+    source_cfn = _cfn_repository(source)
     mutability = (
         source_cfn.image_tag_mutability if isinstance(source_cfn, ecr.CfnRepository) else None
     )
@@ -422,7 +430,7 @@ def add_replica(
     source_arn = (
         f"arn:{source_stack.partition}:ecr:{source_env[1]}:{source_env[0]}:repository/{name}"
     )
-    cfn = replica.repository.node.default_child
+    cfn = _cfn_repository(replica)
     assert isinstance(cfn, ecr.CfnRepository)
     cfn.add_metadata("ecr-lambda-access", {"replicaOf": source_arn})
     source._replicas.append(replica)

@@ -15,7 +15,8 @@ Writing:
   source account, ``ecr:ReplicateImage`` for that account's root on exactly the replicated
   repositories (ECR creates no repository: CloudFormation creates each replica beforehand, so
   ``ecr:CreateRepository`` is not granted).
-* :func:`replica_consumers` says whom a replica admits.
+* :func:`replica_consumers` (from :mod:`ecr_lambda_access.policy.build`) says whom a replica
+  admits.
 
 Reading: :func:`rules_replicating` and :func:`registry_policy_allows` answer the audit's two
 questions (does a rule bring this repository to this destination? may the source replicate into
@@ -30,7 +31,7 @@ from enum import Enum
 from typing import Any
 
 from .errors import ReplicationLimitError, Violation, raise_if_violations
-from .policy import POLICY_VERSION, LambdaConsumer, as_consumer, glob_match, root_arn
+from .policy import POLICY_VERSION, glob_match, replica_consumers, root_arn
 from .validation import is_unresolved
 
 __all__ = [
@@ -269,26 +270,6 @@ def registry_policy(
     if not statements:
         return None
     return {"Version": POLICY_VERSION, "Statement": statements}
-
-
-def replica_consumers(
-    source_consumers: Iterable[LambdaConsumer | str],
-    *,
-    source_account: str,
-    replica_account: str,
-    consumers: Iterable[LambdaConsumer | str] = (),
-) -> list[LambdaConsumer]:
-    """Whom a replica admits (before the functions that register on it).
-
-    A replica in the source's own account is the same distribution point in another Region: it
-    admits the source's consumers plus ``consumers``. A replica in another account is that
-    account's own registry: it admits ``consumers`` only (its own functions register on it), never
-    the source's other consumers.
-    """
-    own = [as_consumer(c) for c in consumers]
-    if replica_account == source_account:
-        return [*map(as_consumer, source_consumers), *own]
-    return own
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,8 +34,7 @@ from .errors import (
     Violation,
     raise_if_violations,
 )
-from .policy import LambdaConsumer
-from .replication_plan import replica_consumers
+from .policy import LambdaConsumer, replica_consumers
 from .validation import check_organization_id
 
 __all__ = ["CrossAccountImageRepo"]
