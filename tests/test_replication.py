@@ -361,3 +361,17 @@ def test_too_many_cross_account_destinations_is_an_error_at_the_26th() -> None:
     message = str(caught.value)
     assert "26 cross-account destinations" in message and "limit of 25" in message
     assert "replica in the source account" in message
+
+
+def test_each_stage_writes_its_own_replication_configuration() -> None:
+    app = new_app()
+    for name in ("Beta", "Prod"):
+        stage = cdk.Stage(app, name)
+        source = cdk.Stack(stage, "Registry", env=env(REGISTRY, REGION))
+        images = CrossAccountImageRepo(source, "Images", repository_name="shared/orders")
+        images.add_replica(cdk.Stack(stage, "Eu", env=env(REGISTRY, EU)))
+        assert (
+            RegistryReplication.of(source).node.path
+            == f"{name}/Registry/EcrLambdaAccessReplication"
+        )
+        assert dependencies(source) == {f"{name}-Eu"}

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import IStableAnyProducer, Lazy, Names, Stack, Token
+from aws_cdk import IStableAnyProducer, Lazy, Names, Stack, Stage, Token
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
@@ -57,12 +57,13 @@ _REGISTRIES_ATTRIBUTE = "_ecr_lambda_access_registries"
 
 
 def _registries(scope: Construct) -> dict[tuple[str, str, str], Any]:
-    """The app-wide table of registry singletons, kept on the app (root) object."""
-    root = scope.node.root
-    table: dict[tuple[str, str, str], Any] | None = getattr(root, _REGISTRIES_ATTRIBUTE, None)
+    """The table of registry singletons of ``scope``'s stage (the app, or a CDK Pipelines stage:
+    each stage is deployed on its own, so each writes its own registry-wide resources)."""
+    stage = Stage.of(scope) or scope.node.root
+    table: dict[tuple[str, str, str], Any] | None = getattr(stage, _REGISTRIES_ATTRIBUTE, None)
     if table is None:
         table = {}
-        setattr(root, _REGISTRIES_ATTRIBUTE, table)
+        setattr(stage, _REGISTRIES_ATTRIBUTE, table)
     return table
 
 
