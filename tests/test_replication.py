@@ -375,3 +375,45 @@ def test_each_stage_writes_its_own_replication_configuration() -> None:
             == f"{name}/Registry/EcrLambdaAccessReplication"
         )
         assert dependencies(source) == {f"{name}-Eu"}
+
+
+def test_two_source_accounts_share_the_destinations_registry_policy() -> None:
+    fleet = Fleet()
+    other_source = fleet.stack("OtherSource", "444444444444", REGION)
+    other = CrossAccountImageRepo(other_source, "Tools", repository_name="team/tools")
+    b_stack = fleet.stack("B", WORKLOAD, APSE2)
+    fleet.images.add_replica(b_stack)
+    other.add_replica(b_stack)
+    (registry_policy,) = resources(b_stack, "AWS::ECR::RegistryPolicy")
+    statements = registry_policy["Properties"]["PolicyText"]["Statement"]
+    assert [s["Principal"]["AWS"] for s in statements] == [
+        f"arn:aws:iam::{REGISTRY}:root",
+        "arn:aws:iam::444444444444:root",
+    ]
+    assert [s["Resource"] for s in statements] == [
+        f"arn:aws:ecr:{APSE2}:{WORKLOAD}:repository/shared/orders",
+        f"arn:aws:ecr:{APSE2}:{WORKLOAD}:repository/team/tools",
+    ]
+    # Each source registry has its own replication configuration, after the shared destination.
+    assert dependencies(fleet.source_stack) == {"B"} and dependencies(other_source) == {"B"}
+
+
+def test_a_kept_rule_over_the_limits_is_refused_and_not_kept() -> None:
+    fleet = Fleet()
+    fleet.images.add_replica(fleet.stack("Eu", REGISTRY, EU))
+    replication = RegistryReplication.of(fleet.source_stack)
+    with pytest.raises(ReplicationLimitError) as caught:
+        replication.add_rule(
+            destinations=[(f"2000000000{i:02d}", EU) for i in range(26)], prefixes=["x/"]
+        )
+    assert "limit of 25" in str(caught.value)
+    assert len(replication.rules) == 1
+
+
+def test_registry_resources_need_an_environment() -> None:
+    app = new_app()
+    with pytest.raises(ReplicaConfigurationError) as caught:
+        RegistryReplication.of(cdk.Stack(app, "Agnostic"))
+    assert "environment-agnostic" in str(caught.value) and "Agnostic" in str(caught.value)
+    with pytest.raises(ReplicaConfigurationError):
+        ReplicationRegistryPolicy.of(cdk.Stack(app, "Agnostic2"))
