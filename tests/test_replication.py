@@ -417,3 +417,15 @@ def test_registry_resources_need_an_environment() -> None:
     assert "environment-agnostic" in str(caught.value) and "Agnostic" in str(caught.value)
     with pytest.raises(ReplicaConfigurationError):
         ReplicationRegistryPolicy.of(cdk.Stack(app, "Agnostic2"))
+
+
+def test_replica_in_a_stack_that_deploys_after_the_source_is_an_error() -> None:
+    fleet = Fleet()
+    late = fleet.stack("Late", WORKLOAD, REGION)
+    late.add_stack_dependency(fleet.source_stack)  # e.g. it runs functions from the source
+    with pytest.raises(ReplicaConfigurationError) as caught:
+        fleet.images.add_replica(late)
+    message = str(caught.value)
+    assert "Late" in message and "deploys after Source" in message
+    assert "put the replica in a stack of its own" in message
+    assert fleet.images.replicas == ()

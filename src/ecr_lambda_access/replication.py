@@ -295,6 +295,45 @@ class ReplicationRegistryPolicy(Construct):
 # --------------------------------------------------------------------------------------------
 
 
+def _depends_on(stack: Stack, other: Stack) -> bool:
+    """True when ``stack`` deploys after ``other`` (its stack dependencies, transitively)."""
+    seen: set[str] = set()
+    todo = list(stack.dependencies)
+    while todo:
+        current = todo.pop()
+        if current.node.path == other.node.path:
+            return True
+        if current.node.path not in seen:
+            seen.add(current.node.path)
+            todo.extend(current.dependencies)
+    return False
+
+
+def _check_order(
+    source: Any, stack: Stack, env: tuple[str, str], source_env: tuple[str, str]
+) -> list[Violation]:
+    """The replica's stack must be able to deploy before the replication configuration's."""
+    table = _registries(source)
+    existing = table.get(("replication", *source_env))
+    replication_stack = Stack.of(existing) if existing is not None else Stack.of(source)
+    existing_policy = table.get(("registry-policy", *env))
+    stacks = [stack]
+    if existing_policy is not None and env[0] != source_env[0]:
+        stacks.append(Stack.of(existing_policy))
+    return [
+        (
+            ReplicaConfigurationError,
+            f"{source.node.path}.add_replica(scope): {_stack_env_text(candidate)} already "
+            f"deploys after {replication_stack.stack_name}, which holds the replication "
+            "configuration of the source registry and must deploy after the replica: put the "
+            "replica in a stack of its own (or one that does not depend on "
+            f"{replication_stack.stack_name})",
+        )
+        for candidate in stacks
+        if _depends_on(candidate, replication_stack)
+    ]
+
+
 def _cfn_repository(repository: Any) -> Any:
     """The ``AWS::ECR::Repository`` of a CrossAccountImageRepo (its own, or ``.repository``'s)."""
     own = repository.node.default_child
@@ -387,6 +426,8 @@ def add_replica(
         found += policy.check_consumer(consumer, f"{call}: consumers[{index}]")
     found += check_organization_id(organization_id, f"{call}: organization_id")
     same_account = env is not None and source_env is not None and env[0] == source_env[0]
+    if env is not None and source_env is not None:
+        found += _check_order(source, stack, env, source_env)
     if same_account and env is not None and not found:
         # The replica inherits the source's consumers, with a Region name of another length.
         document = policy.repository_policy(
