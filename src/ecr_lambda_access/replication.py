@@ -468,14 +468,14 @@ def add_replica(
     )
     # A replica in the source's account also admits the source's consumers (those given to it,
     # not functions of other Regions registered on it), read at synth time.
-    replica._replica_of = source
+    replica._become_replica_of(source)
     source_arn = (
         f"arn:{source_stack.partition}:ecr:{source_env[1]}:{source_env[0]}:repository/{name}"
     )
     cfn = _cfn_repository(replica)
     assert isinstance(cfn, ecr.CfnRepository)
     cfn.add_metadata("ecr-lambda-access", {"replicaOf": source_arn})
-    source._replicas.append(replica)
+    source._add_replica_record(replica)
     destination = Destination(*env)
     if not same_account:
         registry = ReplicationRegistryPolicy.of(scope)

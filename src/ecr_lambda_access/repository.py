@@ -374,6 +374,13 @@ class CrossAccountImageRepo(Construct):
         """The repository this one is a replica of (None unless made by ``add_replica``)."""
         return self._replica_of
 
+    def _become_replica_of(self, source: CrossAccountImageRepo) -> None:
+        """Made by ``source.add_replica``: whom it admits now depends on ``source`` too."""
+        self._replica_of = source
+
+    def _add_replica_record(self, replica: CrossAccountImageRepo) -> None:
+        self._replicas.append(replica)
+
     def _register_function(self, consumer: LambdaConsumer) -> None:
         """A ContainerFunction of this app registers itself (not inherited by replicas)."""
         self.add_consumer(consumer)
