@@ -135,7 +135,13 @@ class RegistryReplication(Construct):
         """The replication configuration of the registry of ``scope``'s stack (created once)."""
         stack = Stack.of(scope)
         env = _literal_env(stack)
-        key = ("replication", *(env or ("", stack.node.path)))
+        if env is None:
+            raise ReplicaConfigurationError(
+                f"{cls.__name__}.of(scope): the stack {stack.stack_name} is "
+                "environment-agnostic: registry-wide resources belong to one account and Region; "
+                "give the stack env=Environment(account=..., region=...)"
+            )
+        key = ("replication", *env)
         table = _registries(scope)
         found = table.get(key)
         if found is None:
@@ -260,7 +266,13 @@ class ReplicationRegistryPolicy(Construct):
         """The registry policy of the registry of ``scope``'s stack (created once)."""
         stack = Stack.of(scope)
         env = _literal_env(stack)
-        key = ("registry-policy", *(env or ("", stack.node.path)))
+        if env is None:
+            raise ReplicaConfigurationError(
+                f"{cls.__name__}.of(scope): the stack {stack.stack_name} is "
+                "environment-agnostic: registry-wide resources belong to one account and Region; "
+                "give the stack env=Environment(account=..., region=...)"
+            )
+        key = ("registry-policy", *env)
         table = _registries(scope)
         found = table.get(key)
         if found is None:
