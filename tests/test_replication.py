@@ -429,3 +429,28 @@ def test_replica_in_a_stack_that_deploys_after_the_source_is_an_error() -> None:
     assert "Late" in message and "deploys after Source" in message
     assert "put the replica in a stack of its own" in message
     assert fleet.images.replicas == ()
+
+
+def test_the_validation_plugin_fails_synth_when_replication_no_longer_fills_a_replica(
+    tmp_path: Any,
+) -> None:
+    import json
+
+    from ecr_lambda_access import ImagePullChecks
+
+    app = new_app(outdir=tmp_path)
+    cdk.Validations.of(app).add_plugins(ImagePullChecks())
+    source_stack = cdk.Stack(app, "Source", env=env(REGISTRY, REGION))
+    images = CrossAccountImageRepo(source_stack, "Images", repository_name="shared/orders")
+    b_stack = cdk.Stack(app, "B", env=env(WORKLOAD, APSE2))
+    images.add_replica(b_stack)
+    ContainerFunction(b_stack, "Worker", repository=images, tag_or_digest=DIGEST)
+    # Someone overrides the configuration with an escape hatch and drops our rule.
+    RegistryReplication.of(source_stack).resource.add_property_override(
+        "ReplicationConfiguration.Rules", []
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed|Validation failed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (ours,) = [r for r in report["pluginReports"] if r["pluginName"] == "ecr-lambda-access"]
+    assert any("not-replicated" in json.dumps(v) for v in ours["violations"])
