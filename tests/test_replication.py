@@ -449,7 +449,7 @@ def test_the_validation_plugin_fails_synth_when_replication_no_longer_fills_a_re
     RegistryReplication.of(source_stack).resource.add_property_override(
         "ReplicationConfiguration.Rules", []
     )
-    with pytest.raises(RuntimeError, match="ValidationFailed|Validation failed"):
+    with pytest.raises(RuntimeError, match=r"ValidationFailed|Validation failed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     (ours,) = [r for r in report["pluginReports"] if r["pluginName"] == "ecr-lambda-access"]
