@@ -256,3 +256,45 @@ def test_policy_of_every_replica_is_conditioned_within_the_limit_and_admits_only
                 repository_account=replica_account,
             )
             assert not access.ok
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(accounts, st.lists(names, min_size=1, max_size=5), min_size=1, max_size=4),
+    accounts,
+    names,
+)
+def test_registry_policy_admits_exactly_each_source_on_its_own_repositories(
+    sources: dict[str, list[str]], stranger: str, other_name: str
+) -> None:
+    destination, region = "222222222222", "eu-west-1"
+    document = registry_policy(sources, account=destination, region=region)
+    assert document is not None
+    for statement in document["Statement"]:
+        assert statement["Action"] == "ecr:ReplicateImage"  # never CreateRepository or "*"
+        assert statement["Principal"]["AWS"].endswith(":root")
+
+    def arn(name: str) -> str:
+        return f"arn:aws:ecr:{region}:{destination}:repository/{name}"
+
+    for source, source_names in sources.items():
+        for name in source_names:
+            assert (
+                registry_policy_allows(document, source_account=source, repository_arn=arn(name))
+                is Replication.YES
+            )
+        if other_name not in source_names:
+            assert (
+                registry_policy_allows(
+                    document, source_account=source, repository_arn=arn(other_name)
+                )
+                is Replication.NO
+            )
+    if stranger not in sources:
+        for source_names in sources.values():
+            assert (
+                registry_policy_allows(
+                    document, source_account=stranger, repository_arn=arn(source_names[0])
+                )
+                is Replication.NO
+            )
