@@ -454,3 +454,13 @@ def test_the_validation_plugin_fails_synth_when_replication_no_longer_fills_a_re
     report = json.loads((tmp_path / "validation-report.json").read_text())
     (ours,) = [r for r in report["pluginReports"] if r["pluginName"] == "ecr-lambda-access"]
     assert any("not-replicated" in json.dumps(v) for v in ours["violations"])
+
+
+def test_replica_in_another_stage_is_an_error() -> None:
+    app = new_app()
+    source = cdk.Stack(cdk.Stage(app, "Registry"), "Images", env=env(REGISTRY, REGION))
+    images = CrossAccountImageRepo(source, "Images", repository_name="shared/orders")
+    other = cdk.Stack(cdk.Stage(app, "Prod"), "Eu", env=env(REGISTRY, EU))
+    with pytest.raises(ReplicaConfigurationError) as caught:
+        images.add_replica(other)
+    assert "another Stage" in str(caught.value) and "source's stage" in str(caught.value)

@@ -405,6 +405,17 @@ def add_replica(
                 "source, so pass CrossAccountImageRepo(..., repository_name='team/app')",
             )
         )
+    source_stage, stage = Stage.of(source_stack), Stage.of(stack)
+    if (source_stage and source_stage.node.path) != (stage and stage.node.path):
+        found.append(
+            (
+                ReplicaConfigurationError,
+                f"{call}(scope): {_stack_env_text(stack)} is in another Stage than the source "
+                f"({source_stack.stack_name}): the replication configuration must deploy after "
+                "the replica, and stack dependencies do not cross stages; create the replica in "
+                "the source's stage",
+            )
+        )
     if env is not None and env == source_env:
         found.append(
             (
