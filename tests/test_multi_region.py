@@ -298,3 +298,30 @@ def test_image_check_run_without_boto3_says_how_to_get_it(
     assert image_check.main([directory, "--run"]) == 2
     assert "pip install boto3" in capsys.readouterr().err
     assert image_check.main(["/nonexistent"]) == 2
+
+
+def test_a_repository_not_made_by_add_replica_is_unverifiable_not_failed_on_its_registry_policy(
+    stacks: list[StackTemplate],
+) -> None:
+    def foreign(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::ECR::Repository":
+                resource.get("Metadata", {}).pop("ecr-lambda-access", None)
+            if resource["Type"] == "AWS::ECR::RegistryPolicy":
+                (statement,) = resource["Properties"]["PolicyText"]["Statement"]
+                statement["Principal"] = {"AWS": "arn:aws:iam::999999999999:root"}
+
+    report = audit_stacks(mutated(stacks, "MultiRegionWorkloadApSe2", foreign))
+    (function,) = [f for f in report.functions if f.stack == "MultiRegionWorkloadApSe2"]
+    assert function.status == "unverifiable"
+    assert "pushed to it directly" in function.detail
+
+    # The same registry policy on a replica made by add_replica is a definite failure.
+    def wrong_source(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::ECR::RegistryPolicy":
+                (statement,) = resource["Properties"]["PolicyText"]["Statement"]
+                statement["Principal"] = {"AWS": "arn:aws:iam::999999999999:root"}
+
+    report = audit_stacks(mutated(stacks, "MultiRegionWorkloadApSe2", wrong_source))
+    assert statuses(report)["MultiRegionWorkloadApSe2"] == "not-replicated"

@@ -117,7 +117,8 @@ def replica_verdict(
     the one in the assembly is the one that will be deployed, so a missing rule or statement is a
     definite failure. When the assembly holds none, a replica made by ``add_replica``
     (``declared``) fails, since the library always writes both; any other is unverifiable (it may
-    be configured outside this app).
+    be configured outside this app). A repository not made by ``add_replica`` whose registry
+    policy does not admit the source is unverifiable too: its images may be pushed to it directly.
     """
     source_account, source_region = source
     destination = Destination(account, region)
@@ -203,10 +204,12 @@ def replica_verdict(
             "condition or value the audit cannot check",
         )
     verb = "denies" if allowed is Replication.DENIED else "does not allow"
-    return ReplicaVerdict(
-        False,
-        True,
+    detail = (
         f"the registry policy {registry.where} {verb} {root_arn(source_account, partition)} "
         f"{REPLICATE_ACTION} on {arn}: replication into this registry fails. Allow it "
-        "(CrossAccountImageRepo.add_replica writes the statement)",
+        "(CrossAccountImageRepo.add_replica writes the statement)"
     )
+    if declared:
+        return ReplicaVerdict(False, True, detail)
+    # Not made by add_replica: its images may be pushed to it directly, not replicated.
+    return ReplicaVerdict(False, False, f"{detail}; unless its images are pushed to it directly")
