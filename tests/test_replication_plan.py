@@ -75,6 +75,21 @@ def test_eleven_destination_sets_are_over_the_rule_limit() -> None:
     assert "share one rule" in message  # the fix
 
 
+def test_many_destination_sets_over_few_destinations_get_one_rule_per_destination() -> None:
+    from itertools import combinations
+
+    four = [Destination(SOURCE, r) for r in REGIONS[1:]]
+    subsets = [c for size in (1, 2, 3, 4) for c in combinations(four, size)][:11]
+    repositories = {f"repo{i:02d}": list(subset) for i, subset in enumerate(subsets)}
+    rules = replication_rules(repositories, source_account=SOURCE)
+    assert len(rules) == 4  # 11 destination sets would be 11 rules, over the limit of 10
+    for name, destinations in repositories.items():
+        for destination in destinations:
+            assert rules_replicating(rules, name, destination) is Replication.YES
+        for destination in set(four) - set(destinations):
+            assert rules_replicating(rules, name, destination) is Replication.NO
+
+
 def test_twenty_six_cross_account_destinations_are_over_the_limit() -> None:
     repositories = {
         "shared/orders": [Destination(f"2222222222{i:02d}", "eu-west-1") for i in range(26)]
@@ -126,9 +141,10 @@ def test_rules_replicate_exactly_what_was_asked_within_ecr_limits(
     try:
         rules = replication_rules(repositories, source_account=SOURCE)
     except ReplicationLimitError:
-        wanted = {(frozenset(d)) for d in repositories.values()}
-        cross = {d for ds in repositories.values() for d in ds if d.account != SOURCE}
-        assert len(wanted) > MAX_RULES or len(cross) > MAX_CROSS_ACCOUNT_DESTINATIONS
+        sets = {frozenset(d) for d in repositories.values()}
+        every = {d for ds in repositories.values() for d in ds}
+        cross = {d for d in every if d.account != SOURCE}
+        assert min(len(sets), len(every)) > MAX_RULES or len(cross) > MAX_CROSS_ACCOUNT_DESTINATIONS
         return
     assert len(rules) <= MAX_RULES
     for rule in rules:

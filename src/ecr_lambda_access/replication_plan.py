@@ -106,6 +106,15 @@ def _chunks(items: Sequence[Any], size: int) -> list[tuple[Any, ...]]:
     return [tuple(items[i : i + size]) for i in range(0, len(items), size)] or [()]
 
 
+def _pack(groups: Mapping[tuple[Destination, ...], list[str]]) -> list[ReplicationRule]:
+    rules = []
+    for destinations, names in sorted(groups.items(), key=lambda item: (item[1], item[0])):
+        for prefixes in _chunks(sorted(names), MAX_FILTERS_PER_RULE):
+            for chunk in _chunks(destinations, MAX_DESTINATIONS_PER_RULE):
+                rules.append(ReplicationRule(destinations=chunk, prefixes=prefixes))
+    return rules
+
+
 def replication_rules(
     repositories: Mapping[str, Iterable[Destination]],
     *,
@@ -115,24 +124,27 @@ def replication_rules(
 ) -> list[ReplicationRule]:
     """The rules replicating each repository (name -> destinations) and nothing else we chose.
 
-    Repositories with the same set of destinations share one rule; a group with more than 100
-    repositories or 25 destinations is split over several rules. ``extra_rules`` (rules the
+    Repositories with the same set of destinations share one rule, or, when that takes fewer
+    rules, each destination gets one rule listing its repositories; a rule with more than 100
+    repositories or 25 destinations is split. ``extra_rules`` (rules the
     registry already has and the user wants kept) come first, unchanged. The result is
     deterministic (sorted), whatever the order repositories were added in.
 
     Raises :class:`~ecr_lambda_access.ReplicationLimitError` (every limit at once) when the rules
     do not fit ECR's limits.
     """
-    groups: dict[tuple[Destination, ...], list[str]] = {}
+    # Two exact packings: repositories with the same destinations share a rule, or each
+    # destination gets one rule listing its repositories. The one with fewer rules is kept.
+    by_set: dict[tuple[Destination, ...], list[str]] = {}
+    by_destination: dict[tuple[Destination, ...], list[str]] = {}
     for name, destinations in sorted(repositories.items()):
         key = tuple(sorted(set(destinations)))
         if key:
-            groups.setdefault(key, []).append(name)
-    rules = list(extra_rules)
-    for destinations, names in sorted(groups.items(), key=lambda item: (item[1], item[0])):
-        for prefixes in _chunks(sorted(names), MAX_FILTERS_PER_RULE):
-            for chunk in _chunks(destinations, MAX_DESTINATIONS_PER_RULE):
-                rules.append(ReplicationRule(destinations=chunk, prefixes=prefixes))
+            by_set.setdefault(key, []).append(name)
+        for destination in key:
+            by_destination.setdefault((destination,), []).append(name)
+    packings = [_pack(by_set), _pack(by_destination)]
+    rules = [*extra_rules, *min(packings, key=len)]
     raise_if_violations(
         check_replication_limits(rules, source_account=source_account, argument=argument)
     )
