@@ -113,27 +113,42 @@ def run_case(replicas: int, outdir: str) -> dict[str, Any]:
     }
 
 
-def measure(replicas: int, rounds: int) -> dict[str, Any]:
-    walls, results = [], []
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory() as outdir:
-            start = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, __file__, "--case", str(replicas), outdir],
-                capture_output=True,
-                text=True,
-                check=False,
-                env=os.environ,
-            )
-            walls.append(time.perf_counter() - start)
-            if done.returncode != 0:
-                raise RuntimeError(f"case {replicas} failed:\n{done.stderr[-3000:]}")
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    result = dict(results[0])
-    result["wall_s"] = statistics.median(walls)
-    result["wall_range"] = (min(walls), max(walls))
-    result["synth_s"] = statistics.median(r["synth_s"] for r in results)
-    return result
+def _one(replicas: int) -> tuple[float, dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as outdir:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, __file__, "--case", str(replicas), outdir],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=os.environ,
+        )
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"case {replicas} failed:\n{done.stderr[-3000:]}")
+    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(counts: list[int], rounds: int) -> list[dict[str, Any]]:
+    """Every row, ``rounds`` times, interleaved (the order rotated every round) so that the
+    noise of a shared machine falls on all rows alike; medians per row."""
+    walls: dict[int, list[float]] = {count: [] for count in counts}
+    results: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
+    for round_index in range(rounds):
+        shift = round_index % len(counts)
+        for count in counts[shift:] + counts[:shift]:
+            print(f"round {round_index + 1}: replicas={count}", file=sys.stderr, flush=True)
+            wall, result = _one(count)
+            walls[count].append(wall)
+            results[count].append(result)
+    rows = []
+    for count in counts:
+        row = dict(results[count][0])
+        row["wall_s"] = statistics.median(walls[count])
+        row["wall_range"] = (min(walls[count]), max(walls[count]))
+        row["synth_s"] = statistics.median(r["synth_s"] for r in results[count])
+        rows.append(row)
+    return rows
 
 
 def render(rows: list[dict[str, Any]], rounds: int) -> str:
@@ -152,7 +167,8 @@ def render(rows: list[dict[str, Any]], rounds: int) -> str:
         "cross-account replication destinations per source registry. Policy characters: the "
         "rendered `RepositoryPolicyText` (`policy.policy_length`), limit 10,240. Wall: whole "
         f"process (interpreter, jsii kernel, build, synth), median (min-max) of {rounds} "
-        "round(s); synth: `app.synth()` inside the process.",
+        "round(s), the rows interleaved; synth: `app.synth()` inside the process. "
+        f"Load average when written: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
         "",
         "| account replicas | Regions | consumer accounts served | policy chars, source | "
         "same-account replicas (largest) | account replicas (median) | largest policy | "
@@ -199,10 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.case:
         print(json.dumps(run_case(int(args.case[0]), args.case[1])))
         return 0
-    rows = []
-    for count in (int(x) for x in args.rows.split(",")):
-        print(f"replicas={count} ...", file=sys.stderr, flush=True)
-        rows.append(measure(count, args.rounds))
+    rows = measure([int(x) for x in args.rows.split(",")], args.rounds)
     section = render(rows, args.rounds)
     print(section)
     if args.output != "-":
