@@ -14,6 +14,7 @@ from constructs import Construct
 
 from ecr_lambda_access import ContainerFunction
 
+from .choices import acknowledge_sqs_worker
 from .queues import work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -32,6 +33,7 @@ class ForeignRepositoryStack(Stack):
             function_name="reports-generator",
         )
         self.worker.add_sqs_source(work_queue(self, "ReportRequests", function_timeout=timeout))
+        acknowledge_sqs_worker(self.worker)
 
 
 def build(app: App, settings: Settings) -> ForeignRepositoryStack:

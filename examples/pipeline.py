@@ -1,10 +1,12 @@
 """Example 4: a CDK Pipelines app rolling the registry and two workloads out to their accounts.
 
 The pipeline lives in a tools account; its stages deploy the registry (one account) and, after
-it, a wave of workload stages (one per account). Stages exchange plain strings only: the
-registry lists the workload accounts (with a function-name prefix), the workloads name the
-repository by ARN. `cross_account_keys=True` gives the artifact bucket a KMS key the other
-accounts' deploy roles can use.
+it, a wave of workload stages (one per account). Each workload stage is given the
+CrossAccountImageRepo object itself: its function registers on it (the registry's policy lists
+the function's exact ARN and its account's root), and nothing crosses the stages but plain
+strings (no cross-stage reference or dependency: the wave after the registry stage orders the
+deployments). `cross_account_keys=True` gives the artifact bucket a KMS key the other accounts'
+deploy roles can use.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from aws_cdk import App, Duration, Environment, Stack, Stage, pipelines
 from constructs import Construct
 
-from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo, LambdaConsumer
+from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
 
+from .choices import acknowledge_sqs_worker
 from .queues import work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -22,37 +25,31 @@ FUNCTION_PREFIX = "orders-"
 
 
 class RegistryStage(Stage):
-    def __init__(
-        self, scope: Construct, id: str, *, env: Environment, consumer_accounts: list[str]
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, env: Environment) -> None:
         super().__init__(scope, id, env=env)
         stack = Stack(self, "Registry")
-        self.images = CrossAccountImageRepo(
-            stack,
-            "Images",
-            repository_name=REPOSITORY_NAME,
-            consumers=[
-                LambdaConsumer(account=account, function_name_prefix=FUNCTION_PREFIX)
-                for account in consumer_accounts
-            ],
-        )
+        # No consumers listed here: each workload's function registers itself.
+        self.images = CrossAccountImageRepo(stack, "Images", repository_name=REPOSITORY_NAME)
 
 
 class WorkloadStage(Stage):
-    def __init__(self, scope: Construct, id: str, *, env: Environment, repository_arn: str) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, env: Environment, images: CrossAccountImageRepo
+    ) -> None:
         super().__init__(scope, id, env=env)
         stack = Stack(self, "Workload")
         timeout = Duration.seconds(60)
         self.worker = ContainerFunction(
             stack,
             "Worker",
-            repository=repository_arn,
+            repository=images,  # the object, across stages
             tag_or_digest=EXAMPLE_DIGEST,
             timeout=timeout,
             memory_size=1024,
             function_name=f"{FUNCTION_PREFIX}worker",
         )
         self.worker.add_sqs_source(work_queue(stack, "Orders", function_timeout=timeout))
+        acknowledge_sqs_worker(self.worker)
 
 
 class PipelineStack(Stack):
@@ -77,23 +74,20 @@ class PipelineStack(Stack):
             self,
             "Registry",
             env=Environment(account=settings.registry_account, region=settings.region),
-            consumer_accounts=workloads,
         )
-        self.pipeline.add_stage(self.registry)
-        repository_arn = (
-            f"arn:aws:ecr:{settings.region}:{settings.registry_account}:"
-            f"repository/{REPOSITORY_NAME}"
-        )
-        wave = self.pipeline.add_wave("Workloads")
+        # The workload stages first: their functions register on the repository, and
+        # pipeline.add_stage synthesizes a stage (its policy must list them by then).
         self.workloads = [
             WorkloadStage(
                 self,
                 f"Workload{index}",
                 env=Environment(account=account, region=settings.region),
-                repository_arn=repository_arn,
+                images=self.registry.images,
             )
             for index, account in enumerate(workloads, start=1)
         ]
+        self.pipeline.add_stage(self.registry)
+        wave = self.pipeline.add_wave("Workloads")
         for stage in self.workloads:
             wave.add_stage(stage)
 

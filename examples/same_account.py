@@ -11,6 +11,7 @@ from constructs import Construct
 
 from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
 
+from .choices import acknowledge_sqs_worker
 from .queues import work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -31,6 +32,7 @@ class SameAccountStack(Stack):
         )
         self.queue = work_queue(self, "Jobs", function_timeout=timeout)
         self.worker.add_sqs_source(self.queue, batch_size=10)
+        acknowledge_sqs_worker(self.worker)
 
 
 def build(app: App, settings: Settings) -> SameAccountStack:

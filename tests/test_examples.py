@@ -43,7 +43,8 @@ TOP_LEVEL_APPLICATION_STACKS = [
     "Workload",
     "Workload2",
     "ForeignRepository",
-    # examples/multi_region.py (replicas)
+]
+MULTI_REGION_STACKS = [  # examples/multi_region.py (replicas): scanned below, on their own
     "MultiRegionRegistry",
     "MultiRegionReplicaEu",
     "MultiRegionWorkloadApSe2",
@@ -102,7 +103,7 @@ def test_every_example_stack_is_synthesized(examples: Examples) -> None:
         name
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
-    } == {*TOP_LEVEL_APPLICATION_STACKS, "Pipeline"}
+    } == {*TOP_LEVEL_APPLICATION_STACKS, *MULTI_REGION_STACKS, "Pipeline"}
 
 
 def test_application_stacks_pass_cdk_nag_with_reasoned_acknowledgements(examples: Examples) -> None:
@@ -137,6 +138,41 @@ def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
     assert "checkov 4 failed checks" in readme
     for check in failed:
         assert check in readme
+
+
+def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
+    # Application stacks are clean (tests above) only because the app acknowledges its own
+    # choices (examples/choices.py); the README states what they are without those.
+    readme = (ROOT / "README.md").read_text()
+    functions = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]
+    dlq_acks = [
+        path
+        for path, rules in acknowledgements(examples.outdir).items()
+        if "Serverless::Serverless-LambdaDLQ" in rules
+        and path.lstrip("/").split("/")[0] not in MULTI_REGION_STACKS  # counted on their own
+    ]
+    assert len(functions) == len(dlq_acks) == 6
+    users = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
+    for function in functions:
+        skipped = {s["id"] for s in function["Metadata"]["checkov"]["skip"]}
+        assert users <= skipped
+    log_groups = [
+        r
+        for path in examples.application_templates().values()
+        for r in json.loads(path.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    ]
+    assert len(log_groups) == 6
+    assert all(
+        {s["id"] for s in g["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_158"} for g in log_groups
+    )
+    assert "6 functions" in readme
+    assert "app's to decide: cdk-nag 6" in readme and "checkov 24" in readme
 
 
 def test_application_templates_pass_cfn_lint(examples: Examples) -> None:
@@ -233,14 +269,25 @@ def test_pipeline_deploys_workloads_after_the_registry(examples: Examples) -> No
     assert f":{WORKLOAD}:role/" in roles and f":{WORKLOAD_2}:role/" in roles
 
 
-def test_pipeline_registry_stage_admits_the_workload_prefix(examples: Examples) -> None:
+def test_pipeline_workloads_register_across_stages(examples: Examples) -> None:
+    # examples/pipeline.py passes the CrossAccountImageRepo object to the workload stages.
     (template,) = (examples.outdir / "assembly-Pipeline-Registry").glob("*.template.json")
     (repository,) = examples.resources(json.loads(template.read_text()), "AWS::ECR::Repository")
-    service = repository["Properties"]["RepositoryPolicyText"]["Statement"][1]
-    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
-        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-*",
-        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-*",
+    root, service = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert root["Principal"]["AWS"] == [
+        f"arn:aws:iam::{WORKLOAD}:root",
+        f"arn:aws:iam::{WORKLOAD_2}:root",
     ]
+    assert service["Condition"]["StringLike"]["aws:SourceArn"] == [
+        f"arn:aws:lambda:{REGION}:{WORKLOAD}:function:orders-worker",
+        f"arn:aws:lambda:{REGION}:{WORKLOAD_2}:function:orders-worker",
+    ]
+    for directory in ("assembly-Pipeline-Workload1", "assembly-Pipeline-Workload2"):
+        manifest = json.loads((examples.outdir / directory / "manifest.json").read_text())
+        stacks = [a for a in manifest["artifacts"].values() if a["type"].endswith("stack")]
+        # Only the stack's own asset manifest: no dependency on another stage's stack.
+        for stack in stacks:
+            assert all(d.endswith(".assets") for d in stack.get("dependencies", [])), directory
 
 
 def test_foreign_repository_example_prints_the_owner_policy(
@@ -310,3 +357,32 @@ def test_real_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
     assert manifest["artifacts"]["Workload"]["environment"] == f"aws://555555555555/{REGION}"
     registry = json.loads((tmp_path / "cdk.out" / "Registry.template.json").read_text())
     assert "arn:aws:iam::555555555555:root" in json.dumps(registry)
+
+
+# ---------------------------------------------------------------------------------------------
+# examples/multi_region.py (replicas): cdk-nag above (the whole app); cfn-lint, checkov, snapshots
+# ---------------------------------------------------------------------------------------------
+
+
+def multi_region_templates(examples: Examples) -> dict[str, Path]:
+    return {name: examples.outdir / f"{name}.template.json" for name in MULTI_REGION_STACKS}
+
+
+def test_multi_region_templates_pass_cfn_lint(examples: Examples) -> None:
+    findings = cfn_lint(sorted(multi_region_templates(examples).values()), ignore=["W3005"])
+    assert findings == [], [(f["Rule"]["Id"], f["Filename"], f["Message"]) for f in findings]
+
+
+def test_multi_region_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
+    for name, path in multi_region_templates(examples).items():
+        shutil.copy(path, tmp_path / f"{name}.template.json")
+    report = checkov(tmp_path)
+    failed = report["results"]["failed_checks"]
+    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
+    for skip in report["results"]["skipped_checks"]:
+        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+
+
+def test_snapshots_of_multi_region_stacks(examples: Examples, snapshot_json: Any) -> None:
+    for name, path in multi_region_templates(examples).items():
+        assert json.loads(path.read_text()) == snapshot_json(name=name)

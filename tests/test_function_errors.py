@@ -159,7 +159,7 @@ def test_env_agnostic_single_stack_wires_with_tokens() -> None:
     fn = ContainerFunction(agnostic, "Fn", repository=repo, tag_or_digest=DIGEST)
     assert fn.is_wired
     (consumer,) = repo.consumers
-    assert consumer.function_name == fn.function_name
+    assert consumer.function_name == fn.literal_function_name
     assert cdk.Token.is_unresolved(consumer.account)
 
 
@@ -189,7 +189,7 @@ def test_function_name_token_is_accepted_in_one_stack() -> None:
     scope = stack()
     name = cdk.CfnParameter(scope, "Name").value_as_string
     fn = ContainerFunction(scope, "Fn", repository=ARN, tag_or_digest=DIGEST, function_name=name)
-    assert fn.function_name == name
+    assert fn.literal_function_name == name
 
 
 def test_function_name_token_across_stacks_is_refused() -> None:
@@ -207,7 +207,9 @@ def test_generated_name_is_deterministic_valid_and_short() -> None:
         scope: Construct = cdk.Stack(app, "A" * 120, env=env(WORKLOAD))
         for _ in range(5):
             scope = Construct(scope, "Group.With-Dots_" + "G" * 30)
-        return ContainerFunction(scope, "Fn", repository=ARN, tag_or_digest=DIGEST).function_name
+        return ContainerFunction(
+            scope, "Fn", repository=ARN, tag_or_digest=DIGEST
+        ).literal_function_name
 
     first, second = name(), name()
     assert first == second

@@ -276,7 +276,7 @@ def test_function_in_a_region_without_replica_names_add_replica() -> None:
     with pytest.raises(RegionMismatchError) as caught:
         fleet.function(fleet.stack("Tokyo", WORKLOAD, "ap-northeast-1"), "tokyo")
     message = str(caught.value)
-    assert message.startswith("repository:")
+    assert message.startswith("[Tokyo/tokyo] repository:")
     assert "us-east-1" in message and "ap-northeast-1" in message
     assert "Images.add_replica(<a stack in ap-northeast-1>)" in message
 

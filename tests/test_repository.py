@@ -34,6 +34,7 @@ from support import (
 from ecr_lambda_access import (
     CrossAccountImageRepo,
     EcrLambdaAccessError,
+    ImagePullPolicy,
     InvalidConsumerError,
     InvalidOrganizationIdError,
     InvalidRepositoryError,
@@ -121,8 +122,8 @@ class Scenarios:
             image_tag_mutability=ecr.TagMutability.MUTABLE,
             image_scan_on_push=True,
         )
-        self.existing = CrossAccountImageRepo(
-            existing_stack, "Images", existing_repository=mine, consumers=[WORKLOAD]
+        self.existing = ImagePullPolicy(
+            existing_stack, "PullPolicy", repository=mine, consumers=[WORKLOAD]
         )
         # Read the warnings, then do what a user does with a warning they have read:
         # acknowledge it by id, with a reason (which removes it from the construct).
@@ -143,6 +144,11 @@ class Scenarios:
         )
         skip_checkov(
             self.existing.repository, "CKV_AWS_51", "test scenario: mutable tags on purpose"
+        )
+        # ImagePullPolicy writes the policy only: the repository's encryption stays the
+        # user's choice, and so does acknowledging checkov's finding about it.
+        skip_checkov(
+            self.existing.repository, "CKV_AWS_136", "test scenario: the user's own repository"
         )
         self.outdir, self.violations, self.assembly = synth_with_nag(app)
 
@@ -313,10 +319,20 @@ def test_explicit_arguments_override_repository_props_and_warn(scenarios: Scenar
     assert "ecr-lambda-access:kmsCrossAccountUndocumented" in warnings
 
 
-def test_existing_repository_gets_the_policy(scenarios: Scenarios) -> None:
+def test_image_pull_policy_writes_the_policy_of_an_existing_repository(
+    scenarios: Scenarios,
+) -> None:
     (warning,) = scenarios.existing_warnings
     assert "ecr-lambda-access:mutableTags" in warning and "IMMUTABLE" in warning
     assert scenarios.existing.repository.node.path == "Existing/Mine"
+    assert ImagePullPolicy.of(scenarios.existing.repository) is scenarios.existing
+    # The repository keeps its own logical id (no replacement when a deployed app adopts it).
+    (logical_id,) = [
+        k
+        for k, r in scenarios.template("Existing")["Resources"].items()
+        if r["Type"] == "AWS::ECR::Repository"
+    ]
+    assert logical_id.startswith("Mine")
     properties = scenarios.repository("Existing")["Properties"]
     assert properties["RepositoryName"] == "shared/mine"
     assert [s["Sid"] for s in properties["RepositoryPolicyText"]["Statement"]] == [
@@ -346,7 +362,7 @@ def test_organization_mode_acknowledges_ecr1_with_the_condition_as_reason(
     scenarios: Scenarios,
 ) -> None:
     acks = acknowledgements(scenarios.outdir)
-    reason = acks["/Organization/Images/Repository"]["AwsSolutions::AwsSolutions-ECR1"]
+    reason = acks["/Organization/Images"]["AwsSolutions::AwsSolutions-ECR1"]
     assert f"aws:PrincipalOrgID = {ORG}" in reason
     # ...and only there: the per-account policies need no acknowledgement at all
     assert not any("ECR1" in rule for p, r in acks.items() if "Organization" not in p for rule in r)
@@ -410,22 +426,38 @@ def test_a_single_string_for_consumers_is_caught(registry_stack: cdk.Stack) -> N
         CrossAccountImageRepo(registry_stack, "Images", consumers=WORKLOAD)  # type: ignore[arg-type]
 
 
-def test_existing_repository_excludes_repository_arguments(registry_stack: cdk.Stack) -> None:
-    mine = ecr.Repository(registry_stack, "Mine")
-    with pytest.raises(EcrLambdaAccessError, match="repository_name, repository_props"):
-        CrossAccountImageRepo(
-            registry_stack,
-            "Images",
-            existing_repository=mine,
-            repository_name="x/y",
-            repository_props=ecr.RepositoryProps(),
-        )
-
-
-def test_imported_repository_cannot_be_existing_repository(registry_stack: cdk.Stack) -> None:
+def test_image_pull_policy_refuses_imported_and_self_managed_repositories(
+    registry_stack: cdk.Stack,
+) -> None:
     imported = ecr.Repository.from_repository_name(registry_stack, "Imported", "shared/other")
-    with pytest.raises(InvalidRepositoryError, match="required_repository_policy"):
-        CrossAccountImageRepo(registry_stack, "Images", existing_repository=imported)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRepositoryError, match="required_repository_policy") as caught:
+        ImagePullPolicy(registry_stack, "Policy", repository=imported)  # type: ignore[arg-type]
+    assert caught.value.construct_path == "Registry/Policy"
+    ours = CrossAccountImageRepo(registry_stack, "Images")
+    with pytest.raises(InvalidRepositoryError, match="add_consumer"):
+        ImagePullPolicy(registry_stack, "Twice", repository=ours)
+    mine = ecr.Repository(registry_stack, "Mine")
+    ImagePullPolicy(registry_stack, "First", repository=mine)
+    with pytest.raises(InvalidRepositoryError, match="already has an ImagePullPolicy"):
+        ImagePullPolicy(registry_stack, "Second", repository=mine)
+
+
+def test_errors_name_the_construct_path(registry_stack: cdk.Stack) -> None:
+    with pytest.raises(InvalidConsumerError) as caught:
+        CrossAccountImageRepo(registry_stack, "Images", consumers=["12345"])
+    assert caught.value.construct_path == "Registry/Images"
+    assert str(caught.value).startswith("[Registry/Images] consumers[0]")
+
+
+def test_a_call_with_mixed_violations_raises_an_instance_of_each_class(
+    registry_stack: cdk.Stack,
+) -> None:
+    with pytest.raises(InvalidConsumerError) as caught:
+        CrossAccountImageRepo(registry_stack, "Images", consumers=["12345"], organization_id="x")
+    error = caught.value
+    assert isinstance(error, InvalidOrganizationIdError)
+    assert isinstance(error, EcrLambdaAccessError) and isinstance(error, ValueError)
+    assert len(error.violations) == 2
 
 
 def test_too_many_consumers_fail_before_deploy(registry_stack: cdk.Stack) -> None:

@@ -35,12 +35,13 @@ if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
     from .replication import RegistryReplication, ReplicationRegistryPolicy
-    from .repository import CrossAccountImageRepo
+    from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
+    "ImagePullPolicy": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
     "RegistryReplication": ".replication",
@@ -54,6 +55,7 @@ __all__ = [
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
     "ImagePullChecks",
+    "ImagePullPolicy",
     "InvalidConsumerError",
     "InvalidFunctionNameError",
     "InvalidImageReferenceError",

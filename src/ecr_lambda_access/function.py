@@ -1,7 +1,9 @@
-"""``ContainerFunction``: a container-image Lambda function with a least-privilege execution role.
+"""``ContainerFunction``: an ``aws_lambda.Function`` that runs a container image from ECR, with a
+least-privilege execution role.
 
 The consumer side. The Lambda *service* pulls the image (through the repository policy); the
-execution role never holds an ``ecr:`` action. The role holds exactly:
+execution role never holds an ``ecr:`` action. Unless ``role=`` is passed, the role holds
+exactly:
 
 * ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on the function's own log group;
 * with tracing (the default): ``xray:PutTraceSegments`` and ``xray:PutTelemetryRecords`` on ``*``
@@ -9,38 +11,58 @@ execution role never holds an ``ecr:`` action. The role holds exactly:
 * per SQS source: ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the
   queue, plus ``kms:Decrypt`` on the queue's customer-managed key when it has one;
 * what the options the caller chose require (VPC network interfaces, a dead-letter queue, EFS,
-  an environment encryption key), added by the same rules.
+  an environment encryption key, a profiling group, ``initial_policy``), added by the same rules.
+
+This module wires: which repository (:mod:`.sources`), the SQS source (:mod:`.sqs`) and the
+scanner acknowledgements (:mod:`.scanner_hints`) live in their own modules.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import (
     Acknowledgment,
     Annotations,
+    ArnFormat,
     Duration,
+    FeatureFlags,
+    IStableListProducer,
+    Lazy,
     Names,
     RemovalPolicy,
     Size,
     Stack,
+    Token,
 )
+from aws_cdk import aws_codeguruprofiler as codeguruprofiler
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from aws_cdk.region_info import RegionInfo
+from constructs import Construct, IValidation
 
 from . import policy, scanner_hints
 from ._annotations import warn
-from .errors import EcrLambdaAccessError, Violation, raise_if_violations
-from .policy import ECR_PULL_ACTIONS, LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer
+from .errors import (
+    EcrLambdaAccessError,
+    InvalidFunctionNameError,
+    InvalidImageReferenceError,
+    Violation,
+    raise_if_violations,
+)
+from .policy import ECR_PULL_ACTIONS, LambdaConsumer
 from .sources import RepositoryLike, image_uri, register, resolve_repository
-from .sqs import SQS_ACTIONS, add_sqs_source
+from .sqs import SQS_ACTIONS
+from .sqs import add_sqs_source as _add_sqs_source
 from .validation import check_function_name, check_tag_or_digest, is_digest, is_unresolved
 
 __all__ = [
@@ -73,7 +95,53 @@ VPC_ACTIONS = (
 """What Lambda needs from the execution role to attach the function to a VPC (the actions of
 the AWS managed policy ``AWSLambdaVPCAccessExecutionRole``, without its logs actions)."""
 
+_CDK_MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"
+_STRIPPED_MANAGED_POLICIES = (
+    "service-role/AWSLambdaBasicExecutionRole",
+    "service-role/AWSLambdaVPCAccessExecutionRole",
+)
+"""The AWS managed policies aws_lambda.Function attaches to the role it creates; the exact
+statements of this module replace them."""
+
+_RETENTION_DAYS = {
+    "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14,
+    "ONE_MONTH": 30, "TWO_MONTHS": 60, "THREE_MONTHS": 90, "FOUR_MONTHS": 120,
+    "FIVE_MONTHS": 150, "SIX_MONTHS": 180, "ONE_YEAR": 365, "THIRTEEN_MONTHS": 400,
+    "EIGHTEEN_MONTHS": 545, "TWO_YEARS": 731, "THREE_YEARS": 1096, "FIVE_YEARS": 1827,
+    "SIX_YEARS": 2192, "SEVEN_YEARS": 2557, "EIGHT_YEARS": 2922, "NINE_YEARS": 3288,
+    "TEN_YEARS": 3653,
+}  # fmt: skip
+"""``logs.RetentionDays`` member -> RetentionInDays (``INFINITE``: no property), as
+``aws_logs.LogGroup`` renders them (a test compares every member)."""
+
 _TRACING_MODES = {lambda_.Tracing.ACTIVE: "Active", lambda_.Tracing.PASS_THROUGH: "PassThrough"}
+
+_NOT_FOR_IMAGES = {
+    "layers": "Lambda layers cannot be added to a container-image function: copy the layer's "
+    "content into the image (Dockerfile COPY)",
+    "adot_instrumentation": "the ADOT Lambda layer cannot be added to a container-image "
+    "function: install the ADOT collector in the image",
+    "params_and_secrets": "the Parameters and Secrets extension is a layer: install the "
+    "extension in the image and grant its reads with initial_policy",
+    "snap_start": "SnapStart is not available for container-image functions",
+    "runtime_management_mode": "runtime management applies to managed runtimes; an image "
+    "brings its own runtime",
+    "log_retention_retry_options": "ContainerFunction sets the retention on the log group "
+    "itself and never creates CDK's LogRetention custom resource; pass log_retention only",
+    "log_retention_role": "ContainerFunction sets the retention on the log group itself and "
+    "never creates CDK's LogRetention custom resource; pass log_retention only",
+}
+"""FunctionOptions that have no meaning for a container image here: a clear error instead of
+CDK's (or Lambda's) later one."""
+
+_NEED_OWN_ROLE = {
+    "insights_version": "CDK grants Lambda Insights through the AWS managed policy "
+    "CloudWatchLambdaInsightsExecutionRolePolicy",
+    "durable_config": "CDK grants durable execution through the AWS managed policy "
+    "AWSLambdaBasicDurableExecutionRolePolicy",
+}
+"""Options whose permissions CDK grants with an AWS managed policy: accepted with ``role=``
+(the role is then yours), refused on the library's least-privilege role."""
 
 
 class _ImageUriCode(lambda_.Code):
@@ -109,85 +177,144 @@ class _ImageUriCode(lambda_.Code):
         )
 
 
-def _stack_of(construct: Construct) -> Stack:
-    return Stack.of(construct)
+@jsii.implements(IStableListProducer)
+class _WithoutManagedPolicies:
+    """The role's ManagedPolicyArns without the AWS managed policies Function attaches."""
+
+    def __init__(self, role: iam.CfnRole, original: Any) -> None:
+        self._role = role
+        self._original = original
+
+    def produce(self) -> Any:
+        resolved = Stack.of(self._role).resolve(self._original)
+        if not isinstance(resolved, list):
+            return resolved
+        kept = [
+            arn
+            for arn in resolved
+            if not any(name in json.dumps(arn) for name in _STRIPPED_MANAGED_POLICIES)
+        ]
+        return kept
 
 
-class ContainerFunction(Construct):
-    """A Lambda function that runs a container image from a private ECR repository.
+@jsii.implements(IValidation)
+class _NoEcrActionOnRole:
+    """Fails synth when a policy of the function's own role grants an ``ecr:`` action."""
 
-    The image may live in this account or another one, in the function's Region. The execution
-    role is the function's own and holds only what the function uses (see the module docstring);
-    no AWS managed policy is attached and no ``ecr:`` action is ever granted to it: pulling is
-    the Lambda service's job, allowed by the repository policy.
+    def __init__(self, function: ContainerFunction) -> None:
+        self._function = function
 
-    * ``repository`` a :class:`~ecr_lambda_access.CrossAccountImageRepo` of the same CDK app: the
-      function registers itself on it (:class:`~ecr_lambda_access.LambdaConsumer` with this
-      account and this function's exact name), so the repository policy lists the function's ARN
-      and, when the accounts differ, this account's root principal. This stack then depends on
-      the repository's stack (the policy must exist before ``CreateFunction``).
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._function)
+        found: list[str] = []
+        for construct in self._function.node.find_all():
+            if not isinstance(construct, iam.CfnPolicy):
+                continue
+            document = stack.resolve(construct.policy_document)
+            statements = document.get("Statement", []) if isinstance(document, dict) else []
+            for statement in statements:
+                if statement.get("Effect") != "Allow":
+                    continue
+                actions = statement.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
+                if bad:
+                    found.append(
+                        f"[{self._function.node.path}] the execution role is granted {bad} by "
+                        f"{construct.node.path}: the Lambda service pulls the image through the "
+                        "repository policy; an execution role never needs an ecr: action. "
+                        "Remove the grant (or pass role= to use a role of your own)."
+                    )
+        return found
+
+
+def _is_ecr_action(action: str) -> bool:
+    lowered = action.lower()
+    return lowered == "*" or lowered.startswith("ecr:") or lowered.startswith("ecr*")
+
+
+def _pre_construction_name(scope: Construct, id: str) -> str:
+    """The name ``Names.unique_resource_name`` gives the construct ``scope/id``, before it exists.
+
+    The image URI and the function name are needed to construct the function; the name depends
+    on the construct's path only, so it is computed on a placeholder at that path.
+    """
+    placeholder = Construct(scope, id)
+    try:
+        return Names.unique_resource_name(
+            placeholder, max_length=64, separator="-", allowed_special_characters="-_"
+        )
+    finally:
+        scope.node.try_remove_child(id)
+
+
+class ContainerFunction(lambda_.Function):
+    """A Lambda function (an ``aws_lambda.Function``) that runs a container image from ECR.
+
+    It goes wherever CDK expects a function (``IFunction``, ``IGrantable``: event targets, API
+    integrations, ``grant_*``, aliases, versions, metrics). The image may live in this account or
+    another one, in the function's Region. Unless ``role=`` is passed, the execution role is the
+    function's own and holds only what the function uses (see the module docstring): no AWS
+    managed policy, and no ``ecr:`` action ever (synth fails if one is added): pulling is the
+    Lambda service's job, allowed by the repository policy.
+
+    * ``repository`` a :class:`~ecr_lambda_access.CrossAccountImageRepo` (or an
+      ``aws_ecr.Repository`` under an :class:`~ecr_lambda_access.ImagePullPolicy`) of the same
+      CDK app: the function registers itself on it (its account and exact name), so the
+      repository policy lists the function's ARN and, when the accounts differ, this account's
+      root principal. In the same ``Stage`` this stack then depends on the repository's stack;
+      across stages (CDK Pipelines) nothing crosses the stages and an info annotation says the
+      registry must deploy first.
     * any other repository (an ARN string or an ``aws_ecr.IRepository``): its policy cannot be
-      written from here; :meth:`required_repository_policy` gives the exact policy its owner must
-      add and an info annotation says so. Lambda's own auto-attach of a (broader) statement at
-      create time is never relied on.
+      written from here; :meth:`required_repository_policy` gives the exact policy its owner
+      must add and an info annotation says so.
 
-    Parameters
+    Parameters (ours; every other ``aws_lambda.FunctionOptions`` argument is passed through,
+    see the README's table)
     ----------
-    scope, id:
-        The construct's scope and id.
     repository:
         A ``CrossAccountImageRepo``, an ``aws_ecr.IRepository`` (imported or owned) or a literal
-        repository ARN ``arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME``. It must be in this
-        stack's Region.
+        repository ARN ``arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME``, in this stack's
+        Region.
     tag_or_digest:
-        The image: ``"sha256:"`` + 64 lowercase hex digits (recommended: every image change is a
-        template change), or a tag. Lambda resolves a tag to a digest once, at create/update: a
-        moved tag changes nothing until the next code update (``"latest"`` gets a warning). An
-        unresolved token is a tag unless written as ``"sha256:" + token``.
-    timeout:
-        Default: 30 seconds (Lambda's own default, 3 seconds, is rarely right for an image).
-    memory_size:
-        In MiB. Default: 512.
+        The image tag (Lambda resolves it to a digest once, at create/update; ``"latest"`` gets
+        a warning), or a literal ``"sha256:"`` digest. An unresolved token is a tag.
+    image_digest:
+        The image digest, ``"sha256:"`` + 64 lowercase hex digits, literal or a token (an SSM
+        parameter, a ``CfnParameter``, a pipeline variable): renders ``repository@digest``.
+        Exactly one of ``tag_or_digest`` and ``image_digest``.
     function_name:
-        Default: generated, deterministic, at most 64 characters: the stack name, the construct
-        path and an 8-character hash (``Names.unique_resource_name``). A literal name is needed
-        for the repository policy to name this exact function. Renaming replaces the function.
-    description, environment, environment_encryption, architecture, ephemeral_storage_size,
-    reserved_concurrent_executions, recursive_loop:
-        Passed to ``aws_lambda.Function``. Defaults: Lambda's (no description, no environment,
-        the AWS managed key, ``X86_64`` (the image must match), 512 MiB ephemeral storage,
-        unreserved concurrency, ``Terminate``).
+        Default: generated, deterministic, at most 64 characters (``Names.unique_resource_name``
+        of this construct's path), so the repository policy can name this exact function.
+    cloudformation_generated_name:
+        Keep the function unnamed, as ``aws_lambda.DockerImageFunction`` leaves it, so that
+        CloudFormation names it (adopting a deployed function without replacing it). The
+        repository policy cannot name the function then: it admits every function of this
+        account in the Region (``function:*``). Default: False.
+    timeout, memory_size:
+        Defaults: 30 seconds, 512 MiB.
     cmd, entrypoint, working_directory:
         Override the image's ``CMD``, ``ENTRYPOINT`` and ``WORKDIR``. Default: the image's.
     tracing:
-        Default: ``Tracing.ACTIVE`` (adds the two X-Ray put actions). ``Tracing.DISABLED`` opts
-        out and adds nothing.
+        Default: ``Tracing.ACTIVE``, in a policy of its own. ``Tracing.DISABLED`` adds nothing.
     log_group:
-        An existing log group to log to; the role gets the two logs actions on it. Default: a new
-        ``AWS::Logs::LogGroup`` in this stack (its name generated by CloudFormation).
-    log_retention:
-        Retention of the new log group. Default: ``RetentionDays.ONE_MONTH``. Cannot be combined
-        with ``log_group`` (set the retention on that group).
-    log_removal_policy:
-        Removal policy of the new log group. Default: ``RemovalPolicy.RETAIN`` (logs outlive the
-        stack until the retention expires them).
-    log_encryption_key:
-        A customer-managed KMS key for the new log group; its key policy must allow the
-        ``logs.REGION.amazonaws.com`` service principal. Default: none (CloudWatch Logs encrypts
-        log data at rest with a key it manages).
-    logging_format, application_log_level, system_log_level:
-        Lambda's logging controls (``LoggingFormat.JSON`` is needed for the levels). Default:
-        text format, Lambda's default levels.
-    vpc, vpc_subnets, security_groups, allow_public_subnet, allow_all_outbound:
-        Run the function in a VPC. The role then also gets Lambda's six network-interface
-        actions (:data:`VPC_ACTIONS`) in a policy of their own. Default: no VPC.
-    filesystem:
-        An EFS access point mount (requires ``vpc``); CDK grants the mount actions. Default: none.
-    dead_letter_queue, dead_letter_queue_enabled, dead_letter_topic, on_failure, on_success,
-    max_event_age, retry_attempts:
-        Asynchronous-invocation handling, passed through (the role gets ``sqs:SendMessage`` or
-        ``sns:Publish`` on a dead-letter target). Default: none; Lambda retries twice and keeps
-        events 6 hours. For SQS-triggered functions use the source queue's redrive policy.
+        An existing log group (the role gets the two logs actions on it). Default: a log group
+        in this stack: ``/aws/lambda/<name>`` (the one ``aws_lambda.Function`` creates under the
+        ``@aws-cdk/aws-lambda:useCdkManagedLogGroup`` flag), or a CloudFormation-named one wired
+        through ``LoggingConfig`` without that flag.
+    log_retention, log_removal_policy, log_encryption_key:
+        Of the log group created here (not CDK's LogRetention custom resource). Defaults:
+        ``ONE_MONTH``, ``RETAIN``, none (CloudWatch Logs' own encryption).
+    role:
+        Use this role instead of the function's own. The role is then yours: the library adds
+        the statements the function needs (logs, X-Ray, SQS, VPC) to it when it can, and
+        attaches or checks nothing else (README: "Passing role=").
+    profiling, profiling_group:
+        CodeGuru Profiler (the agent must be in the image): the role gets
+        ``codeguru-profiler:ConfigureAgent`` and ``PostAgentProfile`` on the group. Default: off.
+    events:
+        Event sources added at construction (``add_event_source``). An ``SqsEventSource`` goes
+        through CDK's own path with a warning: prefer :meth:`add_sqs_source`.
     """
 
     def __init__(
@@ -196,10 +323,17 @@ class ContainerFunction(Construct):
         id: str,
         *,
         repository: RepositoryLike,
-        tag_or_digest: str,
+        tag_or_digest: str | None = None,
+        image_digest: str | None = None,
+        cloudformation_generated_name: bool = False,
+        cmd: Sequence[str] | None = None,
+        entrypoint: Sequence[str] | None = None,
+        working_directory: str | None = None,
+        log_encryption_key: kms.IKey | None = None,
+        # aws_lambda.FunctionOptions
+        function_name: str | None = None,
         timeout: Duration | None = None,
         memory_size: int | None = None,
-        function_name: str | None = None,
         description: str | None = None,
         environment: Mapping[str, str] | None = None,
         environment_encryption: kms.IKey | None = None,
@@ -207,22 +341,25 @@ class ContainerFunction(Construct):
         ephemeral_storage_size: Size | None = None,
         reserved_concurrent_executions: int | None = None,
         recursive_loop: lambda_.RecursiveLoop | None = None,
-        cmd: Sequence[str] | None = None,
-        entrypoint: Sequence[str] | None = None,
-        working_directory: str | None = None,
+        role: iam.IRole | None = None,
+        initial_policy: Sequence[iam.PolicyStatement] | None = None,
         tracing: lambda_.Tracing | None = None,
         log_group: logs.ILogGroup | None = None,
         log_retention: logs.RetentionDays | None = None,
         log_removal_policy: RemovalPolicy | None = None,
-        log_encryption_key: kms.IKey | None = None,
+        log_format: str | None = None,
         logging_format: lambda_.LoggingFormat | None = None,
-        application_log_level: lambda_.ApplicationLogLevel | None = None,
-        system_log_level: lambda_.SystemLogLevel | None = None,
+        application_log_level: str | None = None,
+        application_log_level_v2: lambda_.ApplicationLogLevel | None = None,
+        system_log_level: str | None = None,
+        system_log_level_v2: lambda_.SystemLogLevel | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         allow_public_subnet: bool | None = None,
         allow_all_outbound: bool | None = None,
+        allow_all_ipv6_outbound: bool | None = None,
+        ipv6_allowed_for_dual_stack: bool | None = None,
         filesystem: lambda_.FileSystem | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         dead_letter_queue_enabled: bool | None = None,
@@ -231,102 +368,147 @@ class ContainerFunction(Construct):
         on_success: lambda_.IDestination | None = None,
         max_event_age: Duration | None = None,
         retry_attempts: int | None = None,
+        current_version_options: lambda_.VersionOptions | None = None,
+        code_signing_config: lambda_.ICodeSigningConfig | None = None,
+        events: Sequence[lambda_.IEventSource] | None = None,
+        profiling: bool | None = None,
+        profiling_group: codeguruprofiler.IProfilingGroup | None = None,
+        tenancy_config: lambda_.TenancyConfig | None = None,
+        insights_version: lambda_.LambdaInsightsVersion | None = None,
+        durable_config: lambda_.DurableConfig | None = None,
+        layers: Sequence[lambda_.ILayerVersion] | None = None,
+        adot_instrumentation: lambda_.AdotInstrumentationConfig | None = None,
+        params_and_secrets: lambda_.ParamsAndSecretsLayerVersion | None = None,
+        snap_start: lambda_.SnapStartConf | None = None,
+        runtime_management_mode: lambda_.RuntimeManagementMode | None = None,
+        log_retention_retry_options: lambda_.LogRetentionRetryOptions | None = None,
+        log_retention_role: iam.IRole | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        stack = _stack_of(self)
+        path = f"{scope.node.path}/{id}".lstrip("/")
+        stack = Stack.of(scope)
 
-        found: list[Violation] = list(check_tag_or_digest(tag_or_digest, "tag_or_digest"))
+        found: list[Violation] = []
+        if (tag_or_digest is None) == (image_digest is None):
+            found.append(
+                (
+                    InvalidImageReferenceError,
+                    "pass exactly one of tag_or_digest and image_digest, got "
+                    + (
+                        "neither: name the image (tag_or_digest='v1.2.3' or "
+                        "image_digest='sha256:...')"
+                        if tag_or_digest is None
+                        else f"both ({tag_or_digest!r} and {image_digest!r}): keep one"
+                    ),
+                )
+            )
+        if tag_or_digest is not None:
+            found += check_tag_or_digest(tag_or_digest, "tag_or_digest")
+        if image_digest is not None:
+            found += check_tag_or_digest(image_digest, "image_digest")
+            if (
+                isinstance(image_digest, str)
+                and not is_unresolved(image_digest)
+                and not is_digest(image_digest)
+            ):
+                found.append(
+                    (
+                        InvalidImageReferenceError,
+                        f"image_digest must be 'sha256:' followed by 64 lowercase hex "
+                        f"digits, got {image_digest!r}: for a tag use tag_or_digest",
+                    )
+                )
         if function_name is not None:
             found += check_function_name(function_name, "function_name")
-        if log_group is not None and log_retention is not None:
-            found.append(
-                (
-                    EcrLambdaAccessError,
-                    "log_group and log_retention cannot both be set: set the retention on the "
-                    "existing log group, or drop log_group to let ContainerFunction create one",
+            if cloudformation_generated_name:
+                found.append(
+                    (
+                        InvalidFunctionNameError,
+                        f"function_name={function_name!r} and cloudformation_generated_name="
+                        "True exclude each other: keep the name, or let CloudFormation name "
+                        "the function",
+                    )
                 )
-            )
-        if log_group is not None and log_encryption_key is not None:
-            found.append(
-                (
-                    EcrLambdaAccessError,
-                    "log_group and log_encryption_key cannot both be set: set the key on the "
-                    "existing log group",
+        log_options: tuple[tuple[str, object], ...] = (
+            ("log_retention", log_retention),
+            ("log_encryption_key", log_encryption_key),
+            ("log_removal_policy", log_removal_policy),
+        )
+        for name, value in log_options:
+            if log_group is not None and value is not None:
+                found.append(
+                    (
+                        EcrLambdaAccessError,
+                        f"log_group and {name} cannot both be set: configure the existing log "
+                        "group itself, or drop log_group to let ContainerFunction create one",
+                    )
                 )
-            )
-        if log_group is not None and log_removal_policy is not None:
-            found.append(
-                (
-                    EcrLambdaAccessError,
-                    "log_group and log_removal_policy cannot both be set: set the removal policy "
-                    "on the existing log group",
+        unsupported: dict[str, object] = {
+            "layers": layers,
+            "adot_instrumentation": adot_instrumentation,
+            "params_and_secrets": params_and_secrets,
+            "snap_start": snap_start,
+            "runtime_management_mode": runtime_management_mode,
+            "log_retention_retry_options": log_retention_retry_options,
+            "log_retention_role": log_retention_role,
+        }
+        for name, value in unsupported.items():
+            if value is not None:
+                found.append(
+                    (EcrLambdaAccessError, f"{name} is not supported: {_NOT_FOR_IMAGES[name]}")
                 )
-            )
+        for name, value in (
+            ("insights_version", insights_version),
+            ("durable_config", durable_config),
+        ):
+            if value is not None and role is None:
+                found.append(
+                    (
+                        EcrLambdaAccessError,
+                        f"{name} needs role=: {_NEED_OWN_ROLE[name]}, which the function's "
+                        "own least-privilege role never gets. Pass a role of your own "
+                        "(CDK then attaches the managed policy to it), or drop "
+                        f"{name}",
+                    )
+                )
+        if role is None:
+            for index, statement in enumerate(initial_policy or ()):
+                bad = [a for a in statement.actions if _is_ecr_action(a)]
+                if bad and statement.effect == iam.Effect.ALLOW:
+                    found.append(
+                        (
+                            EcrLambdaAccessError,
+                            f"initial_policy[{index}] grants {bad}: the Lambda service pulls "
+                            "the image through the repository policy and the execution role "
+                            "never needs an ecr: action; remove it",
+                        )
+                    )
         ref, repo_found = resolve_repository(repository, stack, function_name)
         found += repo_found
-        raise_if_violations(found)
+        raise_if_violations(found, construct_path=path)
         assert ref is not None
 
-        self._stack = stack
-        self._ref = ref
-        self.tag_or_digest: str = tag_or_digest
-        """The image tag or digest the function runs."""
-        self.function_name: str = function_name or Names.unique_resource_name(
-            self, max_length=64, separator="-", allowed_special_characters="-_"
-        )
-        """The function's name (literal unless a token was passed)."""
-        self.timeout: Duration = timeout if timeout is not None else DEFAULT_TIMEOUT
-        """The function's timeout."""
-        self.image_uri: str = image_uri(ref, stack, tag_or_digest)
-        """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
-        self._sqs_sources: dict[str, lambda_.EventSourceMapping] = {}
+        literal_name: str | None
+        if cloudformation_generated_name:
+            literal_name = None
+        elif function_name is not None:
+            literal_name = function_name
+        else:
+            literal_name = _pre_construction_name(scope, id)
+        reference = image_digest if image_digest is not None else tag_or_digest
+        assert reference is not None
+        uri = image_uri(ref, stack, reference, digest=image_digest is not None)
+        timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
 
-        self.role: iam.Role = iam.Role(
-            self,
-            "ServiceRole",
-            assumed_by=iam.ServicePrincipal(LAMBDA_SERVICE_PRINCIPAL),
-            description=f"Execution role of the Lambda function {self.function_name}",
-        )
-        """The execution role: no managed policy, no ``ecr:`` action."""
-
-        self.log_group: logs.ILogGroup = log_group or logs.LogGroup(
-            self,
-            "LogGroup",
-            retention=log_retention or DEFAULT_LOG_RETENTION,
-            removal_policy=log_removal_policy or RemovalPolicy.RETAIN,
-            encryption_key=log_encryption_key,
-        )
-        """Where the function logs (``LoggingConfig.LogGroup``)."""
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteLogs",
-                actions=list(LOG_ACTIONS),
-                resources=[self.log_group.log_group_arn],
-            )
-        )
-
-        self.vpc_access_policy: iam.Policy | None = None
-        """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
-        if vpc is not None:
-            self.vpc_access_policy = self._star_policy(
-                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, scanner_hints.ACK_VPC
-            )
-            scanner_hints.skip_vpc_policy_checks(self.vpc_access_policy)
-
-        self.function: lambda_.Function = lambda_.Function(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             code=_ImageUriCode(
-                self.image_uri,
-                cmd=cmd,
-                entrypoint=entrypoint,
-                working_directory=working_directory,
+                uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
             ),
             handler=lambda_.Handler.FROM_IMAGE,
             runtime=lambda_.Runtime.FROM_IMAGE,
-            function_name=self.function_name,
-            role=self.role,
-            timeout=self.timeout,
+            function_name=literal_name,
+            timeout=timeout,
             memory_size=memory_size if memory_size is not None else DEFAULT_MEMORY_SIZE,
             description=description,
             environment=dict(environment) if environment is not None else None,
@@ -335,15 +517,22 @@ class ContainerFunction(Construct):
             ephemeral_storage_size=ephemeral_storage_size,
             reserved_concurrent_executions=reserved_concurrent_executions,
             recursive_loop=recursive_loop,
-            log_group=self.log_group,
+            role=role,
+            initial_policy=list(initial_policy) if initial_policy is not None else None,
+            log_group=log_group,
+            log_format=log_format,
             logging_format=logging_format,
-            application_log_level_v2=application_log_level,
-            system_log_level_v2=system_log_level,
+            application_log_level=application_log_level,
+            application_log_level_v2=application_log_level_v2,
+            system_log_level=system_log_level,
+            system_log_level_v2=system_log_level_v2,
             vpc=vpc,
             vpc_subnets=vpc_subnets,
             security_groups=list(security_groups) if security_groups is not None else None,
             allow_public_subnet=allow_public_subnet,
             allow_all_outbound=allow_all_outbound,
+            allow_all_ipv6_outbound=allow_all_ipv6_outbound,
+            ipv6_allowed_for_dual_stack=ipv6_allowed_for_dual_stack,
             filesystem=filesystem,
             dead_letter_queue=dead_letter_queue,
             dead_letter_queue_enabled=dead_letter_queue_enabled,
@@ -352,14 +541,55 @@ class ContainerFunction(Construct):
             on_success=on_success,
             max_event_age=max_event_age,
             retry_attempts=retry_attempts,
+            current_version_options=current_version_options,
+            code_signing_config=code_signing_config,
+            tenancy_config=tenancy_config,
+            insights_version=insights_version,
+            durable_config=durable_config,
         )
-        """The Lambda function (``aws_lambda.Function``; every ``IFunction`` method works)."""
-        cfn_function = self.function.node.default_child
+
+        self._ref = ref
+        self._literal_name = literal_name
+        self._sqs_sources: dict[str, lambda_.EventSourceMapping] = {}
+        self.tag_or_digest: str | None = tag_or_digest
+        """The image tag or digest the function runs (None when ``image_digest`` is set)."""
+        self.image_digest: str | None = image_digest
+        """The image digest the function runs (None when ``tag_or_digest`` is set)."""
+        self.image_uri: str = uri
+        """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
+        self.owns_role: bool = role is None
+        """True when the execution role is the function's own (no ``role=``)."""
+        cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         self._cfn_function = cfn_function
-        if self.vpc_access_policy is not None:
+        execution_role = self.role
+        assert execution_role is not None
+
+        if self.owns_role:
+            cfn_role = execution_role.node.default_child
+            assert isinstance(cfn_role, iam.CfnRole)
+            # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
+            # other aspects) sees what is deployed.
+            cfn_role.managed_policy_arns = Lazy.list(
+                _WithoutManagedPolicies(cfn_role, cfn_role.managed_policy_arns),
+                omit_empty=True,
+            )
+            self.node.add_validation(_NoEcrActionOnRole(self))
+
+        self._container_log_group = self._configure_log_group(
+            log_group, log_retention, log_removal_policy, log_encryption_key
+        )
+        self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
+
+        self.vpc_access_policy: iam.Policy | None = None
+        """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
+        if vpc is not None:
+            self.vpc_access_policy = self._star_policy(
+                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, scanner_hints.ACK_VPC
+            )
+            scanner_hints.skip_vpc_policy_checks(self.vpc_access_policy)
             # CreateFunction with a VpcConfig checks the role's EC2 permissions.
-            self.function.node.add_dependency(self.vpc_access_policy)
+            cfn_function.node.add_dependency(self.vpc_access_policy)
 
         # Tracing is rendered here rather than by aws_lambda.Function so that the X-Ray
         # statement lives in a policy of its own, the only place its Resource '*' is
@@ -376,22 +606,44 @@ class ContainerFunction(Construct):
                 "TracingPolicy", "WriteTraces", TRACING_ACTIONS, scanner_hints.ACK_XRAY
             )
             # Traces of the first invocations need the permission too.
-            self.function.node.add_dependency(self.tracing_policy)
+            cfn_function.node.add_dependency(self.tracing_policy)
 
-        scanner_hints.skip_choice_checks(
-            cfn_function,
-            self.log_group,
-            log_group_created=log_group is None,
-            log_encrypted=log_encryption_key is not None,
-            in_vpc=vpc is not None,
-            reserved=reserved_concurrent_executions is not None,
-        )
+        self.profiling_group: codeguruprofiler.IProfilingGroup | None = None
+        """The CodeGuru Profiler group the function reports to, if profiling is on."""
+        if profiling_group is not None or profiling:
+            self.profiling_group = profiling_group or codeguruprofiler.ProfilingGroup(
+                self,
+                "ProfilingGroup",
+                compute_platform=codeguruprofiler.ComputePlatform.AWS_LAMBDA,
+            )
+            self.profiling_group.grant_publish(execution_role)
+            variables: dict[str, str] = {
+                "AWS_CODEGURU_PROFILER_GROUP_NAME": self.profiling_group.profiling_group_name,
+                "AWS_CODEGURU_PROFILER_TARGET_REGION": self.profiling_group.env.region,
+                "AWS_CODEGURU_PROFILER_GROUP_ARN": self.profiling_group.profiling_group_arn,
+                "AWS_CODEGURU_PROFILER_ENABLED": "TRUE",
+            }
+            for key, variable in variables.items():
+                self.add_environment(key, variable)
+
+        for source in events or ():
+            self.add_event_source(source)
         register(self, ref, stack)
         self._annotate_image(tag_or_digest)
 
     # ----------------------------------------------------------------------------------------
     # Public API
     # ----------------------------------------------------------------------------------------
+
+    @property
+    def function(self) -> ContainerFunction:
+        """The function itself (kept from the versions that wrapped an ``aws_lambda.Function``)."""
+        return self
+
+    @property
+    def log_group(self) -> logs.ILogGroup:
+        """Where the function logs: ``log_group=``, or the log group created in this stack."""
+        return self._container_log_group
 
     @property
     def repository_arn(self) -> str:
@@ -410,43 +662,71 @@ class ContainerFunction(Construct):
 
     @property
     def is_wired(self) -> bool:
-        """True when the repository is a CrossAccountImageRepo of this app that lists this
-        function in its policy."""
+        """True when the repository is managed in this app (a CrossAccountImageRepo or an
+        ImagePullPolicy) and lists this function in its policy."""
         return self._ref.wired_to is not None
 
     @property
-    def function_arn(self) -> str:
-        """The function's ARN."""
-        return self.function.function_arn
+    def literal_function_name(self) -> str | None:
+        """The function's name as a plain string (None when CloudFormation names it).
+
+        ``function_name`` is CDK's (a reference to the function); this is the name the
+        repository policy uses.
+        """
+        return self._literal_name
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """Add an event source (``aws_lambda.Function.add_event_source``).
+
+        An ``SqsEventSource`` takes CDK's path: ``queue.grant_consume_messages`` (five actions)
+        and none of :meth:`add_sqs_source`'s checks; a warning says so. Prefer
+        :meth:`add_sqs_source`.
+        """
+        if isinstance(source, event_sources.SqsEventSource):
+            warn(
+                self,
+                "sqsEventSourceUnchecked",
+                f"add_event_source(SqsEventSource(...)) on {self.node.path} bypasses "
+                "ContainerFunction.add_sqs_source: CDK grants the role the five actions of "
+                "grant_consume_messages (add_sqs_source grants three) and nothing checks the "
+                "queue's visibility timeout, Region, redrive policy or batching options. Use "
+                "add_sqs_source(queue, ...) instead.",
+            )
+        super().add_event_source(source)
 
     def required_repository_policy(self) -> dict[str, Any]:
         """The repository policy the repository must hold for this function to run its image.
 
-        For a foreign repository (an ARN or an ``IRepository`` not managed by a
-        :class:`~ecr_lambda_access.CrossAccountImageRepo` of this app): the documented pair for
-        exactly this function, to hand to the repository's owner. The root-principal statement
-        (this account may create and update functions from the image) appears only when the
-        repository is in another account; the ``lambda.amazonaws.com`` statement is limited by
-        ``aws:SourceArn`` to this function's ARN. Actions are exactly ``ecr:BatchGetImage`` and
-        ``ecr:GetDownloadUrlForLayer``.
+        For a foreign repository (an ARN or an ``IRepository`` not managed in this app): the
+        documented pair for exactly this function, to hand to the repository's owner. The
+        root-principal statement (this account may create and update functions from the image)
+        appears only when the repository is in another account; the ``lambda.amazonaws.com``
+        statement is limited by ``aws:SourceArn`` to this function's ARN (to every function of
+        this account with ``cloudformation_generated_name``). Actions are exactly
+        ``ecr:BatchGetImage`` and ``ecr:GetDownloadUrlForLayer``.
 
-        For a wired ``CrossAccountImageRepo``: the policy that repository renders, which covers
-        this function (and its other consumers).
+        For a repository managed in this app: the policy it renders, which covers this function
+        (and its other consumers).
 
-        Values this stack does not know literally (an env-agnostic stack's account) appear as
-        CDK token strings.
+        The partition comes from the Region. Values an env-agnostic stack does not know appear
+        as ``${AWS::AccountId}``, ``${AWS::Region}`` and ``${AWS::Partition}``: substitute them
+        before sending the policy to anyone.
         """
         owner = self._ref.wired_to
         if owner is not None:
-            return {"Version": policy.POLICY_VERSION, "Statement": owner.policy_statements()}
-        document = policy.repository_policy(
-            [self._consumer()],
-            repository_account=self._ref.account,
-            region=self._ref.region,
-            partition=self._ref.partition,
-        )
+            document: dict[str, Any] | None = {
+                "Version": policy.POLICY_VERSION,
+                "Statement": owner.policy_statements(),
+            }
+        else:
+            document = policy.repository_policy(
+                [self._consumer()],
+                repository_account=self._ref.account,
+                region=self._ref.region,
+                partition=_partition_of(self._ref.region, self._ref.partition),
+            )
         assert document is not None  # one consumer always yields the service statement
-        return document
+        return _without_tokens(document)
 
     def deployer_statements(self) -> list[iam.PolicyStatement]:
         """Identity statements the principal that creates/updates this function needs for the image.
@@ -527,7 +807,7 @@ class ContainerFunction(Construct):
         filters:
             Event filter patterns (``aws_lambda.FilterCriteria.filter(...)``). Default: none.
         """
-        return add_sqs_source(
+        return _add_sqs_source(
             self,
             queue,
             batch_size=batch_size,
@@ -542,25 +822,119 @@ class ContainerFunction(Construct):
     # Internals
     # ----------------------------------------------------------------------------------------
 
+    def _configure_log_group(
+        self,
+        log_group: logs.ILogGroup | None,
+        retention: logs.RetentionDays | None,
+        removal_policy: RemovalPolicy | None,
+        encryption_key: kms.IKey | None,
+    ) -> logs.ILogGroup:
+        """The log group the function writes to, configured when it is created here.
+
+        Under ``@aws-cdk/aws-lambda:useCdkManagedLogGroup`` ``aws_lambda.Function`` already made
+        ``LogGroup`` (``/aws/lambda/<name>``, what DockerImageFunction makes): it gets the
+        retention, key and removal policy. Without the flag a CloudFormation-named log group is
+        created and wired through ``LoggingConfig``.
+        """
+        self._log_group_named_after_function = False
+        if log_group is not None:
+            return log_group
+        retention_days = retention or DEFAULT_LOG_RETENTION
+        created = self.node.try_find_child("LogGroup")
+        if isinstance(created, logs.LogGroup) and FeatureFlags.of(self).is_enabled(
+            _CDK_MANAGED_LOG_GROUP
+        ):
+            cfn_log_group = created.node.default_child
+            assert isinstance(cfn_log_group, logs.CfnLogGroup)
+            cfn_log_group.retention_in_days = _RETENTION_DAYS.get(retention_days.name)
+            if encryption_key is not None:
+                cfn_log_group.kms_key_id = encryption_key.key_arn
+                encryption_key.grant_encrypt_decrypt(
+                    iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com")
+                )
+            created.apply_removal_policy(removal_policy or RemovalPolicy.RETAIN)
+            self._log_group_named_after_function = True
+            return created
+        own = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=retention_days,
+            removal_policy=removal_policy or RemovalPolicy.RETAIN,
+            encryption_key=encryption_key,
+        )
+        config = self._cfn_function.logging_config
+        resolved = Stack.of(self).resolve(config) if config is not None else {}
+        # The L1 holds aws_lambda.Function's own (camelCase) value.
+        self._cfn_function.logging_config = lambda_.CfnFunction.LoggingConfigProperty(
+            log_group=own.log_group_name,
+            log_format=resolved.get("logFormat"),
+            application_log_level=resolved.get("applicationLogLevel"),
+            system_log_level=resolved.get("systemLogLevel"),
+        )
+        return own
+
+    def _grant_logs(self, role: iam.IRole, *, cdk_managed: bool) -> None:
+        """``logs:CreateLogStream`` and ``logs:PutLogEvents`` on the function's log group.
+
+        The log group aws_lambda.Function creates is named after the function (a reference to
+        it), and the function depends on its role's default policy: the statement there names
+        the group by its literal ARN. Without a literal function name it goes into a policy of
+        its own (``LogsPolicy``), which the function does not depend on.
+        """
+        statement = iam.PolicyStatement(
+            sid="WriteLogs",
+            actions=list(LOG_ACTIONS),
+            resources=[self._container_log_group.log_group_arn],
+        )
+        if cdk_managed:
+            stack = Stack.of(self)
+            if self._literal_name is not None:
+                arn = stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=f"/aws/lambda/{self._literal_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    partition=_partition_of(stack.region, stack.partition),
+                )
+                statement = iam.PolicyStatement(
+                    sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
+                )
+                role.add_to_principal_policy(statement)
+                default_policy = role.node.try_find_child("DefaultPolicy")
+                if self.owns_role and default_policy is not None:
+                    scanner_hints.acknowledge(
+                        default_policy, scanner_hints.log_streams_acknowledgment(stack.resolve(arn))
+                    )
+                return
+            else:
+                iam.Policy(self, "LogsPolicy", roles=[role], statements=[statement])
+                return
+        role.add_to_principal_policy(statement)
+
     def _star_policy(
         self, id: str, sid: str, actions: Sequence[str], acknowledgment: Acknowledgment
     ) -> iam.Policy:
         """A policy of its own for actions that only work on Resource '*', so that the cdk-nag
         acknowledgement of that '*' covers nothing else."""
+        role = self.role
+        assert role is not None
         star = iam.Policy(
             self,
             id,
-            roles=[self.role],
+            roles=[role],
             statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
         )
         scanner_hints.acknowledge(star, acknowledgment)
         return star
 
     def _consumer(self) -> LambdaConsumer:
-        return LambdaConsumer(account=self._stack.account, function_name=self.function_name)
+        account = Stack.of(self).account
+        if self._literal_name is None:
+            return LambdaConsumer(account=account)
+        return LambdaConsumer(account=account, function_name=self._literal_name)
 
-    def _annotate_image(self, tag_or_digest: str) -> None:
-        if is_unresolved(tag_or_digest) or is_digest(tag_or_digest):
+    def _annotate_image(self, tag_or_digest: str | None) -> None:
+        if tag_or_digest is None or is_unresolved(tag_or_digest) or is_digest(tag_or_digest):
             return
         if tag_or_digest == "latest":
             warn(
@@ -577,3 +951,27 @@ class ContainerFunction(Construct):
             "create/update only; moving the tag later does not change the function. A digest "
             "makes every image change a template change."
         )
+
+
+def _partition_of(region: str, fallback: str) -> str:
+    """The partition of a literal Region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
+    if Token.is_unresolved(region):
+        return fallback
+    found = RegionInfo.get(region).partition
+    return found if found else fallback
+
+
+def _without_tokens(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with CDK pseudo-parameter tokens written as ``${AWS::AccountId}`` etc."""
+    from aws_cdk import Aws
+
+    text = json.dumps(document)
+    for placeholder, token in (
+        ("${AWS::AccountId}", Aws.ACCOUNT_ID),
+        ("${AWS::Region}", Aws.REGION),
+        ("${AWS::Partition}", Aws.PARTITION),
+        ("${AWS::URLSuffix}", Aws.URL_SUFFIX),
+    ):
+        text = text.replace(token, placeholder)
+    result: dict[str, Any] = json.loads(text)
+    return result

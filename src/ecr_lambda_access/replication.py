@@ -466,7 +466,7 @@ def add_replica(
             organization_id=organization_id or source.organization_id,
         )
         found += policy.check_policy_size(document, f"{call}(scope) in {env[1]}")
-    raise_if_violations(found)
+    raise_if_violations(found, construct_path=source.node.path)
     assert env is not None and source_env is not None and name is not None
 
     if id is None:

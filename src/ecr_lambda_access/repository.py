@@ -1,4 +1,5 @@
-"""``CrossAccountImageRepo``: an ECR repository whose images Lambda functions in other accounts run.
+"""``CrossAccountImageRepo`` (an ``aws_ecr.Repository``) and ``ImagePullPolicy`` (the same pull
+policy on an ``aws_ecr.Repository`` the app already has).
 
 This module only wires: the policy itself comes from :mod:`ecr_lambda_access.policy`.
 """
@@ -6,12 +7,14 @@ This module only wires: the policy itself comes from :mod:`ecr_lambda_access.pol
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import jsii
 from aws_cdk import (
     Acknowledgment,
+    Annotations,
     IStableAnyProducer,
     Lazy,
     PhysicalName,
@@ -21,6 +24,7 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IValidation
 
@@ -34,42 +38,204 @@ from .errors import (
     Violation,
     raise_if_violations,
 )
-from .policy import LambdaConsumer, replica_consumers
+from .policy import LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer, replica_consumers
 from .validation import check_organization_id
 
-__all__ = ["CrossAccountImageRepo"]
+__all__ = ["CrossAccountImageRepo", "ImagePullPolicy"]
 
 _REPOSITORY_PROP_NAMES = tuple(
     name for name in inspect.signature(ecr.RepositoryProps.__init__).parameters if name != "self"
 )
+_PULL_ACTIONS_OF_GRANT_PULL = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+)
+"""What ``aws_ecr.Repository.grant_pull`` puts in the repository policy."""
+
+
+class _PullPolicy:
+    """The pull policy of one ``AWS::ECR::Repository``: consumers, organization, rendering.
+
+    Shared by :class:`CrossAccountImageRepo` and :class:`ImagePullPolicy`; ``owner`` is the
+    construct that carries the annotations and the synth-time size check.
+    """
+
+    def __init__(
+        self,
+        owner: Construct,
+        repository: ecr.Repository,
+        consumers: Sequence[LambdaConsumer | str],
+        organization_id: str | None,
+    ) -> None:
+        self.owner = owner
+        self.repository = repository
+        self.consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
+        self.organization_id = organization_id
+        self.replica_source: Any = None
+        """For a replica (``add_replica``): its source, whose consumers it may admit too."""
+        self.rendered = False
+        """True once the policy was synthesized (later consumers would be missing from it)."""
+        cfn = repository.node.default_child
+        if not isinstance(cfn, ecr.CfnRepository):
+            raise InvalidRepositoryError(
+                f"repository {repository.node.path} has no AWS::ECR::Repository resource as its "
+                "default child: pass an aws_ecr.Repository",
+                construct_path=owner.node.path,
+            )
+        self.cfn = cfn
+        if cfn.image_tag_mutability in ("MUTABLE", "MUTABLE_WITH_EXCLUSION"):
+            warn(
+                owner,
+                "mutableTags",
+                f"the image tags of {repository.node.path} are mutable: Lambda resolves a tag "
+                "to a digest once, at create/update, so moving a tag does not change running "
+                "functions. Make tags IMMUTABLE or deploy functions by digest.",
+            )
+        # The L2 keeps statements added with repository.add_to_resource_policy() (grants) in
+        # the L1 property; keep rendering them, after ours.
+        self.user_policy = cfn.repository_policy_text
+        cfn.repository_policy_text = Lazy.any(_PolicyProducer(self))
+        owner.node.add_validation(_PolicySizeValidation(self))
+        if organization_id is not None:
+            warn(
+                owner,
+                "organizationNotDocumented",
+                "organization_id admits every account of the organization with a '*' principal "
+                "limited by aws:PrincipalOrgID and lambda.amazonaws.com limited by "
+                "aws:SourceOrgID. AWS documents listing each consumer account; this form is "
+                "reported to work but is not documented by AWS. Test a deploy before relying "
+                "on it.",
+            )
+            Validations.of(repository).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-ECR1",
+                    reason=(
+                        f"The only '*' principal (statement {policy.SID_ORG_ROOT}) is limited by "
+                        f"aws:PrincipalOrgID = {organization_id}: only accounts of that "
+                        "organization can pull, which is what organization_id asks for."
+                    ),
+                )
+            )
+        self.check_size()
+
+    @property
+    def label(self) -> str:
+        return f"{type(self.owner).__name__} {self.owner.node.path}"
+
+    def add_consumer(self, consumers: Sequence[LambdaConsumer | str]) -> None:
+        if self.rendered:
+            raise EcrLambdaAccessError(
+                f"{self.label}: its policy was already synthesized, so consumers added now "
+                f"({', '.join(repr(c) for c in consumers)}) would be missing from it. A Stage "
+                "is synthesized when it is added to a pipeline (pipeline.add_stage): create "
+                "the functions that use this repository (the workload stages) before adding "
+                "the repository's stage",
+                construct_path=self.owner.node.path,
+            )
+        found: list[Violation] = []
+        for index, consumer in enumerate(consumers):
+            argument = (
+                "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
+            )
+            found += policy.check_consumer(consumer, argument)
+        raise_if_violations(found, construct_path=self.owner.node.path)
+        added = [policy.as_consumer(c) for c in consumers]
+        self.consumers.extend(added)
+        try:
+            self.check_size()
+        except PolicyTooLargeError:
+            del self.consumers[len(self.consumers) - len(added) :]
+            raise
+
+    def statements(self) -> list[dict[str, Any]]:
+        stack = Stack.of(self.repository)
+        consumers: Sequence[LambdaConsumer] = self.consumers
+        source = self.replica_source
+        if source is not None:
+            # A replica: whom it admits is decided in one place (policy.build).
+            consumers = replica_consumers(
+                source._declared_consumers(),
+                source_account=Stack.of(source).account,
+                replica_account=stack.account,
+                consumers=self.consumers,
+            )
+        return policy.repository_policy_statements(
+            consumers,
+            repository_account=stack.account,
+            region=stack.region,
+            partition=stack.partition,
+            organization_id=self.organization_id,
+        )
+
+    def document(self, extra: Sequence[Any] = ()) -> dict[str, Any] | None:
+        statements = [*self.statements(), *extra]
+        return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
+
+    def check_size(self) -> None:
+        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
+        # for, so this text's length bounds the deployed policy's from above.
+        raise_if_violations(
+            policy.check_policy_size(self.document(), self.label),
+            construct_path=self.owner.node.path,
+        )
+
+    def render(self) -> dict[str, Any] | None:
+        """Our statements, then those added to the repository (grants), at synth time."""
+        extra: list[Any] = []
+        if self.user_policy is not None:
+            resolved = Stack.of(self.repository).resolve(self.user_policy)
+            if isinstance(resolved, dict):
+                extra = list(resolved.get("Statement", []))
+        return self.document(extra)
 
 
 @jsii.implements(IStableAnyProducer)
 class _PolicyProducer:
     """Renders the repository policy at synth time, so consumers added late are included."""
 
-    def __init__(self, owner: CrossAccountImageRepo) -> None:
-        self._owner = owner
+    def __init__(self, pull_policy: _PullPolicy) -> None:
+        self._policy = pull_policy
 
     def produce(self) -> Any:
-        return self._owner._render_policy()
+        self._policy.rendered = True
+        return self._policy.render()
 
 
 @jsii.implements(IValidation)
 class _PolicySizeValidation:
     """Fails synth when the rendered policy (ours and any added to the repository) is too big."""
 
-    def __init__(self, owner: CrossAccountImageRepo) -> None:
-        self._owner = owner
+    def __init__(self, pull_policy: _PullPolicy) -> None:
+        self._policy = pull_policy
 
     def validate(self) -> list[str]:
-        rendered = Stack.of(self._owner).resolve(self._owner._render_policy())
-        found = policy.check_policy_size(rendered, f"CrossAccountImageRepo {self._owner.node.path}")
+        rendered = Stack.of(self._policy.repository).resolve(self._policy.render())
+        found = policy.check_policy_size(rendered, self._policy.label)
         return [message for _, message in found]
 
 
-class CrossAccountImageRepo(Construct):
-    """An ECR repository whose images Lambda functions in the listed accounts can run.
+def _check_arguments(
+    consumers: Sequence[LambdaConsumer | str], organization_id: str | None
+) -> tuple[Sequence[LambdaConsumer | str], list[Violation]]:
+    found: list[Violation] = []
+    if isinstance(consumers, (str, LambdaConsumer)):
+        found.append(
+            (
+                InvalidConsumerError,
+                f"consumers must be a list, got {consumers!r}: write consumers=[{consumers!r}]",
+            )
+        )
+        consumers = ()
+    for index, consumer in enumerate(consumers):
+        found += policy.check_consumer(consumer, f"consumers[{index}]")
+    found += check_organization_id(organization_id)
+    return consumers, found
+
+
+class CrossAccountImageRepo(ecr.Repository):
+    """An ECR repository (an ``aws_ecr.Repository``) whose images Lambda functions in the listed
+    accounts can run.
 
     Writes the repository policy AWS documents for Lambda pulls (see the README): one statement
     lets each consumer account's root principal pull (so the account can create and update
@@ -82,14 +248,14 @@ class CrossAccountImageRepo(Construct):
     :class:`~ecr_lambda_access.ContainerFunction` of the same app that runs from this repository)
     are included. Synth fails if it would exceed ECR's 10,240 characters.
 
+    It is a repository wherever CDK expects one: ``DockerImageCode.from_ecr(repo)`` works, and
+    :meth:`grant_pull` to ``lambda.amazonaws.com`` adds a conditioned statement (this account's
+    functions), never CDK's unconditioned one.
+
     Functions must run in this repository's Region (the stack's Region); other accounts are fine.
 
     Parameters
     ----------
-    repository_name:
-        The repository's physical name, e.g. ``"shared/orders"``. Default: a name CloudFormation
-        generates, or CDK generates when another account's stack refers to it
-        (``PhysicalName.GENERATE_IF_NEEDED``). Give one: consumer accounts refer to it by name.
     consumers:
         Who may run the images: account id strings (every function of that account) or
         :class:`LambdaConsumer` (a function-name prefix, or one function). Default: none.
@@ -98,6 +264,10 @@ class CrossAccountImageRepo(Construct):
         limited by ``aws:PrincipalOrgID`` and a service statement limited by ``aws:SourceOrgID``.
         AWS documents listing each account; this form is reported to work by a third party but
         is **not documented by AWS**. Default: None (accounts are listed one by one).
+    repository_name:
+        The repository's physical name, e.g. ``"shared/orders"``. Default: a name CloudFormation
+        generates, or CDK generates when another account's stack refers to it
+        (``PhysicalName.GENERATE_IF_NEEDED``). Give one: consumer accounts refer to it by name.
     image_tag_mutability:
         Default: ``IMMUTABLE``: a tag cannot be moved to another image (Lambda resolves a tag
         once, at create/update, so a moved tag would silently not deploy).
@@ -110,11 +280,12 @@ class CrossAccountImageRepo(Construct):
     encryption, encryption_key:
         Default: ``AES_256``. With KMS, note that AWS does not document what a cross-account
         Lambda pull needs from the key policy.
+    auto_delete_images, empty_on_delete, image_tag_mutability_exclusion_filters,
+    lifecycle_registry_id:
+        Passed to ``aws_ecr.Repository``. Defaults: CDK's.
     repository_props:
-        Any other ``aws_ecr.RepositoryProps``; the arguments above take precedence. Default: None.
-    existing_repository:
-        Use this ``aws_ecr.Repository`` (owned by this app) instead of creating one. Mutually
-        exclusive with ``repository_props`` and the repository arguments. Default: None.
+        ``aws_ecr.RepositoryProps`` as one object; the arguments above take precedence.
+        Default: None.
     """
 
     def __init__(
@@ -122,22 +293,22 @@ class CrossAccountImageRepo(Construct):
         scope: Construct,
         id: str,
         *,
-        repository_name: str | None = None,
         consumers: Sequence[LambdaConsumer | str] = (),
         organization_id: str | None = None,
+        repository_name: str | None = None,
         image_tag_mutability: ecr.TagMutability | None = None,
         image_scan_on_push: bool | None = None,
         removal_policy: RemovalPolicy | None = None,
         lifecycle_rules: Sequence[ecr.LifecycleRule] | None = None,
         encryption: ecr.RepositoryEncryption | None = None,
         encryption_key: kms.IKey | None = None,
+        auto_delete_images: bool | None = None,
+        empty_on_delete: bool | None = None,
+        image_tag_mutability_exclusion_filters: Sequence[ecr.ImageTagMutabilityExclusionFilter]
+        | None = None,
+        lifecycle_registry_id: str | None = None,
         repository_props: ecr.RepositoryProps | None = None,
-        existing_repository: ecr.Repository | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        self._replicas: list[CrossAccountImageRepo] = []
-        self._replica_of: CrossAccountImageRepo | None = None
-        self._function_consumers: list[LambdaConsumer] = []
         explicit: dict[str, Any] = {
             "repository_name": repository_name,
             "image_tag_mutability": image_tag_mutability,
@@ -146,81 +317,39 @@ class CrossAccountImageRepo(Construct):
             "lifecycle_rules": list(lifecycle_rules) if lifecycle_rules is not None else None,
             "encryption": encryption,
             "encryption_key": encryption_key,
+            "auto_delete_images": auto_delete_images,
+            "empty_on_delete": empty_on_delete,
+            "image_tag_mutability_exclusion_filters": list(image_tag_mutability_exclusion_filters)
+            if image_tag_mutability_exclusion_filters is not None
+            else None,
+            "lifecycle_registry_id": lifecycle_registry_id,
         }
         explicit = {k: v for k, v in explicit.items() if v is not None}
+        consumers, found = _check_arguments(consumers, organization_id)
+        raise_if_violations(found, construct_path=f"{scope.node.path}/{id}".lstrip("/"))
 
-        found: list[Violation] = []
-        if isinstance(consumers, (str, LambdaConsumer)):
-            found.append(
-                (
-                    InvalidConsumerError,
-                    f"consumers must be a list, got {consumers!r}: write consumers=[{consumers!r}]",
-                )
+        props: dict[str, Any] = {
+            "repository_name": PhysicalName.GENERATE_IF_NEEDED,
+            "image_tag_mutability": ecr.TagMutability.IMMUTABLE,
+            "image_scan_on_push": True,
+            "removal_policy": RemovalPolicy.RETAIN,
+        }
+        if repository_props is not None:
+            props.update(
+                {
+                    name: getattr(repository_props, name)
+                    for name in _REPOSITORY_PROP_NAMES
+                    if getattr(repository_props, name) is not None
+                }
             )
-            consumers = ()
-        for index, consumer in enumerate(consumers):
-            found += policy.check_consumer(consumer, f"consumers[{index}]")
-        found += check_organization_id(organization_id)
-        if existing_repository is not None:
-            if repository_props is not None or explicit:
-                names = sorted(explicit) + (["repository_props"] if repository_props else [])
-                found.append(
-                    (
-                        EcrLambdaAccessError,
-                        f"existing_repository is set, so {', '.join(names)} cannot be: configure "
-                        "the existing repository itself, or drop existing_repository",
-                    )
-                )
-            if not isinstance(existing_repository, ecr.Repository):
-                found.append(
-                    (
-                        InvalidRepositoryError,
-                        f"existing_repository must be an aws_ecr.Repository defined in this app, "
-                        f"got {existing_repository!r}: an imported repository's policy cannot be "
-                        "written from here; ContainerFunction.required_repository_policy() gives "
-                        "the policy its owner must add",
-                    )
-                )
-        raise_if_violations(found)
-
-        self._consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
-        self._organization_id = organization_id
-
-        if existing_repository is not None:
-            self.repository: ecr.Repository = existing_repository
-        else:
-            props: dict[str, Any] = {
-                "repository_name": PhysicalName.GENERATE_IF_NEEDED,
-                "image_tag_mutability": ecr.TagMutability.IMMUTABLE,
-                "image_scan_on_push": True,
-                "removal_policy": RemovalPolicy.RETAIN,
-            }
-            if repository_props is not None:
-                props.update(
-                    {
-                        name: getattr(repository_props, name)
-                        for name in _REPOSITORY_PROP_NAMES
-                        if getattr(repository_props, name) is not None
-                    }
-                )
-            props.update(explicit)
-            self.repository = ecr.Repository(self, "Repository", **props)
-            self._warn_about_props(props)
-
-        cfn = self.repository.node.default_child
-        if not isinstance(cfn, ecr.CfnRepository):
-            raise InvalidRepositoryError(
-                f"existing_repository {self.repository.node.path} has no AWS::ECR::Repository "
-                "resource as its default child: pass an aws_ecr.Repository"
-            )
-        if cfn.image_tag_mutability == "MUTABLE":
-            warn(
-                self,
-                "mutableTags",
-                "the repository's image tags are MUTABLE: Lambda resolves a tag to a digest "
-                "once, at create/update, so moving a tag does not change running functions. "
-                "Keep tags IMMUTABLE or deploy functions by digest.",
-            )
+        props.update(explicit)
+        super().__init__(scope, id, **props)
+        self._replicas: list[CrossAccountImageRepo] = []
+        self._replica_of: CrossAccountImageRepo | None = None
+        self._function_consumers: list[LambdaConsumer] = []
+        self._warn_about_props(props)
+        cfn = self.node.default_child
+        assert isinstance(cfn, ecr.CfnRepository)
         if cfn.encryption_configuration is None:
             # AES-256 on purpose: see kmsCrossAccountUndocumented.
             skip_checkov(
@@ -229,53 +358,25 @@ class CrossAccountImageRepo(Construct):
                 "AES-256 (ECR's default) on purpose: AWS does not document what a cross-account "
                 "Lambda pull needs from a KMS key policy (ecr-lambda-access README, KMS).",
             )
-        # The L2 keeps statements added with repository.add_to_resource_policy() (grants) in the
-        # L1 property; keep rendering them, after ours.
-        self._user_policy = cfn.repository_policy_text
-        cfn.repository_policy_text = Lazy.any(_PolicyProducer(self))
-        self.node.add_validation(_PolicySizeValidation(self))
-        if organization_id is not None:
-            warn(
-                self,
-                "organizationNotDocumented",
-                "organization_id admits every account of the organization with a '*' principal "
-                "limited by aws:PrincipalOrgID and lambda.amazonaws.com limited by "
-                "aws:SourceOrgID. AWS documents listing each consumer account; this form is "
-                "reported to work but is not documented by AWS. Test a deploy before relying "
-                "on it.",
-            )
-            Validations.of(self.repository).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-ECR1",
-                    reason=(
-                        f"The only '*' principal (statement {policy.SID_ORG_ROOT}) is limited by "
-                        f"aws:PrincipalOrgID = {organization_id}: only accounts of that "
-                        "organization can pull, which is what organization_id asks for."
-                    ),
-                )
-            )
-        self._check_size()
+        self._pull_policy = _PullPolicy(self, self, consumers, organization_id)
 
     # ----------------------------------------------------------------------------------------
     # Public API
     # ----------------------------------------------------------------------------------------
 
     @property
+    def repository(self) -> CrossAccountImageRepo:
+        """The repository itself (kept from the versions that wrapped an ``aws_ecr.Repository``)."""
+        return self
+
+    @property
     def consumers(self) -> tuple[LambdaConsumer, ...]:
         """The consumers given so far, as :class:`LambdaConsumer` (in the order given)."""
-        return tuple(self._consumers)
+        return tuple(self._pull_policy.consumers)
 
     @property
     def organization_id(self) -> str | None:
-        return self._organization_id
-
-    @property
-    def repository_arn(self) -> str:
-        return self.repository.repository_arn
-
-    @property
-    def repository_name(self) -> str:
-        return self.repository.repository_name
+        return self._pull_policy.organization_id
 
     def add_consumer(self, *consumers: LambdaConsumer | str) -> None:
         """Let these consumers' functions run the repository's images.
@@ -284,21 +385,12 @@ class CrossAccountImageRepo(Construct):
         synth time. Raises :class:`~ecr_lambda_access.InvalidConsumerError` for bad input and
         :class:`~ecr_lambda_access.PolicyTooLargeError` if the policy would exceed ECR's limit.
         """
-        found: list[Violation] = []
-        for index, consumer in enumerate(consumers):
-            argument = (
-                "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
-            )
-            found += policy.check_consumer(consumer, argument)
-        raise_if_violations(found)
-        added = [policy.as_consumer(c) for c in consumers]
-        self._consumers.extend(added)
+        self._pull_policy.add_consumer(consumers)
         try:
-            self._check_size()
             for replica in self._replicas:
-                replica._check_size()
+                replica._pull_policy.check_size()
         except PolicyTooLargeError:
-            del self._consumers[len(self._consumers) - len(added) :]
+            del self._pull_policy.consumers[len(self._pull_policy.consumers) - len(consumers) :]
             raise
 
     def add_replica(
@@ -377,6 +469,7 @@ class CrossAccountImageRepo(Construct):
     def _become_replica_of(self, source: CrossAccountImageRepo) -> None:
         """Made by ``source.add_replica``: whom it admits now depends on ``source`` too."""
         self._replica_of = source
+        self._pull_policy.replica_source = source
 
     def _add_replica_record(self, replica: CrossAccountImageRepo) -> None:
         self._replicas.append(replica)
@@ -390,7 +483,7 @@ class CrossAccountImageRepo(Construct):
         """The consumers given by the user (not the functions registered on the repository)."""
         registered = list(self._function_consumers)
         declared = []
-        for consumer in self._consumers:
+        for consumer in self._pull_policy.consumers:
             if consumer in registered:
                 registered.remove(consumer)
             else:
@@ -398,7 +491,7 @@ class CrossAccountImageRepo(Construct):
         return declared
 
     def _literal_repository_name(self) -> str | None:
-        cfn = self.repository.node.default_child
+        cfn = self.node.default_child
         if isinstance(cfn, ecr.CfnRepository):
             name = cfn.repository_name
             if isinstance(name, str) and not Token.is_unresolved(name):
@@ -407,48 +500,45 @@ class CrossAccountImageRepo(Construct):
 
     def policy_statements(self) -> list[dict[str, Any]]:
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
+        return self._pull_policy.statements()
+
+    def grant_pull(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` pull images; never an unconditioned service-principal statement.
+
+        * ``lambda.amazonaws.com`` (what ``DockerImageCode.from_ecr`` passes): this repository's
+          own account becomes a consumer, so every function of this account in this Region may
+          pull (``aws:SourceArn`` ``function:*``). A function in another account needs its
+          account listed (``add_consumer``, or a :class:`~ecr_lambda_access.ContainerFunction`).
+        * another service principal: the statement CDK writes, limited by
+          ``aws:SourceAccount`` = this account.
+        * any other principal: ``aws_ecr.Repository.grant_pull``.
+        """
+        services = _service_principals(self, grantee)
+        if not services:
+            return super().grant_pull(grantee)
         stack = Stack.of(self)
-        source = self._replica_of
-        consumers: Sequence[LambdaConsumer] = self._consumers
-        if source is not None:
-            # A replica: whom it admits is decided in one place (replication_plan).
-            consumers = replica_consumers(
-                source._declared_consumers(),
-                source_account=Stack.of(source).account,
-                replica_account=stack.account,
-                consumers=self._consumers,
+        if LAMBDA_SERVICE_PRINCIPAL in services:
+            self.add_consumer(stack.account)
+            Annotations.of(self).add_info(
+                "grant_pull(lambda.amazonaws.com) (DockerImageCode.from_ecr) admits every "
+                "function of this repository's account in its Region (aws:SourceArn "
+                "function:*). Functions of other accounts need add_consumer(...) or a "
+                "ContainerFunction."
             )
-        return policy.repository_policy_statements(
-            consumers,
-            repository_account=stack.account,
-            region=stack.region,
-            partition=stack.partition,
-            organization_id=self._organization_id,
-        )
+        others = [s for s in services if s != LAMBDA_SERVICE_PRINCIPAL]
+        if others:
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(s) for s in others],
+                    actions=list(_PULL_ACTIONS_OF_GRANT_PULL),
+                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                )
+            )
+        return iam.Grant.drop(grantee, f"pull images of {self.node.path}")
 
     # ----------------------------------------------------------------------------------------
     # Internals
     # ----------------------------------------------------------------------------------------
-
-    def _document(self, extra: Sequence[Any] = ()) -> dict[str, Any] | None:
-        statements = [*self.policy_statements(), *extra]
-        return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
-
-    def _check_size(self) -> None:
-        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
-        # for, so this text's length bounds the deployed policy's from above.
-        raise_if_violations(
-            policy.check_policy_size(self._document(), f"CrossAccountImageRepo {self.node.path}")
-        )
-
-    def _render_policy(self) -> dict[str, Any] | None:
-        """Our statements, then those added to the repository (grants), at synth time."""
-        extra: list[Any] = []
-        if self._user_policy is not None:
-            resolved = Stack.of(self).resolve(self._user_policy)
-            if isinstance(resolved, dict):
-                extra = list(resolved.get("Statement", []))
-        return self._document(extra)
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("lifecycle_rules"):
@@ -469,3 +559,99 @@ class CrossAccountImageRepo(Construct):
                 "cross-account Lambda pull needs from the key policy. Test a cross-account "
                 "deploy before relying on it, or keep the default AES_256.",
             )
+
+
+class ImagePullPolicy(Construct):
+    """The library's pull policy on an ``aws_ecr.Repository`` the app already has.
+
+    The way in for a deployed registry: the repository keeps its construct id, logical id and
+    physical name (nothing is replaced); its ``RepositoryPolicyText`` becomes the documented
+    pair for the consumers (see :class:`CrossAccountImageRepo`), followed by statements added
+    to the repository. A :class:`~ecr_lambda_access.ContainerFunction` given that repository
+    registers itself here. The repository's other settings stay as they are: mutable tags get
+    a warning (``ecr-lambda-access:mutableTags``).
+
+    Parameters
+    ----------
+    repository:
+        An ``aws_ecr.Repository`` defined in this app (an imported one has no policy to write:
+        ``ContainerFunction.required_repository_policy()`` gives what its owner must add).
+    consumers, organization_id:
+        As for :class:`CrossAccountImageRepo`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        repository: ecr.Repository,
+        consumers: Sequence[LambdaConsumer | str] = (),
+        organization_id: str | None = None,
+    ) -> None:
+        path = f"{scope.node.path}/{id}".lstrip("/")
+        consumers, found = _check_arguments(consumers, organization_id)
+        if not isinstance(repository, ecr.Repository):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository must be an aws_ecr.Repository defined in this app, got "
+                    f"{repository!r}: an imported repository's policy cannot be written from "
+                    "here; ContainerFunction.required_repository_policy() gives the policy its "
+                    "owner must add",
+                )
+            )
+        elif isinstance(repository, CrossAccountImageRepo):
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository {repository.node.path} is a CrossAccountImageRepo, which "
+                    "manages its own policy: use its add_consumer()",
+                )
+            )
+        elif _POLICIES.get(repository) is not None:
+            found.append(
+                (
+                    InvalidRepositoryError,
+                    f"repository {repository.node.path} already has an ImagePullPolicy "
+                    f"({_POLICIES[repository].node.path}): add consumers to that one",
+                )
+            )
+        raise_if_violations(found, construct_path=path)
+        super().__init__(scope, id)
+        self.repository: ecr.Repository = repository
+        """The repository whose policy this construct writes."""
+        self._pull_policy = _PullPolicy(self, repository, consumers, organization_id)
+        _POLICIES[repository] = self
+
+    @staticmethod
+    def of(repository: ecr.IRepository) -> ImagePullPolicy | None:
+        """The ImagePullPolicy of this app that manages ``repository``'s policy, if any."""
+        return _POLICIES.get(repository)
+
+    @property
+    def consumers(self) -> tuple[LambdaConsumer, ...]:
+        """The consumers given so far, as :class:`LambdaConsumer` (in the order given)."""
+        return tuple(self._pull_policy.consumers)
+
+    @property
+    def organization_id(self) -> str | None:
+        return self._pull_policy.organization_id
+
+    def add_consumer(self, *consumers: LambdaConsumer | str) -> None:
+        """As :meth:`CrossAccountImageRepo.add_consumer`."""
+        self._pull_policy.add_consumer(consumers)
+
+    def policy_statements(self) -> list[dict[str, Any]]:
+        """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
+        return self._pull_policy.statements()
+
+
+_POLICIES: weakref.WeakKeyDictionary[Any, ImagePullPolicy] = weakref.WeakKeyDictionary()
+"""Repository -> the ImagePullPolicy managing it (jsii keeps one Python object per construct)."""
+
+
+def _service_principals(scope: Construct, grantee: iam.IGrantable) -> list[str]:
+    fragment = Stack.of(scope).resolve(grantee.grant_principal.policy_fragment.principal_json)
+    services = fragment.get("Service", []) if isinstance(fragment, dict) else []
+    return [services] if isinstance(services, str) else list(services)

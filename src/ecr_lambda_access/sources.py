@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, Stack, Token
+from aws_cdk import Annotations, Stack, Stage, Token
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
@@ -22,7 +22,7 @@ from .errors import (
     RegionMismatchError,
     Violation,
 )
-from .repository import CrossAccountImageRepo
+from .repository import CrossAccountImageRepo, ImagePullPolicy
 from .validation import check_repository_arn, is_digest, is_unresolved, parse_repository_arn
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ __all__ = [
 RepositoryLike = CrossAccountImageRepo | ecr.IRepository | str
 """What ``repository=`` accepts."""
 
+PolicyManager = CrossAccountImageRepo | ImagePullPolicy
+"""A construct of this app that writes a repository's pull policy."""
+
 
 @dataclass(frozen=True)
 class RepositorySource:
@@ -49,23 +52,34 @@ class RepositorySource:
     account: str
     region: str
     partition: str
-    wired_to: CrossAccountImageRepo | None
-    """The repository construct this function registers on (same app), if any."""
+    wired_to: PolicyManager | None
+    """The construct of this app that writes the repository's policy, if any."""
     description: str
     owned_in_app: bool = False
     """An ``aws_ecr.Repository`` of this app whose policy no CrossAccountImageRepo manages."""
 
 
-def find_wrapper(repository: ecr.IRepository) -> CrossAccountImageRepo | None:
-    """The CrossAccountImageRepo of this app that manages ``repository``'s policy, if any."""
-    if not isinstance(repository, ecr.Repository):
-        return None
-    path = repository.node.path
-    parent = repository.node.scope
-    if isinstance(parent, CrossAccountImageRepo) and parent.repository.node.path == path:
-        return parent
-    for construct in repository.node.root.node.find_all():
-        if isinstance(construct, CrossAccountImageRepo) and construct.repository.node.path == path:
+def find_wrapper(repository: ecr.IRepository) -> PolicyManager | None:
+    """The construct of this app that writes ``repository``'s pull policy, if any."""
+    if isinstance(repository, CrossAccountImageRepo):
+        return repository
+    return ImagePullPolicy.of(repository)
+
+
+def managed_repository(manager: PolicyManager) -> ecr.Repository:
+    return manager if isinstance(manager, CrossAccountImageRepo) else manager.repository
+
+
+def _managed_by_arn(arn: str, scope: Construct) -> CrossAccountImageRepo | None:
+    """The CrossAccountImageRepo of this app whose literal ARN is ``arn``, if any."""
+    for construct in scope.node.root.node.find_all():
+        if not isinstance(construct, CrossAccountImageRepo):
+            continue
+        stack = Stack.of(construct)
+        name = literal_name(construct)
+        if name is None or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+            continue
+        if arn.endswith(f":ecr:{stack.region}:{stack.account}:repository/{name}"):
             return construct
     return None
 
@@ -112,17 +126,21 @@ def resolve_repository(
     """The repository ``repository=`` names, as plain values, and every problem found."""
     found: list[Violation] = []
     ref: RepositorySource | None = None
-    if isinstance(repository, CrossAccountImageRepo):
+    manager = find_wrapper(repository) if is_repository(repository) else None  # type: ignore[arg-type]
+    if isinstance(manager, CrossAccountImageRepo):
         # A replica of the function's own account and Region, else of its Region.
-        repository = replica_for_function(repository, stack)
-        repo_stack = Stack.of(repository)
-        arn = repository.repository.repository_arn
-        name = repository.repository.repository_name
-        literal = literal_name(repository.repository)
+        manager = replica_for_function(manager, stack)
+    if manager is not None:
+        repo = managed_repository(manager)
+        repo_stack = Stack.of(repo)
+        arn = repo.repository_arn
+        name = repo.repository_name
+        literal = literal_name(repo)
+        other_stage = not same_stage(repo_stack, stack)
         if literal is not None and repo_stack.node.path != stack.node.path:
-            # Plain strings across stacks (no export, no cross-stack reference); the stack
-            # dependency added by register() orders the deployments. In one stack the Ref keeps
-            # the function after the repository (and its policy).
+            # Plain strings across stacks (no export, no cross-stack reference); register()
+            # orders the deployments (a stack dependency in one stage). In one stack the Ref
+            # keeps the function after the repository (and its policy).
             name = literal
             if not Token.is_unresolved(repo_stack.account) and not Token.is_unresolved(
                 repo_stack.region
@@ -137,17 +155,26 @@ def resolve_repository(
             account=repo_stack.account,
             region=repo_stack.region,
             partition=repo_stack.partition,
-            wired_to=repository,
-            description=f"CrossAccountImageRepo {repository.node.path}",
+            wired_to=manager,
+            description=f"{type(manager).__name__} {manager.node.path}",
         )
-        if repo_stack is not stack and repo_stack.node.path != stack.node.path:
+        if repo_stack.node.path != stack.node.path:
             found += check_environments(repo_stack, stack)
+            if other_stage and literal is None:
+                found.append(
+                    (
+                        InvalidRepositoryError,
+                        f"repository {repo.node.path} is in another Stage and has no literal "
+                        "repository_name: nothing may cross stages, so the function names the "
+                        "repository by its physical name; give it repository_name=...",
+                    )
+                )
             if function_name is not None and is_unresolved(function_name):
                 found.append(
                     (
                         InvalidFunctionNameError,
                         f"function_name must be a literal string when the repository "
-                        f"({repository.node.path}) is in another stack, got the token "
+                        f"({repo.node.path}) is in another stack, got the token "
                         f"{function_name!r}: its policy names this function; pass a literal "
                         "name or leave function_name unset to generate one",
                     )
@@ -175,19 +202,16 @@ def resolve_repository(
                 )
             )
     elif is_repository(repository):
-        repo: ecr.IRepository = repository  # type: ignore[assignment]
-        wrapper = find_wrapper(repo)
-        if wrapper is not None:
-            return resolve_repository(wrapper, stack, function_name)
-        owned_stack = Stack.of(repo) if isinstance(repo, ecr.Repository) else None
+        imported: ecr.IRepository = repository  # type: ignore[assignment]
+        owned_stack = Stack.of(imported) if isinstance(imported, ecr.Repository) else None
         ref = RepositorySource(
-            arn=repo.repository_arn,
-            name=repo.repository_name,
-            account=repo.env.account,
-            region=repo.env.region,
+            arn=imported.repository_arn,
+            name=imported.repository_name,
+            account=imported.env.account,
+            region=imported.env.region,
             partition=owned_stack.partition if owned_stack is not None else stack.partition,
             wired_to=None,
-            description=f"repository {repo.node.path}",
+            description=f"repository {imported.node.path}",
             owned_in_app=owned_stack is not None,
         )
     else:
@@ -230,7 +254,7 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
         return []
     if ref.region == stack.region:
         return []
-    if ref.wired_to is not None:
+    if isinstance(ref.wired_to, CrossAccountImageRepo):
         return [
             (
                 RegionMismatchError,
@@ -255,39 +279,58 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
     ]
 
 
-def image_uri(ref: RepositorySource, stack: Stack, tag_or_digest: str) -> str:
-    """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
-    separator = "@" if is_digest(tag_or_digest) else ":"
-    return (
-        f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/"
-        f"{ref.name}{separator}{tag_or_digest}"
-    )
+def same_stage(one: Construct, other: Construct) -> bool:
+    mine, theirs = Stage.of(one), Stage.of(other)
+    return (mine.node.path if mine else None) == (theirs.node.path if theirs else None)
+
+
+def image_uri(ref: RepositorySource, stack: Stack, reference: str, *, digest: bool) -> str:
+    """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``).
+
+    ``digest``: ``reference`` came as ``image_digest`` (literal or token). A ``tag_or_digest``
+    is a digest only when it starts with ``sha256:``; a token there stays a tag.
+    """
+    separator = "@" if digest or is_digest(reference) else ":"
+    return f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/{ref.name}{separator}{reference}"
 
 
 def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
-    """List the function on the repository that manages the policy, or say what is missing."""
+    """List the function on the construct that writes the repository's policy, or say what the
+    repository's owner must add."""
     owner = ref.wired_to
+    scope: Construct = function
+    name = function.literal_function_name or f"{function.node.path} (named by CloudFormation)"
     if owner is not None:
-        owner._register_function(function._consumer())
-        repo_stack = Stack.of(owner)
-        if repo_stack.node.path != stack.node.path:
+        # A CrossAccountImageRepo keeps functions apart from the consumers its replicas inherit.
+        getattr(owner, "_register_function", owner.add_consumer)(function._consumer())
+        repo_stack = Stack.of(managed_repository(owner))
+        if repo_stack.node.path == stack.node.path:
+            return
+        if same_stage(repo_stack, stack):
             stack.add_stack_dependency(
                 repo_stack,
-                f"the repository policy of {owner.node.path} must allow "
-                f"{function.function_name} before Lambda creates it",
+                f"the repository policy of {owner.node.path} must allow {name} before Lambda "
+                "creates it",
             )
+            return
+        Annotations.of(scope).add_info(
+            f"{ref.description} is in another Stage ({repo_stack.stack_name}): the function "
+            f"registered itself on it ({name}), and no dependency crosses the stages. Deploy "
+            "the repository's stage first (in CDK Pipelines: an earlier stage or wave), or "
+            "CreateFunction fails with 'Lambda does not have permission to access the ECR "
+            "image'."
+        )
         return
     text = json.dumps(function.required_repository_policy(), separators=(",", ":"))
-    scope: Construct = function
     if ref.owned_in_app:
         warn(
             scope,
             "repositoryPolicyNotManaged",
-            f"{ref.description} is defined in this app but no CrossAccountImageRepo manages "
-            "its policy, so nothing lets Lambda pull this function's image (CreateFunction "
-            "fails, or Lambda adds a broader statement of its own if the deployer may). Wrap "
-            "it: CrossAccountImageRepo(scope, id, existing_repository=repository), and pass "
-            "that as repository=; or add this policy to it yourself: "
+            f"{ref.description} is defined in this app but nothing here writes its pull "
+            "policy, so nothing lets Lambda pull this function's image (CreateFunction fails, "
+            "or Lambda adds a broader statement of its own if the deployer may). Give it one: "
+            "ImagePullPolicy(scope, id, repository=repository) (the function then registers "
+            "itself), or make it a CrossAccountImageRepo; or add this policy to it yourself: "
             f"{text}",
         )
         return
@@ -295,9 +338,21 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
         where = "in this account"
     else:
         where = f"of account {ref.account}"
+    managing = _managed_by_arn(ref.arn, function) if not is_unresolved(ref.arn) else None
+    if managing is not None:
+        Annotations.of(scope).add_info(
+            f"{ref.description} ({where}) is the CrossAccountImageRepo {managing.node.path} of "
+            "this app, passed by ARN: this function is not registered on it, so its policy "
+            "must already admit the function (a consumer covering this account and name) or "
+            "the deploy fails. Pass the CrossAccountImageRepo object itself to register the "
+            "function (it works across stages), or check that its consumers include this "
+            f"policy's: {text}"
+        )
+        return
     Annotations.of(scope).add_info(
-        f"{ref.description} ({where}) is not managed by a CrossAccountImageRepo of this app, "
-        "so its policy is not written here. Before deploying, its owner must add this "
-        "repository policy (ContainerFunction.required_repository_policy() returns it): "
+        f"{ref.description} ({where}) is not managed by a CrossAccountImageRepo or an "
+        "ImagePullPolicy of this app, so its policy is not written here. Before deploying, "
+        "its owner must add this repository policy "
+        "(ContainerFunction.required_repository_policy() returns it): "
         f"{text}"
     )

@@ -73,6 +73,7 @@ def add_sqs_source(
                 f"queue in {stack.region}",
             )
         )
+    assert function.timeout is not None  # ContainerFunction always sets one
     timeout_s = function.timeout.to_seconds()
     visibility_s: float | None = None
     if owned:
@@ -94,7 +95,7 @@ def add_sqs_source(
             )
         )
     found += check_batching(queue, batch_size, max_batching_window, max_concurrency)
-    raise_if_violations(found)
+    raise_if_violations(found, construct_path=function.node.path)
 
     if owned:
         assert isinstance(cfn_queue, sqs.CfnQueue)
@@ -121,11 +122,12 @@ def add_sqs_source(
         filters=[dict(f) for f in filters] if filters is not None else None,
     )
     function._sqs_sources[key] = mapping
-    grant_consume(function.role, queue)
+    role = function.role
+    assert role is not None  # aws_lambda.Function always has one
+    grant_consume(role, queue)
     # CreateEventSourceMapping checks the role's SQS permissions.
-    mapping.node.add_dependency(function.role)
+    mapping.node.add_dependency(role)
     scanner_hints.acknowledge(mapping, scanner_hints.ACK_ESM_DESTINATION)
-    scanner_hints.skip_sqs_function_dlq(function._cfn_function)
     return mapping
 
 
