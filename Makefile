@@ -8,7 +8,7 @@ VENV := .venv
 RUN := scripts/with-env
 CDK_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench audit clean
+.PHONY: setup synth test lint typecheck unit bench audit clean integ integ-update docs dist
 
 setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
@@ -45,11 +45,37 @@ typecheck: $(VENV)/.installed
 unit: setup
 	$(RUN) python -m pytest -q
 
-## The whole suite: lint, mypy --strict, pytest (snapshots, property tests, scanners).
-test: lint typecheck unit
+## The whole suite: lint, mypy --strict, pytest (snapshots, property tests, scanners, the wheel
+## in a fresh venv, the API reference), the integration tests' snapshots. pytest runs last, so
+## its summary line closes the output.
+test: lint typecheck integ unit
+
+## Integration tests (tests/integ/integ_*.py, aws-cdk.integ-tests-alpha), offline: the pinned
+## integ-runner must find them (--language python), and each committed <file>.snapshot/ must
+## match a fresh synth (tests/integ/snapshots.py says why integ-runner does not compare them
+## itself yet). Deploying them needs AWS credentials: see the README, "Integration tests".
+INTEG_RUNNER := node_modules/@aws-cdk/integ-runner/bin/integ-runner
+integ: setup
+	$(RUN) bash -c '"$$JSII_NODE" $(INTEG_RUNNER) --list --language python --directory tests/integ'
+	$(RUN) python tests/integ/snapshots.py verify
+
+integ-update: setup
+	$(RUN) python tests/integ/snapshots.py update
+
+## The API reference (pdoc) from the docstrings, into build/docs/ (open build/docs/index.html).
+docs: $(VENV)/.installed
+	$(RUN) python -m pdoc ecr_lambda_access --docformat numpy --output-directory build/docs
+
+## The release artifacts: sdist and wheel in dist/, checked (twine, check-wheel-contents).
+## The build backend is pinned by constraints.txt (PIP_CONSTRAINT reaches build's isolated env).
+dist: $(VENV)/.installed
+	rm -rf dist
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(VENV)/bin/python -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+	$(VENV)/bin/check-wheel-contents dist/*.whl
 
 bench: setup
 	$(RUN) python bench/run.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist

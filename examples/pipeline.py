@@ -14,7 +14,7 @@ from __future__ import annotations
 from aws_cdk import App, Duration, Environment, Stack, Stage, pipelines
 from constructs import Construct
 
-from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
+from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo, ImagePullAuditStep
 
 from .choices import acknowledge_sqs_worker
 from .queues import work_queue
@@ -86,7 +86,10 @@ class PipelineStack(Stack):
             )
             for index, account in enumerate(workloads, start=1)
         ]
-        self.pipeline.add_stage(self.registry)
+        # The pipeline check on the synthesized assembly, before anything is deployed: a function
+        # that could not pull its image stops the pipeline here (JUnit report in CodeBuild).
+        self.audit = ImagePullAuditStep("AuditImagePulls", input=self.pipeline.synth)
+        self.pipeline.add_stage(self.registry, pre=[self.audit])
         wave = self.pipeline.add_wave("Workloads")
         for stage in self.workloads:
             wave.add_stage(stage)

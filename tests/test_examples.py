@@ -360,6 +360,53 @@ def test_real_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The pipeline check in the pipeline (ImagePullAuditStep)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pipeline_runs_the_image_pull_audit_before_its_first_deploy(examples: Examples) -> None:
+    from ecr_lambda_access import __version__
+
+    template = examples.template("Pipeline.template.json")
+    (pipeline,) = examples.resources(template, "AWS::CodePipeline::Pipeline")
+    actions = [
+        (index, action)
+        for index, stage in enumerate(pipeline["Properties"]["Stages"])
+        for action in stage["Actions"]
+    ]
+
+    def position(index: int, action: dict[str, Any]) -> tuple[int, int]:
+        return index, action.get("RunOrder", 1)
+
+    deploys = [
+        position(i, a)
+        for i, a in actions
+        if a["ActionTypeId"]["Provider"] == "CloudFormation"
+        and a["Configuration"].get("ActionMode") in ("CHANGE_SET_REPLACE", "CREATE_UPDATE")
+    ]
+    (audit,) = [(i, a) for i, a in actions if a["Name"] == "AuditImagePulls"]
+    assert audit[1]["ActionTypeId"]["Provider"] == "CodeBuild"
+    assert position(*audit) < min(deploys), (position(*audit), sorted(deploys))
+    # it reads the synth step's output (the cloud assembly)
+    synth_outputs = {
+        o["Name"] for _, a in actions if a["Name"] == "Synth" for o in a["OutputArtifacts"]
+    }
+    assert {i["Name"] for i in audit[1]["InputArtifacts"]} <= synth_outputs
+    # and runs the audit of this version, publishing JUnit to a report group
+    project_id = audit[1]["Configuration"]["ProjectName"]["Ref"]
+    spec = json.loads(template["Resources"][project_id]["Properties"]["Source"]["BuildSpec"])
+    install = " ".join(spec["phases"]["install"]["commands"])
+    assert f"--no-deps ecr-lambda-access=={__version__}" in install
+    (command,) = spec["phases"]["build"]["commands"]
+    assert command == (
+        "python3 -m ecr_lambda_access audit . --format junit --output image-pull-audit.xml"
+    )
+    assert spec["reports"] == {
+        "image-pull-audit": {"files": ["image-pull-audit.xml"], "file-format": "JUNITXML"}
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # examples/multi_region.py (replicas): cdk-nag above (the whole app); cfn-lint, checkov, snapshots
 # ---------------------------------------------------------------------------------------------
 

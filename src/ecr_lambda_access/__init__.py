@@ -34,10 +34,12 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
+    from .pipelines import ImagePullAuditStep
     from .replication import RegistryReplication, ReplicationRegistryPolicy
     from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
+"""The package's version, its one source (pyproject.toml reads it; CHANGELOG.md follows it)."""
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",
@@ -46,6 +48,7 @@ _LAZY = {
     "ImagePullChecks": ".checks",
     "RegistryReplication": ".replication",
     "ReplicationRegistryPolicy": ".replication",
+    "ImagePullAuditStep": ".pipelines",
 }
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "ECR_POLICY_MAX_CHARS",
     "ECR_PULL_ACTIONS",
     "EcrLambdaAccessError",
+    "ImagePullAuditStep",
     "ImagePullChecks",
     "ImagePullPolicy",
     "InvalidConsumerError",

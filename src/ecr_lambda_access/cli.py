@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .audit import STATUSES, AssemblyError, audit_assembly
+from .audit import STATUSES, AssemblyError, AuditReport, audit_assembly
 from .audit.formatters import FORMATTERS, render_text
 from .validation import check_organization_id
 
@@ -64,7 +65,18 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=tuple(FORMATTERS),
         default="text",
-        help="text (a readable table, the default) or json",
+        help=(
+            "text (a readable table, the default), json, sarif (SARIF 2.1.0 for GitHub code "
+            "scanning) or junit (JUnit XML for CodeBuild report groups, GitLab, Jenkins)"
+        ),
+    )
+    audit.add_argument(
+        "--output",
+        metavar="FILE",
+        help=(
+            "write the --format report to FILE (directories are created) and print the text "
+            "report on stdout, so one run shows the table and writes SARIF or JUnit"
+        ),
     )
     audit.add_argument(
         "--strict",
@@ -80,6 +92,19 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     return parser
+
+
+def _write_report(report: AuditReport, args: argparse.Namespace) -> None:
+    """The --format report into --output (written whole, then renamed into place)."""
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,5 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+    if args.output is not None:
+        try:
+            _write_report(report, args)
+        except OSError as error:
+            print(f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        render_text(report, args.path, strict=args.strict, out=sys.stdout)
+    else:
+        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK

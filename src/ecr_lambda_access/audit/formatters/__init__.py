@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from .base import Formatter
 from .json import JsonFormatter
+from .junit import JunitFormatter
+from .sarif import SarifFormatter
 from .text import TextFormatter, render_text
 
 FORMATTERS: dict[str, type[Formatter]] = {
     TextFormatter.name: TextFormatter,
     JsonFormatter.name: JsonFormatter,
+    SarifFormatter.name: SarifFormatter,
+    JunitFormatter.name: JunitFormatter,
 }
 """``--format`` value -> formatter class."""
 
-__all__ = ["FORMATTERS", "Formatter", "JsonFormatter", "TextFormatter", "render_text"]
+__all__ = [
+    "FORMATTERS",
+    "Formatter",
+    "JsonFormatter",
+    "JunitFormatter",
+    "SarifFormatter",
+    "TextFormatter",
+    "render_text",
+]

@@ -1,0 +1,324 @@
+"""`ecr-lambda-access audit --format sarif|junit` and `--output FILE`, on a failing assembly.
+
+The assembly (one synth): a hand-written repository policy that forgets the consumer account's
+root statement (missing-root-grant, and a latest tag), a function pulling from a repository no
+stack of the app owns (external) and one in an env-agnostic stack (unverifiable).
+The SARIF is validated against the official SARIF 2.1.0 schema (tests/schemas/, source named
+there) and checked for the fields GitHub code scanning requires; the JUnit XML is read back with
+junitparser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from junitparser import Failure, JUnitXml, Skipped
+from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
+
+from ecr_lambda_access import cli
+from ecr_lambda_access.audit import FAILING_STATUSES, FINDINGS, RULES, STATUSES
+from ecr_lambda_access.audit.formatters.locate import resource_line, resource_lines
+
+SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project directory with a failing cdk.out, as `cdk synth` leaves it."""
+    from aws_cdk import Stack
+    from aws_cdk import aws_ecr as ecr
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+
+    root = tmp_path_factory.mktemp("project")
+    app = new_app(root / "cdk.out")
+    registry = Stack(app, "Registry", env=env(REGISTRY))
+    images = ecr.Repository(registry, "Images", repository_name="shared/orders")
+    images.add_to_resource_policy(  # the service half only: the root half is forgotten
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("lambda.amazonaws.com")],
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            conditions={
+                "StringLike": {"aws:SourceArn": f"arn:aws:lambda:us-east-1:{WORKLOAD}:function:*"}
+            },
+        )
+    )
+    workload = Stack(app, "Workload", env=env(WORKLOAD))
+
+    def function(stack: Stack, id: str, arn: str, tag: str) -> None:
+        repository = ecr.Repository.from_repository_arn(stack, f"{id}Repository", arn)
+        lambda_.DockerImageFunction(
+            stack, id, code=lambda_.DockerImageCode.from_ecr(repository, tag_or_digest=tag)
+        )
+
+    images_arn = f"arn:aws:ecr:us-east-1:{REGISTRY}:repository/shared/orders"
+    function(workload, "Worker", images_arn, "latest")
+    function(workload, "Partner", "arn:aws:ecr:us-east-1:999999999999:repository/partner", DIGEST)
+    function(Stack(app, "Agnostic"), "Anywhere", images_arn, DIGEST)
+    app.synth()
+    return root
+
+
+def audit(project: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.chdir(project)
+    return cli.main(["audit", "cdk.out", *args])
+
+
+@pytest.fixture(scope="module")
+def sarif(project: Path) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert audit(project, monkeypatch, "--format", "sarif", "--output", "sarif.json") == 1
+    return json.loads((project / "sarif.json").read_text())  # type: ignore[no-any-return]
+
+
+def results_by_rule(log: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for result in log["runs"][0]["results"]:
+        found.setdefault(result["ruleId"], []).append(result)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# SARIF
+# ---------------------------------------------------------------------------------------------
+
+
+def test_sarif_validates_against_the_official_schema(sarif: dict[str, Any]) -> None:
+    assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() == SCHEMA_SHA256
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(sarif)]
+    assert errors == []
+
+
+def test_schema_validation_catches_a_broken_log(sarif: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    broken = json.loads(json.dumps(sarif))
+    broken["runs"][0]["results"][0]["level"] = "fatal"
+    del broken["runs"][0]["tool"]["driver"]["name"]
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert len(list(validator.iter_errors(broken))) >= 2
+
+
+def test_sarif_has_the_fields_github_code_scanning_requires(
+    sarif: dict[str, Any], project: Path
+) -> None:
+    assert sarif["$schema"].endswith("sarif-schema-2.1.0.json")
+    assert sarif["version"] == "2.1.0"
+    (run,) = sarif["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "ecr-lambda-access"
+    for rule in driver["rules"]:
+        assert rule["id"] and rule["shortDescription"]["text"]
+        assert rule["fullDescription"]["text"] and rule["help"]["text"]
+        assert "https://github.com/ecr-lambda-access/ecr-lambda-access#" in rule["help"]["text"]
+    assert run["results"]
+    for result in run["results"]:
+        assert result["ruleId"] == driver["rules"][result["ruleIndex"]]["id"]
+        assert result["message"]["text"]
+        location = result["locations"][0]["physicalLocation"]
+        uri = location["artifactLocation"]["uri"]
+        # relative to where the command ran (the repository root), forward slashes
+        assert not uri.startswith("/") and ".." not in uri and uri.startswith("cdk.out/"), uri
+        assert (project / uri).is_file()
+        line = location["region"]["startLine"]
+        logical_id = result["locations"][0]["logicalLocations"][0]["name"]
+        text = (project / uri).read_text().splitlines()
+        assert text[line - 1].strip().startswith(f'"{logical_id}": {{'), (uri, line)
+
+
+def test_sarif_one_rule_per_problem_status_and_finding_kind(sarif: dict[str, Any]) -> None:
+    ids = [rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    assert ids == [name for name in RULES if name != "ok"]
+    assert set(FAILING_STATUSES) <= set(ids) and set(FINDINGS) <= set(ids)
+    assert set(ids) == (set(STATUSES) - {"ok"}) | set(FINDINGS)
+    levels = {
+        rule["id"]: rule["defaultConfiguration"]["level"]
+        for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+    }
+    assert {rule for rule, level in levels.items() if level == "error"} == set(FAILING_STATUSES) | {
+        "policy-too-large"
+    }
+
+
+def test_sarif_one_result_per_problem_with_levels(sarif: dict[str, Any]) -> None:
+    found = results_by_rule(sarif)
+    assert {rule: len(results) for rule, results in found.items()} == {
+        "missing-root-grant": 1,
+        "external": 1,
+        "unverifiable": 1,
+        "latest-tag": 1,
+    }
+    assert found["missing-root-grant"][0]["level"] == "error"
+    assert found["external"][0]["level"] == "warning"  # fails only with --strict
+    statements = found["external"][0]["properties"]["requiredStatements"]
+    assert [s["Sid"] for s in statements] == [
+        "CrossAccountPermission",
+        "LambdaECRImageCrossAccountRetrievalPolicy",
+    ]
+    assert found["latest-tag"][0]["level"] == "warning"
+    message = found["missing-root-grant"][0]["message"]["text"]
+    assert message.startswith("Workload/Worker: missing-root-grant:")
+    assert f"arn:aws:iam::{WORKLOAD}:root" in message
+
+
+def test_sarif_strict_makes_unchecked_images_errors(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert audit(project, monkeypatch, "--format", "sarif", "--strict") == 1
+    found = results_by_rule(json.loads(capsys.readouterr().out))
+    assert found["external"][0]["level"] == "error"
+    assert found["unverifiable"][0]["level"] == "error"
+
+
+def test_sarif_fingerprints_are_stable_and_distinct(sarif: dict[str, Any]) -> None:
+    prints = [r["partialFingerprints"]["ecrLambdaAccess/v1"] for r in sarif["runs"][0]["results"]]
+    assert len(set(prints)) == len(prints)
+
+
+# ---------------------------------------------------------------------------------------------
+# JUnit
+# ---------------------------------------------------------------------------------------------
+
+
+def junit(project: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, JUnitXml]:
+    status = audit(project, monkeypatch, "--format", "junit", "--output", "reports/x.xml", *args)
+    return status, JUnitXml.fromfile(str(project / "reports" / "x.xml"))
+
+
+def cases(xml: JUnitXml) -> dict[str, Any]:
+    return {case.name: case for suite in xml for case in suite}
+
+
+def test_junit_reads_back_one_case_per_function_and_finding(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, xml = junit(project, monkeypatch)
+    assert status == 1
+    found = cases(xml)
+    assert set(found) == {
+        "Workload/Worker",
+        "Workload/Partner",
+        "Agnostic/Anywhere",
+        "latest-tag: Workload/Worker",
+    }
+    (failure,) = found["Workload/Worker"].result
+    assert isinstance(failure, Failure) and failure.type == "missing-root-grant"
+    assert f"arn:aws:iam::{WORKLOAD}:root" in failure.text
+    for name in ("Workload/Partner", "Agnostic/Anywhere"):
+        (skipped,) = found[name].result
+        assert isinstance(skipped, Skipped), name
+    # the owner of an external repository gets the statements to add
+    assert "LambdaECRImageCrossAccountRetrievalPolicy" in found["Workload/Partner"].result[0].text
+    assert found["latest-tag: Workload/Worker"].result == []  # a warning passes
+    assert "latest" in found["latest-tag: Workload/Worker"].system_out
+    assert (xml.tests, xml.failures, xml.skipped, xml.errors) == (4, 1, 2, 0)
+    assert [suite.name for suite in xml] == ["Workload", "Agnostic"]
+    assert found["Workload/Worker"].classname == "Workload.functions"
+    assert found["Workload/Worker"]._elem.get("file") == "cdk.out/Workload.template.json"
+
+
+def test_junit_strict_fails_unchecked_images(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, xml = junit(project, monkeypatch, "--strict")
+    assert status == 1
+    found = cases(xml)
+    for name, status_name in (
+        ("Workload/Partner", "external"),
+        ("Agnostic/Anywhere", "unverifiable"),
+    ):
+        (failure,) = found[name].result
+        assert isinstance(failure, Failure) and failure.type == status_name
+    assert (xml.tests, xml.failures, xml.skipped) == (4, 3, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# --output, exit codes
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format", ["text", "json", "sarif", "junit"])
+def test_every_format_has_the_same_exit_status_and_output_prints_text(
+    format: str,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert audit(project, monkeypatch, "--format", format) == 1
+    direct = capsys.readouterr().out
+    assert audit(project, monkeypatch, "--format", format, "--output", f"out/{format}") == 1
+    printed = capsys.readouterr().out
+    assert (project / "out" / format).read_text() == direct
+    assert printed.startswith("ecr-lambda-access audit cdk.out\n") and "FAILED" in printed
+    assert not list((project / "out").glob(".*.partial"))
+
+
+def test_output_to_an_unwritable_place_is_a_usage_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "a-file").write_text("")
+    assert audit(project, monkeypatch, "--format", "sarif", "--output", "a-file/x.sarif") == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ecr-lambda-access: error: cannot write --output a-file/x.sarif")
+    assert error.count("\n") == 1
+
+
+def test_passing_assembly_exits_0_in_every_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cdk.out").mkdir()
+    (tmp_path / "cdk.out" / "manifest.json").write_text('{"version": "55.0.0", "artifacts": {}}')
+    for format in ("sarif", "junit"):
+        assert audit(tmp_path, monkeypatch, "--format", format) == 0
+    out = capsys.readouterr().out
+    assert '"results": []' in out and 'tests="0" failures="0"' in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding a resource's line
+# ---------------------------------------------------------------------------------------------
+
+
+def test_resource_line_is_the_key_under_resources_not_a_reference(tmp_path: Path) -> None:
+    template = {
+        "Outputs": {"Fn": {"Value": {"Ref": "Fn"}}},
+        "Parameters": {"Fn": {"Type": "String", "Description": 'a "quoted" Fn'}},
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"Path": "/Fn/"}},
+            "Fn": {"Type": "AWS::Lambda::Function", "DependsOn": ["Role"]},
+        },
+    }
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(template, indent=2))
+    lines = pretty.read_text().splitlines()
+    assert lines[resource_line(str(pretty), "Fn") - 1].strip() == '"Fn": {'  # type: ignore[operator]
+    assert resource_line(str(pretty), "Fn") > resource_line(str(pretty), "Role")  # type: ignore[operator]
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps(template))
+    assert resource_lines(str(compact)) == {"Role": 1, "Fn": 1}
+    yaml = tmp_path / "t.yaml"
+    yaml.write_text(
+        "Parameters:\n  Fn:\n    Type: String\nResources:\n  # the role\n  Role:\n"
+        "    Type: AWS::IAM::Role\n  Fn:\n    Type: AWS::Lambda::Function\n"
+        "    DependsOn: Role\nOutputs:\n  Fn:\n    Value: !Ref Fn\n"
+    )
+    assert resource_lines(str(yaml)) == {"Role": 6, "Fn": 8}
+    assert resource_line(str(tmp_path / "missing.json"), "Fn") is None
+
+
+def test_rule_help_links_point_at_a_readme_section() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', readme))
+    for heading in re.findall(r"(?m)^#+ (.+)$", readme):  # GitHub's heading slugs
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    for rule in RULES.values():
+        fragment = rule.help_uri.rsplit("#", 1)[1]
+        assert fragment in anchors, (rule.id, fragment)
