@@ -464,3 +464,15 @@ def test_replica_in_another_stage_is_an_error() -> None:
     with pytest.raises(ReplicaConfigurationError) as caught:
         images.add_replica(other)
     assert "another Stage" in str(caught.value) and "source's stage" in str(caught.value)
+
+
+def test_prefix_over_matching_a_repository_that_is_not_replicated_is_a_warning() -> None:
+    fleet = Fleet()
+    CrossAccountImageRepo(fleet.source_stack, "Legacy", repository_name="shared/orders-legacy")
+    fleet.images.add_replica(fleet.stack("Eu", REGISTRY, EU))
+    (warning,) = [
+        w
+        for w in warnings_of(RegistryReplication.of(fleet.source_stack))
+        if "replicationPrefixOverMatch" in w
+    ]
+    assert "'shared/orders-legacy'" in warning and f"{REGISTRY}/{EU}" in warning

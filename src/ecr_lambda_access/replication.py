@@ -99,7 +99,8 @@ class RegistryReplication(Construct):
 
     Each repository name becomes a ``PREFIX_MATCH`` filter, ECR's only filter type:
     ``shared/orders`` also replicates ``shared/orders-legacy`` to the same destinations. A warning
-    (``ecr-lambda-access:replicationPrefixOverMatch``) names such repositories of this app.
+    (``ecr-lambda-access:replicationPrefixOverMatch``) names such repositories of this app (those
+    defined in this registry before the ``add_replica`` call).
     """
 
     def __init__(self, scope: Construct, id: str) -> None:
@@ -198,7 +199,8 @@ class RegistryReplication(Construct):
             f"the replica of {name} in {destination} must exist (with its policy) before the "
             "replication configuration sends images to it",
         )
-        for prefix, other, extra in over_matches(rules, self._repositories):
+        names = {*self._repositories, *self._registry_repository_names()}
+        for prefix, other, extra in over_matches(rules, names):
             if (prefix, other) in self._warned:
                 continue
             self._warned.add((prefix, other))
@@ -209,6 +211,20 @@ class RegistryReplication(Construct):
                 f"{other!r} to {', '.join(map(str, extra))}. Rename one of the repositories so "
                 "that neither name starts with the other, or give both the same replicas.",
             )
+
+    def _registry_repository_names(self) -> set[str]:
+        """Literal names of the repositories this app has defined so far in this registry."""
+        stage = Stage.of(self) or self.node.root
+        found = set()
+        for construct in stage.node.find_all():
+            if not isinstance(construct, ecr.CfnRepository):
+                continue
+            name = construct.repository_name
+            if not isinstance(name, str) or Token.is_unresolved(name):
+                continue
+            if _literal_env(Stack.of(construct)) == (self.account, self.region):
+                found.add(name)
+        return found
 
     def _render(self) -> dict[str, Any]:
         # The L1 validates the resolved value against its camelCase property names, then writes
