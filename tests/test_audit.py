@@ -154,6 +154,23 @@ def build(outdir: Path) -> None:
         agnostic, "FromOwn", code=lambda_.DockerImageCode.from_ecr(own, tag_or_digest="v1")
     )
 
+    # -- aws-cdk's documented pattern: from_ecr with a CfnParameter tag (Fn::If on IsDigest) ----
+    params = cdk.Stack(app, "Params", env=env(REGISTRY))
+    tag = cdk.CfnParameter(params, "Tag", type="String")
+    lambda_.DockerImageFunction(
+        params,
+        "FromParameter",
+        code=lambda_.DockerImageCode.from_ecr(
+            ecr.Repository(params, "Own", repository_name="params/own"),
+            tag_or_digest=tag.value_as_string,
+        ),
+    )
+
+    # -- a function in a NestedStack, in a nested stack ------------------------------------------
+    parent = cdk.Stack(app, "Parent", env=env(WORKLOAD))
+    inner = cdk.NestedStack(cdk.NestedStack(parent, "Outer"), "Inner")
+    image_function(inner, "Deep", arn("shared/no-root"), function_name="deep-fn")
+
     # -- a CDK Pipelines-like stage: its own assembly directory ----------------------------------
     prod = cdk.Stage(app, "Prod", env=env(WORKLOAD))
     service = cdk.Stack(prod, "Service")
@@ -294,7 +311,7 @@ def test_cross_account_image_repo_consumers(
     (library,) = [r for r in report.repositories if r.name == "shared/library"]
     assert library.unconditioned_service_statements == ()
     assert set(library.consumers) == {"Consumer/Library", "Billing/Api", "Billing/Other"}
-    latest = [f for f in report.findings if f.code == "latest-tag"]
+    latest = [f for f in report.findings if f.code == "ecr-lambda-access:latestTag"]
     assert [f.resource for f in latest] == ["Consumer/Library"]
 
 
@@ -321,11 +338,26 @@ def test_pipeline_stage_functions_are_audited(results: dict[str, FunctionReport]
     assert status(results, "Prod/Service/Broken") == "missing-root-grant"
 
 
+def test_documented_from_ecr_with_a_parameter_tag_is_checked(
+    results: dict[str, FunctionReport],
+) -> None:
+    checked = results["Params/FromParameter"]
+    assert checked.status == "ok", checked.detail
+    assert checked.repository == f"arn:aws:ecr:{REGION}:{REGISTRY}:repository/params/own"
+
+
+def test_functions_in_nested_stacks_are_audited(results: dict[str, FunctionReport]) -> None:
+    (deep,) = [f for f in results.values() if f.function.endswith("Inner/Deep")]
+    assert deep.status == "missing-root-grant"
+    assert deep.template_path.endswith(".nested.template.json")
+    assert deep.account == WORKLOAD
+
+
 def test_every_function_is_reported(report: AuditReport) -> None:
-    assert len(report.functions) == 19
+    assert len(report.functions) == 21
     assert report.counts() == {
-        "ok": 10,
-        "missing-root-grant": 2,
+        "ok": 11,
+        "missing-root-grant": 3,
         "missing-service-grant": 4,
         "region-mismatch": 1,
         "external": 1,

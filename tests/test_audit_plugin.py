@@ -84,7 +84,7 @@ def test_plugin_passes_a_correct_wiring_and_reports_warnings(tmp_path: Path) -> 
     report = plugin_report(tmp_path)
     assert report["conclusion"] == "success"
     assert [(v["ruleName"], v["severity"]) for v in report["violations"]] == [
-        ("latest-tag", "warning")
+        ("ecr-lambda-access:latestTag", "warning")
     ]
 
 

@@ -325,3 +325,25 @@ def test_a_repository_not_made_by_add_replica_is_unverifiable_not_failed_on_its_
 
     report = audit_stacks(mutated(stacks, "MultiRegionWorkloadApSe2", wrong_source))
     assert statuses(report)["MultiRegionWorkloadApSe2"] == "not-replicated"
+
+
+def test_a_replication_configuration_under_a_condition_is_unverifiable_or_absent(
+    stacks: list[StackTemplate],
+) -> None:
+    def conditioned(expression: Any) -> Callable[[dict[str, Any]], None]:
+        def change(template: dict[str, Any]) -> None:
+            template["Parameters"] = {**template.get("Parameters", {}), "Flag": {"Type": "String"}}
+            template["Conditions"] = {"Replicate": expression}
+            for resource in template["Resources"].values():
+                if resource["Type"] == "AWS::ECR::ReplicationConfiguration":
+                    resource["Condition"] = "Replicate"
+
+        return change
+
+    unknown = {"Fn::Equals": [{"Ref": "Flag"}, "yes"]}
+    report = audit_stacks(mutated(stacks, "MultiRegionRegistry", conditioned(unknown)))
+    assert statuses(report)["MultiRegionWorkloadEuw1"] == "unverifiable"
+    assert statuses(report)["MultiRegionWorkloadApSe2"] == "unverifiable"
+    never = {"Fn::Equals": ["a", "b"]}
+    report = audit_stacks(mutated(stacks, "MultiRegionRegistry", conditioned(never)))
+    assert statuses(report)["MultiRegionWorkloadEuw1"] == "not-replicated"

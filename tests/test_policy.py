@@ -412,3 +412,45 @@ def test_unresolved_tokens_are_accepted_not_checked() -> None:
     assert policy.check_consumer(token, "consumers[0]") == []
     assert policy.check_consumer(LambdaConsumer(token, "${Token[TOKEN.12]}"), "c") == []
     assert check_organization_id("${Token[TOKEN.99]}") == []
+
+
+def test_arn_helpers_default_to_the_aws_partition() -> None:
+    assert policy.root_arn("123456789012") == "arn:aws:iam::123456789012:root"
+    assert policy.function_arn_pattern("123456789012", "f*", region="eu-west-1") == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:f*"
+    )
+    default = policy.repository_policy_statements(
+        ["222222222222"], repository_account=REPO_ACCOUNT, region=REGION
+    )
+    assert default[0]["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+
+
+def test_extra_statements_are_copied_after_ours() -> None:
+    extra = {"Sid": "Mine", "Effect": "Deny", "Principal": "*", "Action": "ecr:DeleteRepository"}
+    document = repository_policy(
+        ["222222222222"], repository_account=REPO_ACCOUNT, region=REGION, extra_statements=[extra]
+    )
+    assert document is not None
+    assert document["Statement"][-1] == extra
+    assert document["Statement"][-1] is not extra
+
+
+def test_token_patterns_are_never_merged() -> None:
+    token = "${Token[TOKEN.5]}"
+    kept = policy.consumer_patterns(
+        [
+            LambdaConsumer("222222222222", function_name_prefix=token),
+            LambdaConsumer("222222222222", function_name=token + "x"),
+            LambdaConsumer("333333333333", function_name_prefix="a"),
+            LambdaConsumer("333333333333", function_name="a" + token),
+            LambdaConsumer("444444444444", function_name="b"),
+            LambdaConsumer("444444444444", function_name="c"),
+        ]
+    )
+    assert kept == {
+        "222222222222": tuple(sorted([token + "*", token + "x"])),
+        "333333333333": tuple(sorted(["a*", "a" + token])),
+        "444444444444": ("b", "c"),
+    }
+    same = policy.consumer_patterns([LambdaConsumer("222222222222", function_name_prefix="a")] * 2)
+    assert same == {"222222222222": ("a*",)}

@@ -144,7 +144,10 @@ def test_sarif_one_rule_per_problem_status_and_finding_kind(sarif: dict[str, Any
         for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
     }
     assert {rule for rule, level in levels.items() if level == "error"} == set(FAILING_STATUSES) | {
-        "policy-too-large"
+        "policy-too-large",
+        "any-account",
+        "invalid-repository-policy",
+        "unreadable-template",
     }
 
 
@@ -154,7 +157,7 @@ def test_sarif_one_result_per_problem_with_levels(sarif: dict[str, Any]) -> None
         "missing-root-grant": 1,
         "external": 1,
         "unverifiable": 1,
-        "latest-tag": 1,
+        "ecr-lambda-access:latestTag": 1,
     }
     assert found["missing-root-grant"][0]["level"] == "error"
     assert found["external"][0]["level"] == "warning"  # fails only with --strict
@@ -163,7 +166,7 @@ def test_sarif_one_result_per_problem_with_levels(sarif: dict[str, Any]) -> None
         "CrossAccountPermission",
         "LambdaECRImageCrossAccountRetrievalPolicy",
     ]
-    assert found["latest-tag"][0]["level"] == "warning"
+    assert found["ecr-lambda-access:latestTag"][0]["level"] == "warning"
     message = found["missing-root-grant"][0]["message"]["text"]
     assert message.startswith("Workload/Worker: missing-root-grant:")
     assert f"arn:aws:iam::{WORKLOAD}:root" in message
@@ -207,7 +210,7 @@ def test_junit_reads_back_one_case_per_function_and_finding(
         "Workload/Worker",
         "Workload/Partner",
         "Agnostic/Anywhere",
-        "latest-tag: Workload/Worker",
+        "ecr-lambda-access:latestTag: Workload/Worker",
     }
     (failure,) = found["Workload/Worker"].result
     assert isinstance(failure, Failure) and failure.type == "missing-root-grant"
@@ -217,8 +220,8 @@ def test_junit_reads_back_one_case_per_function_and_finding(
         assert isinstance(skipped, Skipped), name
     # the owner of an external repository gets the statements to add
     assert "LambdaECRImageCrossAccountRetrievalPolicy" in found["Workload/Partner"].result[0].text
-    assert found["latest-tag: Workload/Worker"].result == []  # a warning passes
-    assert "latest" in found["latest-tag: Workload/Worker"].system_out
+    assert found["ecr-lambda-access:latestTag: Workload/Worker"].result == []  # a warning passes
+    assert "latest" in found["ecr-lambda-access:latestTag: Workload/Worker"].system_out
     assert (xml.tests, xml.failures, xml.skipped, xml.errors) == (4, 1, 2, 0)
     assert [suite.name for suite in xml] == ["Workload", "Agnostic"]
     assert found["Workload/Worker"].classname == "Workload.functions"

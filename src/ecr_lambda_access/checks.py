@@ -12,9 +12,8 @@ app (CDK Pipelines stages included). It runs :func:`ecr_lambda_access.audit.audi
 and reports each function that cannot pull its image as a violation of severity ``error`` (synth
 fails), and the rest (``external``/``unverifiable`` images unless ``strict``, warnings about
 policies and execution roles) with severity ``warning`` (reported, synth goes on). Rule names are
-the statuses and finding codes; CDK prefixes them with the plugin's name, so acknowledge one on a
-construct with ``Validations.of(construct).acknowledge(id="ecr-lambda-access::latest-tag",
-reason=...)``.
+the statuses and finding codes of :mod:`ecr_lambda_access.audit.rules`; the latest-tag warning is
+``ecr-lambda-access:latestTag``, the same id as the construct's warning.
 """
 
 from __future__ import annotations

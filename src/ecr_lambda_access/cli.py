@@ -10,6 +10,7 @@ Imports no jsii and no aws-cdk-lib: it starts in a fraction of a second.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,13 +125,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.output is not None:
-        try:
-            _write_report(report, args)
-        except OSError as error:
-            print(f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        render_text(report, args.path, strict=args.strict, out=sys.stdout)
-    else:
-        FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+    except RecursionError:
+        print(
+            f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud assembly",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        if args.output is not None:
+            try:
+                _write_report(report, args)
+            except OSError as error:
+                print(
+                    f"{PROG}: error: cannot write --output {args.output}: {error}", file=sys.stderr
+                )
+                return EXIT_USAGE
+            render_text(report, args.path, strict=args.strict, out=sys.stdout)
+        else:
+            FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`... | head`): no traceback; Python's documented recipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_PROBLEMS if report.failed(strict=args.strict) else EXIT_OK

@@ -173,10 +173,11 @@ class _PullPolicy:
         return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
 
     def check_size(self) -> None:
-        # Unresolved tokens ("${Token[AWS.Region.7]}") are longer than any value they stand
-        # for, so this text's length bounds the deployed policy's from above.
+        # Tokens are measured with the longest value they can take (policy/size.py).
         raise_if_violations(
-            policy.check_policy_size(self.document(), self.label),
+            policy.check_policy_size(
+                self.document(), self.label, region=Stack.of(self.repository).region
+            ),
             construct_path=self.owner.node.path,
         )
 
@@ -211,7 +212,9 @@ class _PolicySizeValidation:
 
     def validate(self) -> list[str]:
         rendered = Stack.of(self._policy.repository).resolve(self._policy.render())
-        found = policy.check_policy_size(rendered, self._policy.label)
+        found = policy.check_policy_size(
+            rendered, self._policy.label, region=Stack.of(self._policy.repository).region
+        )
         return [message for _, message in found]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from .load import AssemblyError, StackTemplate, load_assembly, stacks_from_template_paths
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
 from .rules import (
+    ANY_ACCOUNT,
     CONFUSED_DEPUTY,
     DENIED,
     ERROR,
@@ -26,6 +27,8 @@ from .rules import (
     EXTERNAL,
     FAILING_STATUSES,
     FINDINGS,
+    INVALID_POLICY,
+    INVALID_REPOSITORY_POLICY,
     LATEST_TAG,
     MISSING_ROOT,
     MISSING_SERVICE,
@@ -37,6 +40,7 @@ from .rules import (
     RULES,
     STATUSES,
     STRICT_FAILING_STATUSES,
+    UNREADABLE_TEMPLATE,
     UNVERIFIABLE,
     WARNING,
     Rule,
@@ -70,6 +74,10 @@ __all__ = [
     "CONFUSED_DEPUTY",
     "EXECUTION_ROLE_ECR",
     "LATEST_TAG",
+    "INVALID_POLICY",
+    "ANY_ACCOUNT",
+    "INVALID_REPOSITORY_POLICY",
+    "UNREADABLE_TEMPLATE",
     "load_assembly",
     "stacks_from_template_paths",
     "audit_assembly",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,10 @@ class StackTemplate:
     """One stack of the assembly: its template and where it is deployed.
 
     ``account`` and ``region`` are None for an env-agnostic stack (``unknown-account``).
-    ``paths`` maps logical ids to construct paths (from the stack's metadata).
+    ``paths`` maps logical ids to construct paths (from the stack's metadata). A nested stack
+    (``AWS::CloudFormation::Stack`` of a ``NestedStack``) has its ``parent`` and the logical id of
+    the parent's resource (``parent_resource``). ``problem`` says why the template could not be
+    read (the template is then empty and the audit reports an error finding naming the file).
     """
 
     artifact_id: str
@@ -33,6 +37,9 @@ class StackTemplate:
     template: Mapping[str, Any]
     template_path: str
     paths: Mapping[str, str] = field(default_factory=dict)
+    parent: StackTemplate | None = None
+    parent_resource: str | None = None
+    problem: str | None = None
 
     @property
     def resources(self) -> Mapping[str, Any]:
@@ -47,6 +54,8 @@ class StackTemplate:
 
 _UNKNOWN_ACCOUNT = "unknown-account"
 _UNKNOWN_REGION = "unknown-region"
+MAX_NESTED_STACK_DEPTH = 50
+"""CloudFormation nests stacks far less deep; deeper means a loop or a broken assembly."""
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -54,8 +63,48 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AssemblyError(f"{path}: {what} is missing: synthesize again (`cdk synth`)") from None
+    except RecursionError:
+        raise AssemblyError(f"{path}: cannot read {what}: it is nested too deeply") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise AssemblyError(f"{path}: cannot read {what}: {error}") from None
+
+
+def read_template(path: Path) -> Mapping[str, Any]:
+    """A CloudFormation template, JSON or YAML (short-form tags such as ``!Ref`` included).
+
+    Raises :class:`TemplateError` naming the file when it cannot be read, and
+    :class:`AssemblyError` when it is nested too deeply to be a template.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: the template is missing: synthesize again") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TemplateError(f"{path}: cannot read the template: {error}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml") or not text.lstrip().startswith("{"):
+            from .yaml_template import YamlTemplateError, load_yaml  # only when a YAML one is met
+
+            try:
+                loaded = load_yaml(text)
+            except YamlTemplateError as error:
+                raise TemplateError(f"{path}: cannot read the template: {error}") from None
+        else:
+            try:
+                loaded = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise TemplateError(f"{path}: cannot read the template: {error}") from None
+    except RecursionError:
+        raise AssemblyError(
+            f"{path}: the template is nested too deeply to be a CloudFormation template"
+        ) from None
+    if not isinstance(loaded, Mapping):
+        raise TemplateError(f"{path}: cannot read the template: it is not a JSON/YAML object")
+    return loaded
+
+
+class TemplateError(Exception):
+    """One template cannot be read: reported as an error finding, the other stacks go on."""
 
 
 def _parse_environment(value: object) -> tuple[str | None, str | None]:
@@ -100,7 +149,7 @@ def _stacks_of_manifest(directory: Path, seen: set[Path]) -> list[StackTemplate]
         if kind == "cdk:cloud-assembly" and isinstance(properties.get("directoryName"), str):
             stacks += _stacks_of_manifest(directory / properties["directoryName"], seen)
         elif kind == "aws:cloudformation:stack" and isinstance(properties.get("templateFile"), str):
-            stacks.append(_stack_of_artifact(directory, str(artifact_id), artifact))
+            stacks += with_nested_stacks(_stack_of_artifact(directory, str(artifact_id), artifact))
     return stacks
 
 
@@ -109,7 +158,6 @@ def _stack_of_artifact(
 ) -> StackTemplate:
     properties = artifact.get("properties") or {}
     template_path = directory / properties["templateFile"]
-    template = _read_json(template_path, f"the template of stack {artifact_id}")
     metadata: dict[str, Any] = dict(artifact.get("metadata") or {})
     extra = artifact.get("additionalMetadataFile")
     if isinstance(extra, str) and (directory / extra).is_file():
@@ -117,16 +165,91 @@ def _stack_of_artifact(
         if isinstance(loaded, Mapping):
             metadata.update(loaded)
     account, region = _parse_environment(artifact.get("environment"))
+    template, problem = _template_or_problem(template_path)
     return StackTemplate(
         artifact_id=artifact_id,
         stack_name=str(properties.get("stackName") or artifact_id),
         display_name=str(artifact.get("displayName") or artifact_id),
         account=account,
         region=region,
-        template=template if isinstance(template, Mapping) else {},
+        template=template,
         template_path=str(template_path),
         paths=_logical_paths(metadata),
+        problem=problem,
     )
+
+
+def _template_or_problem(path: Path) -> tuple[Mapping[str, Any], str | None]:
+    try:
+        return read_template(path), None
+    except TemplateError as error:
+        return {}, str(error)
+
+
+_ASSET_KEY = re.compile(r"([0-9a-f]{64})\.json")
+
+
+def _nested_template_from_assets(directory: Path, resource: Mapping[str, Any]) -> str | None:
+    properties = resource.get("Properties")
+    url = properties.get("TemplateURL") if isinstance(properties, Mapping) else None
+    match = _ASSET_KEY.search(json.dumps(url))
+    if match is None:
+        return None
+    for manifest in sorted(directory.glob("*.assets.json")):
+        try:
+            files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        source = (files.get(match.group(1)) or {}).get("source") or {}
+        if isinstance(source.get("path"), str):
+            return str(source["path"])
+    return None
+
+
+def with_nested_stacks(stack: StackTemplate, depth: int = 0) -> list[StackTemplate]:
+    """The stack, then every stack nested in it at any depth (``*.nested.template.json``, named by
+    the parent resource's ``aws:asset:path`` metadata, in the parent template's directory)."""
+    found = [stack]
+    directory = Path(stack.template_path).parent
+    for logical_id, resource in stack.resources.items():
+        kind = resource.get("Type") if isinstance(resource, Mapping) else None
+        if kind != "AWS::CloudFormation::Stack":
+            continue
+        metadata = resource.get("Metadata")
+        asset = metadata.get("aws:asset:path") if isinstance(metadata, Mapping) else None
+        if not isinstance(asset, str):
+            # without asset metadata (integ-runner snapshots), the template URL's object key
+            # names the asset in the assets manifest
+            asset = _nested_template_from_assets(directory, resource)
+        if not isinstance(asset, str):
+            continue  # a stack from a URL CloudFormation fetches: not in the assembly
+        if depth >= MAX_NESTED_STACK_DEPTH:
+            raise AssemblyError(
+                f"{stack.template_path}: stacks are nested more than {MAX_NESTED_STACK_DEPTH} "
+                "levels deep: the assembly is broken or loops"
+            )
+        path = directory / asset
+        template, problem = _template_or_problem(path)
+        construct = stack.path_of(logical_id)
+        # CDK names the parent's resource PARENT/Name.NestedStack/Name.NestedStackResource
+        head, _, last = construct.rpartition("/")
+        if last.endswith(".NestedStackResource") and head.endswith(".NestedStack"):
+            construct = head[: -len(".NestedStack")]
+        nested = StackTemplate(
+            artifact_id=f"{stack.artifact_id}/{logical_id}",
+            stack_name=f"{stack.stack_name}-{logical_id}",
+            display_name=construct,
+            account=stack.account,
+            region=stack.region,
+            template=template,
+            template_path=str(path),
+            paths={k: v for k, v in stack.paths.items() if v.startswith(construct + "/")},
+            parent=stack,
+            parent_resource=logical_id,
+            problem=problem,
+        )
+        found += with_nested_stacks(nested, depth + 1)
+    return found
 
 
 def load_assembly(path: str | Path) -> list[StackTemplate]:
@@ -181,15 +304,26 @@ def stacks_from_template_paths(
         if stack is None:
             account, region = (environments or {}).get(template_path, (None, None))
             name = path.name.removesuffix(".template.json")
-            template = _read_json(path, f"the template {path.name}")
+            template, problem = _template_or_problem(path)
             stack = StackTemplate(
                 artifact_id=name,
                 stack_name=name,
                 display_name=name,
                 account=account,
                 region=region,
-                template=template if isinstance(template, Mapping) else {},
+                template=template,
                 template_path=str(path),
+                problem=problem,
             )
         stacks.append(stack)
-    return stacks
+    # nested stacks at any depth, each once (CDK may also pass their templates)
+    seen: set[str] = set()
+    result: list[StackTemplate] = []
+    top = [s for s in stacks if not s.template_path.endswith(".nested.template.json")]
+    nested_alone = [s for s in stacks if s.template_path.endswith(".nested.template.json")]
+    for stack in [*top, *nested_alone]:
+        for one in with_nested_stacks(stack):
+            if one.template_path not in seen:
+                seen.add(one.template_path)
+                result.append(one)
+    return result

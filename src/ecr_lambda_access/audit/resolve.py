@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..policy.size import partition_of_region, url_suffix_of_region
 from .load import StackTemplate
 
 MARK_OPEN = "\u27e6"
@@ -60,21 +61,11 @@ def has_marker(value: str) -> bool:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    if region.startswith("eusc-"):
-        return "aws-eusc"
-    return "aws"
+    return partition_of_region(region)
 
 
 def url_suffix_of(region: str) -> str:
-    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return url_suffix_of_region(region)
 
 
 _MAX_DEPTH = 40
@@ -90,6 +81,14 @@ class Assembly:
         self.resolvers = [Resolver(self, index) for index in range(len(self.stacks))]
         self.by_stack_name: dict[str, list[int]] = {}
         self.exports: dict[str, list[tuple[int, Any]]] = {}
+        self.index_of: dict[int, int] = {id(stack): i for i, stack in enumerate(self.stacks)}
+        self.nested: dict[tuple[int, str], int] = {}
+        """(parent index, logical id of the AWS::CloudFormation::Stack) -> nested stack index"""
+        for index, stack in enumerate(self.stacks):
+            if stack.parent is not None and stack.parent_resource is not None:
+                parent = self.index_of.get(id(stack.parent))
+                if parent is not None:
+                    self.nested[(parent, stack.parent_resource)] = index
         for index, stack in enumerate(self.stacks):
             self.by_stack_name.setdefault(stack.stack_name, []).append(index)
             outputs = stack.template.get("Outputs")
@@ -107,6 +106,10 @@ class Resolver:
     def __init__(self, assembly: Assembly, index: int) -> None:
         self.assembly = assembly
         self.index = index
+        self.assumptions: dict[str, bool] = {}
+        """Conditions taken as true or false (both ways are tried when one is not known)."""
+        self.open_conditions: set[str] = set()
+        """Conditions met whose value is not known (and not assumed)."""
 
     @property
     def stack(self) -> StackTemplate:
@@ -169,8 +172,9 @@ class Resolver:
         target = (self.index, name)
         if resource is None:
             parameters = self.stack.template.get("Parameters") or {}
-            kind = "parameter" if name in parameters else "reference"
-            return self._mark(f"Ref:{name}", f"{kind} {name} of stack {self.stack.display_name}")
+            if name in parameters:
+                return self.parameter(name, parameters[name], depth)
+            return self._mark(f"Ref:{name}", f"reference {name} of stack {self.stack.display_name}")
         properties = resource.get("Properties") or {}
         name_property = {
             "AWS::ECR::Repository": "RepositoryName",
@@ -187,9 +191,82 @@ class Resolver:
             target,
         )
 
+    def parameter(self, name: str, declaration: Any, depth: int) -> Any:
+        """A parameter: the value a parent stack passes to its nested stack, else the default
+        (what a deploy without parameter overrides uses), else unknown."""
+        parent = self.stack.parent
+        if parent is not None and self.stack.parent_resource is not None:
+            parent_index = self.assembly.index_of.get(id(parent))
+            resource = parent.resources.get(self.stack.parent_resource)
+            passed = (resource.get("Properties") or {}).get("Parameters") if resource else None
+            if parent_index is not None and isinstance(passed, Mapping) and name in passed:
+                resolver = self.assembly.resolvers[parent_index]
+                return resolver.resolve(passed[name], depth + 1)
+        if isinstance(declaration, Mapping):
+            kind = str(declaration.get("Type", ""))
+            default = declaration.get("Default")
+            if default is not None and not kind.startswith("AWS::SSM::Parameter::Value"):
+                if kind.startswith("List<") or kind == "CommaDelimitedList":
+                    return [v.strip() for v in str(default).split(",")]
+                return str(default)
+        return self._mark(f"Ref:{name}", f"parameter {name} of stack {self.stack.display_name}")
+
+    def condition(self, name: str, depth: int) -> bool | None:
+        """A condition of the template's Conditions: True/False, or None when not known."""
+        if name in self.assumptions:
+            return self.assumptions[name]
+        conditions = self.stack.template.get("Conditions")
+        expression = conditions.get(name) if isinstance(conditions, Mapping) else None
+        if expression is None or depth > _MAX_DEPTH:
+            self.open_conditions.add(name)
+            return None
+        value = self.condition_value(expression, depth + 1)
+        if value is None:
+            self.open_conditions.add(name)
+        return value
+
+    def condition_value(self, expression: Any, depth: int) -> bool | None:
+        if isinstance(expression, bool):
+            return expression
+        if isinstance(expression, str) and expression.lower() in ("true", "false"):
+            return expression.lower() == "true"
+        if not isinstance(expression, Mapping) or len(expression) != 1 or depth > _MAX_DEPTH:
+            return None
+        ((key, argument),) = expression.items()
+        if key == "Condition" and isinstance(argument, str):
+            return self.condition(argument, depth + 1)
+        if key == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+            left, right = (self.resolve(a, depth + 1) for a in argument)
+            if any(
+                has_marker(json.dumps(v, default=str, ensure_ascii=False)) for v in (left, right)
+            ):
+                return None
+            return bool(str(left) == str(right))
+        parts = argument if isinstance(argument, list) else []
+        values = [self.condition_value(p, depth + 1) for p in parts]
+        if key == "Fn::Not" and len(values) == 1:
+            return None if values[0] is None else not values[0]
+        if key == "Fn::And" and values:
+            if any(v is False for v in values):
+                return False
+            return None if any(v is None for v in values) else True
+        if key == "Fn::Or" and values:
+            if any(v is True for v in values):
+                return True
+            return None if any(v is None for v in values) else False
+        return None
+
     def get_att(self, logical_id: str, attribute: str, depth: int) -> Any:
         resource = self.resource(logical_id)
         kind = resource.get("Type") if resource is not None else None
+        if kind == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
+            nested = self.assembly.nested.get((self.index, logical_id))
+            if nested is not None:
+                outputs = self.assembly.stacks[nested].template.get("Outputs") or {}
+                output = outputs.get(attribute[len("Outputs.") :])
+                if isinstance(output, Mapping):
+                    resolver = self.assembly.resolvers[nested]
+                    return resolver.resolve(output.get("Value"), depth + 1)
         if kind == "AWS::ECR::Repository":
             name = self.ref(logical_id, depth)
             if attribute == "Arn":
@@ -303,6 +380,15 @@ class Resolver:
             if isinstance(argument, list) and len(argument) == 2:
                 return self.sub(argument[0], argument[1], depth)
             return self.sub(argument, None, depth)
+        if key == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+            chosen = self.condition(str(argument[0]), depth + 1)
+            if chosen is not None:
+                return self.resolve(argument[1] if chosen else argument[2], depth + 1)
+            return self._mark(
+                f"If:{json.dumps(argument, sort_keys=True, default=str)}",
+                f"a value that depends on condition {argument[0]} of stack "
+                f"{self.stack.display_name}",
+            )
         if key == "Fn::ImportValue":
             return self.import_value(self.resolve(argument, depth + 1), depth)
         if key == "Fn::GetStackOutput" and isinstance(argument, Mapping):

@@ -22,6 +22,10 @@ __all__ = [
     "NO_POLICY",
     "EXTERNAL",
     "UNVERIFIABLE",
+    "INVALID_POLICY",
+    "ANY_ACCOUNT",
+    "INVALID_REPOSITORY_POLICY",
+    "UNREADABLE_TEMPLATE",
     "NOT_REPLICATED",
     "POLICY_TOO_LARGE",
     "CONFUSED_DEPUTY",
@@ -43,13 +47,18 @@ DENIED = "denied"
 NO_POLICY = "no-policy"
 EXTERNAL = "external"
 UNVERIFIABLE = "unverifiable"
+INVALID_POLICY = "invalid-policy"
 NOT_REPLICATED = "not-replicated"
 
 # Finding codes
 POLICY_TOO_LARGE = "policy-too-large"
 CONFUSED_DEPUTY = "unconditioned-service-principal"
 EXECUTION_ROLE_ECR = "execution-role-ecr-actions"
-LATEST_TAG = "latest-tag"
+LATEST_TAG = "ecr-lambda-access:latestTag"
+"""The same id as the construct's warning (acknowledge it once, with this id)."""
+ANY_ACCOUNT = "any-account"
+INVALID_REPOSITORY_POLICY = "invalid-repository-policy"
+UNREADABLE_TEMPLATE = "unreadable-template"
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,14 @@ _RULES = (
         WARNING,
     ),
     Rule(
+        INVALID_POLICY,
+        "status",
+        "the repository policy is invalid: ECR rejects it, so nothing is granted",
+        "Fix the policy (Effect is exactly Allow or Deny; one of Principal/NotPrincipal and of "
+        "Action/NotAction per statement; known condition operators).",
+        ERROR,
+    ),
+    Rule(
         NOT_REPLICATED,
         "status",
         "the image is in a replica that replication does not fill (no rule for the repository "
@@ -155,6 +172,28 @@ _RULES = (
         WARNING,
     ),
     Rule(
+        ANY_ACCOUNT,
+        "finding",
+        "the repository policy lets every AWS account pull",
+        "Admit the consumer accounts by id, or limit the statement with aws:PrincipalOrgID.",
+        ERROR,
+    ),
+    Rule(
+        INVALID_REPOSITORY_POLICY,
+        "finding",
+        "the repository policy is invalid (ECR rejects it at deploy)",
+        "Fix the policy: Effect is exactly Allow or Deny, one of Principal/NotPrincipal and of "
+        "Action/NotAction per statement, known condition operators.",
+        ERROR,
+    ),
+    Rule(
+        UNREADABLE_TEMPLATE,
+        "finding",
+        "a template of the assembly cannot be read",
+        "Synthesize again; a template written by hand must be valid JSON or YAML.",
+        ERROR,
+    ),
+    Rule(
         LATEST_TAG,
         "finding",
         "the function runs the 'latest' tag",
@@ -173,7 +212,15 @@ FINDINGS: dict[str, str] = {r.id: r.text for r in _RULES if r.kind == "finding"}
 """Every finding kind and what it means."""
 
 FAILING_STATUSES = frozenset(
-    {MISSING_ROOT, MISSING_SERVICE, REGION_MISMATCH, DENIED, NO_POLICY, NOT_REPLICATED}
+    {
+        MISSING_ROOT,
+        MISSING_SERVICE,
+        REGION_MISMATCH,
+        DENIED,
+        NO_POLICY,
+        INVALID_POLICY,
+        NOT_REPLICATED,
+    }
 )
 """Definite problems: the audit exits 1 when a function has one of these."""
 

@@ -14,6 +14,8 @@ by pattern makes it ``unverifiable`` when a pattern could match a generated name
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -35,11 +37,14 @@ from .replicas import (
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
 from .resolve import MARK, Assembly, Resolver, has_marker, partition_of
 from .rules import (
+    ANY_ACCOUNT,
     CONFUSED_DEPUTY,
     DENIED,
     ERROR,
     EXECUTION_ROLE_ECR,
     EXTERNAL,
+    INVALID_POLICY,
+    INVALID_REPOSITORY_POLICY,
     LATEST_TAG,
     MISSING_ROOT,
     MISSING_SERVICE,
@@ -48,6 +53,7 @@ from .rules import (
     OK,
     POLICY_TOO_LARGE,
     REGION_MISMATCH,
+    UNREADABLE_TEMPLATE,
     UNVERIFIABLE,
     WARNING,
 )
@@ -83,8 +89,9 @@ def _parse_image(uri: str) -> _Image | None:
     )
 
 
-def _is_asset_repository(image: _Image) -> bool:
-    """True for the CDK bootstrap's container-asset repository of the image's own environment."""
+def _is_bootstrap_repository(image: _Image) -> bool:
+    """True for a name of the CDK bootstrap's container-assets repository of the image's own
+    account and Region (``cdk-QUALIFIER-container-assets-ACCOUNT-REGION``)."""
     expected = (
         r"cdk-[a-z0-9]+-container-assets-"
         + re.escape(image.account)
@@ -92,6 +99,29 @@ def _is_asset_repository(image: _Image) -> bool:
         + re.escape(image.region)
     )
     return re.fullmatch(expected, image.name) is not None
+
+
+def bootstrap_repository_policy(account: str, region: str, partition: str) -> dict[str, Any]:
+    """The repository policy the CDK bootstrap template gives its container-assets repository
+    (aws/aws-cdk-cli, packages/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml,
+    ``ContainerAssetsRepository``): lambda.amazonaws.com, only for functions of its own account
+    and Region. A customized bootstrap template may differ."""
+    return {
+        "Version": "2008-10-17",
+        "Statement": [
+            {
+                "Sid": "LambdaECRImageRetrievalPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "Condition": {
+                    "StringLike": {
+                        "aws:sourceArn": f"arn:{partition}:lambda:{region}:{account}:function:*"
+                    }
+                },
+            }
+        ],
+    }
 
 
 @dataclass
@@ -112,7 +142,9 @@ class _Repository:
     def policy_has_markers(self) -> bool:
         """True when the policy holds values known only at deploy time."""
         if self._has_markers is None:
-            self._has_markers = self.policy is not None and has_marker(json.dumps(self.policy))
+            self._has_markers = self.policy is not None and has_marker(
+                json.dumps(self.policy, ensure_ascii=False)
+            )
         return self._has_markers
 
     _has_markers: bool | None = field(default=None, repr=False)
@@ -123,6 +155,8 @@ class _Repository:
 # --------------------------------------------------------------------------------------------
 
 _GENERATED = "<name-generated-by-CloudFormation>"
+_MAX_OPEN_CONDITIONS = 4
+"""At most 2**4 ways are tried for one function."""
 _ECR_MANAGED_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonEC2ContainerRegistryPullOnly",
@@ -236,13 +270,17 @@ class _Audit:
                     self.collect_registry_resource(index, logical_id, resource)
                 if resource.get("Type") != "AWS::ECR::Repository":
                     continue
+                if self.absent(index, resource):
+                    continue
                 properties = resource.get("Properties") or {}
                 document = resolver.resolve(properties.get("RepositoryPolicyText"))
                 if isinstance(document, str) and not has_marker(document):
                     try:
                         document = json.loads(document)
-                    except json.JSONDecodeError:
-                        document = None
+                    except json.JSONDecodeError as error:
+                        document = {"_unreadable": f"the policy text is not JSON: {error}"}
+                elif document is not None and not isinstance(document, dict):
+                    document = {"_unreadable": "the policy is neither an object nor JSON text"}
                 repository = _Repository(
                     index=index,
                     logical_id=logical_id,
@@ -266,9 +304,15 @@ class _Audit:
         kind = str(resource.get("Type"))
         stack = self.assembly.stacks[index]
         resolver = self.assembly.resolvers[index]
+        condition = resource.get("Condition")
+        created = resolver.condition(condition, 0) if isinstance(condition, str) else True
+        if created is False:
+            return
         value = resolver.resolve(
             (resource.get("Properties") or {}).get(REGISTRY_RESOURCE_TYPES[kind])
         )
+        if created is not True:
+            value = None  # created only under a condition not known here: cannot be relied on
         if isinstance(value, str) and not has_marker(value):
             try:
                 value = json.loads(value)
@@ -314,6 +358,41 @@ class _Audit:
         status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
         return status, f"repository {repository.path} is a replica: {verdict.detail}"
 
+    def admits_every_account(self, repository: _Repository) -> bool:
+        """True when a stranger's account (not in any organization we know, in no condition)
+        surely gets a pull action: a policy open to every AWS account."""
+        if repository.policy is None:
+            return False
+        document = _tokenize_foreign(repository.policy, set())
+        stranger = "000000000000" if repository.account != "000000000000" else "000000000001"
+        return any(
+            policy.evaluate_pull(
+                document,
+                function_arn=f"arn:aws:lambda:us-east-1:{stranger}:function:stranger",
+                function_account=stranger,
+                repository_account=repository.account,
+                actions=[action],
+            ).root.access
+            is Access.GRANTED
+            for action in policy.ECR_PULL_ACTIONS
+        )
+
+    def template_findings(self) -> None:
+        for stack in self.assembly.stacks:
+            if stack.problem is not None:
+                self.findings.append(
+                    Finding(
+                        severity=ERROR,
+                        code=UNREADABLE_TEMPLATE,
+                        resource=stack.template_path,
+                        stack=stack.display_name,
+                        message=f"{stack.problem}: the functions and repositories of stack "
+                        f"{stack.display_name} are not checked",
+                        logical_id="",
+                        template_path=stack.template_path,
+                    )
+                )
+
     def repository_findings(self) -> list[RepositoryReport]:
         reports = []
         for repository in self.repositories:
@@ -339,6 +418,28 @@ class _Audit:
                         "SetRepositoryPolicy will reject it at deploy. Admit whole accounts "
                         "(function:*) instead of many function names, split consumers across "
                         "repositories, or admit an AWS Organization",
+                    )
+                )
+            problems = _policy_problems(document)
+            if problems:
+                self.findings.append(
+                    finding(
+                        severity=ERROR,
+                        code=INVALID_REPOSITORY_POLICY,
+                        message=f"repository {repository.path}: the repository policy is invalid "
+                        f"({problems[0]}): ECR's SetRepositoryPolicy rejects it at deploy, and no "
+                        "function can pull",
+                    )
+                )
+            elif self.admits_every_account(repository):
+                self.findings.append(
+                    finding(
+                        severity=ERROR,
+                        code=ANY_ACCOUNT,
+                        message=f"repository {repository.path}: the repository policy lets every "
+                        'AWS account pull its images (a Principal "*" or {"AWS": "*"} '
+                        "statement with no condition that limits it): admit the consumer "
+                        "accounts by id, or limit the statement with aws:PrincipalOrgID",
                     )
                 )
             if unconditioned:
@@ -388,8 +489,58 @@ class _Audit:
                 image_uri = code.get("ImageUri") if isinstance(code, Mapping) else None
                 if image_uri is None and properties.get("PackageType") != "Image":
                     continue
-                self.functions.append(self.check_function(index, logical_id, properties))
+                if self.absent(index, resource):
+                    continue
+                self.functions.append(self.check_function_every_way(index, logical_id, properties))
                 self.check_execution_role(index, logical_id, properties)
+
+    def absent(self, index: int, resource: Mapping[str, Any]) -> bool:
+        """True when the resource's Condition is surely false (CloudFormation does not create
+        it)."""
+        condition = resource.get("Condition")
+        if not isinstance(condition, str):
+            return False
+        return self.assembly.resolvers[index].condition(condition, 0) is False
+
+    def check_function_every_way(
+        self, index: int, logical_id: str, properties: Mapping[str, Any]
+    ) -> FunctionReport:
+        """The verdict, and when it depends on conditions not known here (Fn::If), the verdict
+        for each way they can go: one verdict when all ways agree, ``unverifiable`` otherwise."""
+        resolver = self.assembly.resolvers[index]
+        resolver.assumptions.clear()
+        resolver.open_conditions.clear()
+        first = self.check_function(index, logical_id, properties)
+        opened = sorted(resolver.open_conditions)
+        if first.status != UNVERIFIABLE or not opened:
+            return first
+        opened = opened[:_MAX_OPEN_CONDITIONS]
+        reports: list[tuple[dict[str, bool], FunctionReport]] = []
+        for bits in itertools.product((True, False), repeat=len(opened)):
+            resolver.assumptions = dict(zip(opened, bits, strict=True))
+            reports.append(
+                (resolver.assumptions, self.check_function(index, logical_id, properties))
+            )
+        resolver.assumptions = {}
+        statuses = {r.status for _, r in reports}
+        names = ", ".join(opened)
+        if len(statuses) == 1:
+            chosen = reports[0][1]
+            return dataclasses.replace(
+                chosen,
+                detail=f"{chosen.detail} (the same whichever way condition {names} goes)",
+            )
+        ways = "; ".join(
+            f"with {', '.join(f'{k}={v}' for k, v in assumed.items())}: {r.status}"
+            for assumed, r in reports
+        )
+        return dataclasses.replace(
+            first,
+            status=UNVERIFIABLE,
+            detail=f"the verdict depends on condition {names}, not known before deploy: {ways}",
+            image=reports[0][1].image,
+            repository=reports[0][1].repository,
+        )
 
     def check_function(
         self, index: int, logical_id: str, properties: Mapping[str, Any]
@@ -444,41 +595,50 @@ class _Audit:
                     f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
                 ),
             )
-        if _is_asset_repository(image):
-            return report(
-                OK,
-                f"CDK asset image in the bootstrap repository {self.human(image.name)}, whose "
-                "policy (CDK bootstrap template) lets lambda.amazonaws.com pull for the "
-                "account's functions",
-                repository=self.human(
-                    f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
-                ),
-            )
         repository, why_not = self.find_repository(image)
+        bootstrap = repository is None and _is_bootstrap_repository(image)
+        if bootstrap:
+            repository = _Repository(
+                index=index,
+                logical_id="",
+                name=image.name,
+                arn=f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
+                f":repository/{image.name}",
+                account=image.account,
+                region=image.region,
+                policy=bootstrap_repository_policy(image.account, image.region, resolver.partition),
+                path=f"CDK bootstrap repository {self.human(image.name)}",
+            )
         if repository is None:
             return self.external_or_unverifiable(report, image, resolver, name, why_not)
-        repository.consumers.append(function_path)
+        if function_path not in repository.consumers:
+            repository.consumers.append(function_path)
         arn = self.human(repository.arn)
-        if repository.region != region:
-            if not has_marker(repository.region) and not has_marker(region):
-                return report(
-                    REGION_MISMATCH,
-                    f"repository {repository.path} is in {repository.region} but the function "
-                    f"runs in {region}: Lambda runs images only from its own Region",
-                    repository=arn,
-                )
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
-        if repository.account != account and (
-            has_marker(repository.account) or has_marker(account)
+        if (
+            repository.region != region
+            and not has_marker(repository.region)
+            and not has_marker(region)
         ):
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
+            return report(
+                REGION_MISMATCH,
+                f"repository {repository.path} is in {repository.region} but the function "
+                f"runs in {region}: Lambda runs images only from its own Region",
+                repository=arn,
+            )
         if repository.policy is None:
-            cross = repository.account != account
+            # No policy admits nothing, whatever account and Region the stacks deploy to: this
+            # needs no environment, so env-agnostic stacks get the verdict too.
+            same = repository.account == account
             needed = (
-                f"the root of account {self.human(account)} and lambda.amazonaws.com limited by "
-                "aws:SourceArn to the function"
-                if cross
-                else "lambda.amazonaws.com limited by aws:SourceArn to the function"
+                "lambda.amazonaws.com limited by aws:SourceArn to the function"
+                if same
+                else f"the root of account {self.human(account)} and lambda.amazonaws.com "
+                "limited by aws:SourceArn to the function"
+                + (
+                    " (the root only if the accounts differ)"
+                    if has_marker(repository.account) or has_marker(account)
+                    else ""
+                )
             )
             return report(
                 NO_POLICY,
@@ -488,11 +648,23 @@ class _Audit:
                 "a later policy update drops it",
                 repository=arn,
             )
+        if repository.region != region or (
+            repository.account != account
+            and (has_marker(repository.account) or has_marker(account))
+        ):
+            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
         status, detail = self.evaluate(resolver, repository, name, logical_id)
         if status == OK:
             replica = self.replica_status(repository)
             if replica is not None:
                 status, detail = replica
+        if bootstrap:
+            detail = (
+                f"{detail}. The repository is not in the assembly: this is what the CDK bootstrap "
+                "template's policy allows (lambda.amazonaws.com for functions of the "
+                "repository's own account and Region only); a customized bootstrap template may "
+                "differ"
+            )
         return report(status, detail, repository=arn)
 
     def agnostic_detail(self, stack: StackTemplate, repository: _Repository) -> str:
@@ -618,6 +790,11 @@ class _Audit:
         self, resolver: Resolver, repository: _Repository, name: str | None, logical_id: str
     ) -> tuple[str, str]:
         account, region, partition = resolver.account, resolver.region, resolver.partition
+        if repository.policy is not None and "_unreadable" in repository.policy:
+            return INVALID_POLICY, (
+                f"the policy of repository {repository.path} is invalid: "
+                f"{repository.policy['_unreadable']}"
+            )
         generated = name is None or has_marker(name)
         function_arn = policy.function_arn_pattern(
             account, _GENERATED if generated else str(name), region=region, partition=partition
@@ -635,12 +812,24 @@ class _Audit:
             repository_account=repository.account,
             partition=partition,
             organization_id=self.organization_id,
+            repository_arn=_tokenize_foreign(repository.arn, keep),
         )
         status, detail = self.verdict(access)
         agnostic = has_marker(account) or has_marker(region)
         if generated and status == MISSING_SERVICE:
             status, detail = self.generated_name_verdict(
                 resolver, document, function_arn, logical_id, name
+            )
+        if (generated or agnostic) and status == OK and _non_monotone(document):
+            what = (
+                "the function's name is generated by CloudFormation"
+                if generated
+                else "the stack is env-agnostic (account and Region known only at deploy time)"
+            )
+            return UNVERIFIABLE, (
+                f"{what}, and the policy has Deny statements or negated conditions whose effect "
+                "depends on that value: whether the function can pull cannot be checked before "
+                f"deploy ({self.human(detail)})"
             )
         if agnostic and status != OK:
             return UNVERIFIABLE, (
@@ -652,6 +841,8 @@ class _Audit:
 
     def verdict(self, access: PullAccess) -> tuple[str, str]:
         root, service = access.root, access.service
+        if Access.INVALID in (root.access, service.access):
+            return INVALID_POLICY, (service if service.access is Access.INVALID else root).detail
         if root.access is Access.DENIED or service.access is Access.DENIED:
             denied = [g for g in (root, service) if g.access is Access.DENIED]
             deciding = ", ".join(n for g in denied for n in g.statements)
@@ -799,6 +990,7 @@ class _Audit:
                 )
 
     def run(self) -> AuditReport:
+        self.template_findings()
         self.collect_repositories()
         self.collect_functions()
         self.tag_findings()
@@ -808,6 +1000,34 @@ class _Audit:
             repositories=tuple(repositories),
             findings=tuple(self.findings),
         )
+
+
+_NON_MONOTONE = re.compile(r"not|ifexists|forallvalues|null", re.IGNORECASE)
+
+
+def _non_monotone(document: Mapping[str, Any] | None) -> bool:
+    """True when a value not known here (a generated name, a deploy-time account) could turn a
+    grant into a denial: a conditioned Deny, or an Allow condition that holds on a mismatch
+    (negated operators, IfExists, ForAllValues, Null). Plain Allow conditions only match an
+    unknown through wildcards or the very same unknown, which holds whatever it turns out to be.
+    """
+    for statement in _statements(document):
+        conditions = statement.get("Condition")
+        if not isinstance(conditions, Mapping) or not conditions:
+            continue
+        if statement.get("Effect") == "Deny":
+            return True
+        if any(_NON_MONOTONE.search(str(operator)) for operator in conditions):
+            return True
+    return False
+
+
+def _policy_problems(document: Mapping[str, Any] | None) -> list[str]:
+    if document is None:
+        return []
+    if "_unreadable" in document:
+        return [str(document["_unreadable"])]
+    return policy.policy_problems(_tokenize_foreign(document, set()))
 
 
 def _ref_target(value: Any) -> str | None:

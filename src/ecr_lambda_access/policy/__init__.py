@@ -39,10 +39,19 @@ from .evaluate import (
     Grant,
     PullAccess,
     evaluate_pull,
+    evaluate_request,
     glob_match,
+    policy_problems,
     unconditioned_service_statements,
 )
-from .size import ECR_POLICY_MAX_CHARS, check_policy_size, policy_length, policy_text
+from .size import (
+    ECR_POLICY_MAX_CHARS,
+    check_policy_size,
+    partition_of_region,
+    policy_length,
+    policy_length_bound,
+    policy_text,
+)
 
 __all__ = [
     "ECR_PULL_ACTIONS",
@@ -62,6 +71,8 @@ __all__ = [
     "repository_policy_statements",
     "policy_text",
     "policy_length",
+    "policy_length_bound",
+    "partition_of_region",
     "check_policy_size",
     "root_arn",
     "function_arn_pattern",
@@ -69,6 +80,8 @@ __all__ = [
     "Grant",
     "PullAccess",
     "evaluate_pull",
+    "evaluate_request",
+    "policy_problems",
     "glob_match",
     "unconditioned_service_statements",
 ]

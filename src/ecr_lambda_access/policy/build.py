@@ -108,10 +108,9 @@ def check_consumer(value: object, argument: str) -> list[Violation]:
 
 
 def _subsumes(general: str, specific: str) -> bool:
-    """True when every function matched by ``specific`` is matched by ``general``."""
-    if general == specific:
-        return True
-    if not general.endswith("*") or is_unresolved(general) or is_unresolved(specific):
+    """True when every function matched by ``specific`` (another pattern) is matched by
+    ``general``; never for patterns holding tokens (their values are not known)."""
+    if not general.endswith("*") or is_unresolved(general + specific):
         return False
     return specific.startswith(general[:-1])
 

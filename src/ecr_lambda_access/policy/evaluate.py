@@ -1,13 +1,38 @@
-"""Reading policies: does a repository policy let one function pull its image?
+"""Reading policies the way IAM does: does a repository policy let one function pull its image?
 
 :func:`evaluate_pull` answers, for one function, whether a policy (any policy, not only ours) lets
-its account create the function and lets the Lambda service pull the image.
+its account create the function and lets the Lambda service pull the image. The logic follows the
+IAM user guide (policy evaluation logic, condition operators, NotPrincipal, policy variables; see
+DOMAIN.md "IAM evaluation"):
+
+* an explicit Deny beats any Allow; no matching Allow is an implicit deny;
+* ``Effect`` is exactly ``Allow`` or ``Deny``; anything else makes the policy invalid (ECR rejects
+  it), as do a statement with both or neither of ``Principal``/``NotPrincipal`` or
+  ``Action``/``NotAction``, both ``Resource`` and ``NotResource``, or an unknown condition
+  operator: :func:`policy_problems` lists them and :func:`evaluate_pull` answers
+  :attr:`Access.INVALID`;
+* ``Deny`` + ``NotPrincipal`` denies every principal not listed, service principals included;
+  ``Allow`` + ``NotPrincipal`` (which AWS does not support) is never taken as a grant;
+* ``Arn*`` operators match each of the six colon-separated ARN components on its own (``*`` never
+  spans a ``:``); ``StringLike`` globs the whole string;
+* a condition on a key absent from the request: plain operators are false, negated ones true,
+  ``...IfExists`` true, ``ForAnyValue`` false, ``ForAllValues`` true; ``Null`` tests presence;
+* keys are case-insensitive, values case-sensitive (except ``...IgnoreCase``); policy variables
+  (``${aws:SourceAccount}``) are substituted in Version ``2012-10-17`` policies, their values
+  taken literally; a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
+  answer unknown, since AWS does not document whether the ARN is cut at its colons before or
+  after substitution (the independent simulator cuts first).
+
+The request each side makes is written down once, in :func:`lambda_pull_request` (the Lambda
+service re-fetching the image) and :func:`deployer_request` (the consumer account's deployer
+creating the function). A key the request carries with a value not known here (an organization
+that was not given) makes a condition on it unknown, and so the answer ``UNKNOWN``: never a guess.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -18,13 +43,18 @@ from .build import ECR_PULL_ACTIONS, LAMBDA_SERVICE_PRINCIPAL, root_arn
 
 
 class Access(Enum):
-    """The answer of :func:`evaluate_pull` for one side (root or service)."""
+    """The answer of :func:`evaluate_pull` for one side (root or service).
+
+    ``INVALID``: the policy is not a valid IAM policy (ECR rejects it at deploy), so nothing is
+    granted; :func:`policy_problems` says why.
+    """
 
     GRANTED = "granted"
     MISSING = "missing"
     DENIED = "denied"
     UNKNOWN = "unknown"
     NOT_NEEDED = "not-needed"
+    INVALID = "invalid"
 
 
 @dataclass(frozen=True)
@@ -49,17 +79,185 @@ class PullAccess:
         return self.root.ok and self.service.ok
 
 
+# --------------------------------------------------------------------------------------------
+# The request context of each side
+# --------------------------------------------------------------------------------------------
+
+
+class _Value(Enum):
+    UNKNOWN = "present, value not known"
+    MAYBE = "may be absent, value not known"
+
+
+UNKNOWN_VALUE = _Value.UNKNOWN
+"""A key the request carries, with a value not known here."""
+MAYBE_PRESENT = _Value.MAYBE
+"""A key the request may or may not carry."""
+
+ContextValue = str | tuple[str, ...] | _Value
+
+
+@dataclass(frozen=True)
+class Request:
+    """What IAM sees when one side asks for the pull actions.
+
+    ``keys``: lower-case condition key -> value (a string, a tuple for a multi-valued key,
+    :data:`UNKNOWN_VALUE` or :data:`MAYBE_PRESENT`). ``absent``: keys (lower case) this request
+    never carries; a key that ends with ``/`` stands for every key with that prefix. Any other
+    key may or may not be carried (:data:`MAYBE_PRESENT`).
+    """
+
+    side: str
+    """``service`` (lambda.amazonaws.com) or ``deployer`` (the function account's deployer)."""
+    account: str
+    """The function's account."""
+    partition: str
+    service: str | None
+    keys: Mapping[str, ContextValue]
+    absent: frozenset[str]
+
+    def value(self, key: str) -> ContextValue | None:
+        """The value of a key (None when the request does not carry it)."""
+        k = key.lower()
+        if k in self.keys:
+            return self.keys[k]
+        if k in self.absent or any(a.endswith("/") and k.startswith(a) for a in self.absent):
+            return None
+        return MAYBE_PRESENT
+
+
+_PRINCIPAL_KEYS = frozenset(
+    {
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principaltag/",
+        "aws:principaltype",
+        "aws:userid",
+        "aws:username",
+        "aws:sourceidentity",
+        "aws:federatedprovider",
+        "aws:tokenissuetime",
+        "aws:multifactorauthpresent",
+        "aws:multifactorauthage",
+        "aws:requesttag/",
+        "aws:tagkeys",
+    }
+)
+_SOURCE_KEYS = frozenset(
+    {
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourceowner",
+    }
+)
+
+
+def lambda_pull_request(
+    *,
+    function_arn: str,
+    function_account: str,
+    partition: str = "aws",
+    organization_id: str | None = None,
+) -> Request:
+    """The Lambda service pulling the image for one function (DOMAIN.md, "IAM evaluation").
+
+    Principal ``lambda.amazonaws.com``; ``aws:SourceArn`` (the function ARN),
+    ``aws:SourceAccount``, ``aws:PrincipalIsAWSService`` = true, ``aws:PrincipalServiceName``.
+    ``aws:SourceOrgID`` is the function account's organization only as a third party reports it:
+    when ``organization_id`` is given it is taken as carried, otherwise it is unknown. A service
+    principal carries none of the ``aws:Principal*`` account, ARN and organization keys.
+    """
+    return Request(
+        side="service",
+        account=function_account,
+        partition=partition,
+        service=LAMBDA_SERVICE_PRINCIPAL,
+        keys={
+            "aws:sourcearn": function_arn,
+            "aws:sourceaccount": function_account,
+            "aws:principalisawsservice": "true",
+            "aws:principalservicename": LAMBDA_SERVICE_PRINCIPAL,
+            "aws:sourceorgid": organization_id if organization_id else MAYBE_PRESENT,
+            "aws:sourceorgpaths": MAYBE_PRESENT,
+        },
+        absent=_PRINCIPAL_KEYS,
+    )
+
+
+def deployer_request(
+    *, function_account: str, partition: str = "aws", organization_id: str | None = None
+) -> Request:
+    """The consumer account's deployer (for CDK the CloudFormation execution role) creating or
+    updating the function: a principal of ``function_account`` whose exact ARN is not known here.
+
+    ``aws:PrincipalAccount``, ``aws:PrincipalArn`` (value not known), ``aws:PrincipalIsAWSService``
+    = false, ``aws:PrincipalOrgID`` (the organization when given; otherwise the account may or may
+    not be in one); no ``aws:Source*`` keys.
+    """
+    return Request(
+        side="deployer",
+        account=function_account,
+        partition=partition,
+        service=None,
+        keys={
+            "aws:principalaccount": function_account,
+            "aws:principalarn": UNKNOWN_VALUE,
+            "aws:principalisawsservice": "false",
+            "aws:principalorgid": organization_id if organization_id else MAYBE_PRESENT,
+            "aws:principalorgpaths": MAYBE_PRESENT,
+            "aws:principaltype": UNKNOWN_VALUE,
+            "aws:userid": UNKNOWN_VALUE,
+        },
+        absent=_SOURCE_KEYS | {"aws:principalservicename"},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Tri-state logic: True, False, or None (depends on something not known here)
+# --------------------------------------------------------------------------------------------
+
+Tri = bool | None
+
+
+def _and(values: Sequence[Tri]) -> Tri:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _or(values: Sequence[Tri]) -> Tri:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _not(value: Tri) -> Tri:
+    return None if value is None else not value
+
+
+class InvalidPolicy(ValueError):
+    """A policy IAM (and so ECR's SetRepositoryPolicy) rejects."""
+
+
+# --------------------------------------------------------------------------------------------
+# Matching
+# --------------------------------------------------------------------------------------------
+
+
 @lru_cache(maxsize=4096)
+def _glob_pattern(pattern: str) -> str:
+    """The regular expression of an IAM wildcard pattern: ``*`` any run, ``?`` one character."""
+    return "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+
+
 def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    return re.compile(_glob_pattern(pattern), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
@@ -73,70 +271,299 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-_STRING_OPERATORS = {
-    "stringequals": (False, False),
-    "stringlike": (True, False),
-    "stringequalsignorecase": (False, True),
-    "arnequals": (False, False),
-    "arnlike": (True, False),
-}
-_NEGATED_OPERATORS = {
-    "stringnotequals": "stringequals",
-    "stringnotlike": "stringlike",
-    "stringnotequalsignorecase": "stringequalsignorecase",
-    "arnnotequals": "arnequals",
-    "arnnotlike": "arnlike",
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"\s*([^,\s]+)\s*,\s*'([^']*)'\s*")
+
+
+def _substitute(value: str, request: Request, variables: bool) -> list[tuple[str, bool]] | None:
+    """``value`` as (text, is_literal) pieces with policy variables substituted (their values are
+    literal, never wildcards); None when a variable's value is not known here."""
+    if not variables or "${" not in value:
+        return [(value, False)]
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for match in _VARIABLE.finditer(value):
+        pieces.append((value[position : match.start()], False))
+        position = match.end()
+        inner = match.group(1)
+        if inner in ("*", "?", "$"):
+            pieces.append((inner, True))
+            continue
+        default_match = _DEFAULT.fullmatch(inner)
+        key, default = (
+            (default_match.group(1), default_match.group(2))
+            if default_match
+            else (inner.strip(), None)
+        )
+        found = request.value(key)
+        if isinstance(found, str):
+            pieces.append((found, True))
+        elif found is None and default is not None:
+            pieces.append((default, True))
+        else:
+            return None  # absent without a default, multi-valued, or not known here
+    pieces.append((value[position:], False))
+    return pieces
+
+
+def _pieces_regex(
+    pieces: list[tuple[str, bool]], wildcard: bool, ignore_case: bool
+) -> re.Pattern[str]:
+    out = []
+    for text, literal in pieces:
+        if literal or not wildcard:
+            out.append(re.escape(text))
+        else:
+            out.append(_glob_pattern(text))
+    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def _arn_parts(value: str) -> list[str] | None:
+    """The six colon-separated components of an ARN (the last keeps its colons), or None."""
+    parts = value.split(":", 5)
+    return parts if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def _arn_match(pattern: list[str], value: str) -> bool:
+    """ArnLike/ArnEquals: each of the six components globbed on its own."""
+    parts = _arn_parts(value)
+    return parts is not None and all(glob_match(pattern[i], parts[i]) for i in range(6))
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _date(value: str) -> float | None:
+    import calendar  # rare operators: imported when used
+    from datetime import datetime
+
+    text = value.strip()
+    try:
+        return float(int(text))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))  # "Z": Python 3.10
+    except ValueError:
+        return None
+    return float(calendar.timegm(parsed.utctimetuple()))  # naive times are UTC, as in IAM
+
+
+def _compare(kind: str, a: float, b: float) -> bool:
+    if kind == "equals":
+        return a == b
+    if kind == "lessthan":
+        return a < b
+    if kind == "lessthanequals":
+        return a <= b
+    if kind == "greaterthan":
+        return a > b
+    return a >= b  # greaterthanequals
+
+
+def _ip_match(expected: str, actual: str) -> bool:
+    import ipaddress  # rare operators: imported when used
+
+    try:
+        return ipaddress.ip_address(actual) in ipaddress.ip_interface(expected).network
+    except ValueError:
+        return False
+
+
+def _string_match(
+    expected: str, actual: str, request: Request, variables: bool, wildcard: bool, ignore_case: bool
+) -> Tri:
+    pieces = _substitute(expected, request, variables)
+    if pieces is None:
+        return None
+    return _pieces_regex(pieces, wildcard, ignore_case).fullmatch(actual) is not None
+
+
+def _arn_matcher(expected: str, actual: str, variables: bool) -> Tri:
+    pattern = _arn_parts(expected)
+    if pattern is None:
+        return None  # not an ARN pattern: IAM's answer is not documented
+    if variables and "${" in expected:
+        # a policy variable (${aws:SourceAccount}, ${*}) in an ARN: AWS does not document
+        # whether it is substituted before or after the ARN is cut at its colons (the
+        # independent simulator cuts first), so the answer is not known here
+        return None
+    return _arn_match(pattern, actual)
+
+
+def _ordered_match(
+    expected: str, actual: str, kind: str, parse: Callable[[str], float | None]
+) -> Tri:
+    """Numeric and Date operators: None when the policy value is not a number (or date)."""
+    b = parse(expected)
+    if b is None:
+        return None
+    a = parse(actual)
+    if a is None:
+        return False
+    return _compare(kind, a, b)
+
+
+def _bool_match(expected: str, actual: str, request: Request, variables: bool) -> Tri:
+    pieces = _substitute(expected, request, variables)
+    if pieces is None:
+        return None
+    return "".join(t for t, _ in pieces).lower() == actual.lower()
+
+
+def _binary_match(expected: str, actual: str) -> bool:
+    import base64  # rare operators: imported when used
+
+    try:
+        return base64.b64decode(expected, validate=True) == base64.b64decode(actual, validate=True)
+    except ValueError:
+        return expected == actual
+
+
+# operator (lower case, without IfExists) -> (negated, family, option)
+_OPERATORS: dict[str, tuple[bool, str, str]] = {
+    "stringequals": (False, "string", ""),
+    "stringnotequals": (True, "string", ""),
+    "stringequalsignorecase": (False, "string", "ignorecase"),
+    "stringnotequalsignorecase": (True, "string", "ignorecase"),
+    "stringlike": (False, "string", "like"),
+    "stringnotlike": (True, "string", "like"),
+    "arnequals": (False, "arn", ""),
+    "arnlike": (False, "arn", ""),
+    "arnnotequals": (True, "arn", ""),
+    "arnnotlike": (True, "arn", ""),
+    "bool": (False, "bool", ""),
+    "binaryequals": (False, "binary", ""),
+    "ipaddress": (False, "ip", ""),
+    "notipaddress": (True, "ip", ""),
+    "numericnotequals": (True, "numeric", "equals"),
+    "datenotequals": (True, "date", "equals"),
+    **{
+        f"{family}{kind}": (False, family, kind)
+        for family in ("numeric", "date")
+        for kind in ("equals", "lessthan", "lessthanequals", "greaterthan", "greaterthanequals")
+    },
 }
 
 
-def _condition_holds(
-    operator: str, key: str, expected: Any, context: Mapping[str, str | None]
-) -> bool | None:
-    """Tri-state: True / False, or None when the policy depends on something not known."""
-    op = operator.lower()
-    if_exists = op.endswith("ifexists")
-    if if_exists:
-        op = op[: -len("ifexists")]
+def _matches(
+    family: str, option: str, expected: str, actual: str, request: Request, variables: bool
+) -> Tri:
+    """One policy value against one request value; None when the policy value holds a variable
+    (or is a number, date) not known here."""
+    if family == "string":
+        return _string_match(
+            expected, actual, request, variables, option == "like", option == "ignorecase"
+        )
+    if family == "arn":
+        return _arn_matcher(expected, actual, variables)
+    if family == "numeric":
+        return _ordered_match(expected, actual, option, _number)
+    if family == "date":
+        return _ordered_match(expected, actual, option, _date)
+    if family == "bool":
+        return _bool_match(expected, actual, request, variables)
+    if family == "binary":
+        return _binary_match(expected, actual)
+    return _ip_match(expected, actual)
+
+
+CONDITION_OPERATORS: frozenset[str] = frozenset({*_OPERATORS, "null"})
+"""Every IAM condition operator (lower case, without ``ForAnyValue:``/``ForAllValues:`` and
+``IfExists``)."""
+
+
+@dataclass(frozen=True)
+class _Operator:
+    qualifier: str  # "", "foranyvalue", "forallvalues"
+    base: str
+    if_exists: bool
+
+
+@lru_cache(maxsize=1024)
+def _parse_operator(operator: str) -> _Operator:
+    """The parts of a condition operator; raises InvalidPolicy for one IAM does not know."""
+    text = operator
     qualifier = ""
-    if ":" in op:
-        qualifier, op = op.split(":", 1)
-    negate = op in _NEGATED_OPERATORS
-    base = _NEGATED_OPERATORS.get(op, op)
-    if base not in _STRING_OPERATORS or qualifier not in ("", "foranyvalue", "forallvalues"):
-        return None
-    k = key.lower()
-    if k not in context:
-        return None
-    actual = context[k]
-    if actual is None:
-        return None  # the key applies, but its value is not known (an organization id)
-    wildcard, ignore_case = _STRING_OPERATORS[base]
-    values = [str(v) for v in _as_list(expected)]
+    if ":" in text:
+        prefix, text = text.split(":", 1)
+        qualifier = prefix.lower()
+        if qualifier not in ("foranyvalue", "forallvalues"):
+            raise InvalidPolicy(f"unknown condition operator {operator!r}")
+    base = text.lower()
+    if_exists = base.endswith("ifexists")
+    if if_exists:
+        base = base[: -len("ifexists")]
+    if base not in CONDITION_OPERATORS or (base == "null" and (if_exists or qualifier)):
+        raise InvalidPolicy(f"unknown condition operator {operator!r}")
+    return _Operator(qualifier, base, if_exists)
+
+
+def _condition(operator: str, key: str, expected: Any, request: Request, variables: bool) -> Tri:
+    """One key of one condition operator, tri-state."""
+    op = _parse_operator(operator)
+    values = [_scalar(v) for v in _as_list(expected)]
     if any(is_unresolved(v) for v in values):
         return None
-    if wildcard:
-        matched = any(glob_match(v, actual, ignore_case=ignore_case) for v in values)
-    elif ignore_case:
-        matched = any(v.lower() == actual.lower() for v in values)
-    else:
-        matched = actual in values
-    return not matched if negate else matched
-
-
-def _conditions_hold(
-    conditions: Mapping[str, Any] | None, context: Mapping[str, str | None]
-) -> bool | None:
-    result: bool | None = True
-    for operator, block in (conditions or {}).items():
-        if not isinstance(block, Mapping):
+    actual = request.value(key)
+    if op.base == "null":
+        if isinstance(actual, _Value) and actual is MAYBE_PRESENT:
             return None
+        wanted = "false" if actual is not None else "true"
+        return any(v.lower() == wanted for v in values)
+    negated, family, option = _OPERATORS[op.base]
+    if actual is None:
+        return _absent_result(op, negated)
+    if isinstance(actual, _Value):
+        return None  # a value not known here (or a key that may be absent)
+    request_values = list(actual) if isinstance(actual, tuple) else [str(actual)]
+    if op.base.startswith("arn") and any(_arn_parts(v) is None for v in request_values):
+        return False  # an ARN operator on a value that is not an ARN matches nothing, negated too
+
+    def matches(one: str) -> Tri:
+        return _or([_matches(family, option, v, one, request, variables) for v in values])
+
+    if op.qualifier == "forallvalues":
+        # every request value matches some policy value (negated: none of them does)
+        results = [matches(one) for one in request_values]
+        return _and([_not(r) if negated else r for r in results])
+    if op.qualifier == "foranyvalue":
+        results = [matches(one) for one in request_values]
+        return _or([_not(r) if negated else r for r in results])
+    if len(request_values) != 1:
+        return False  # a multi-valued key needs ForAnyValue/ForAllValues
+    result = matches(request_values[0])
+    return _not(result) if negated else result
+
+
+def _absent_result(op: _Operator, negated: bool) -> Tri:
+    if op.qualifier == "forallvalues":
+        return True
+    if op.qualifier == "foranyvalue":
+        return False
+    return op.if_exists or negated
+
+
+def _scalar(value: Any) -> str:
+    """A condition value as IAM reads it: text, JSON true/false and numbers as their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _conditions(conditions: Any, request: Request, variables: bool) -> Tri:
+    """Every key of every operator must hold (a valid policy: see _check_statement)."""
+    results: list[Tri] = []
+    for operator, block in (conditions or {}).items():
         for key, expected in block.items():
-            holds = _condition_holds(operator, key, expected, context)
-            if holds is False:
+            results.append(_condition(str(operator), str(key), expected, request, variables))
+            if results[-1] is False:
                 return False
-            if holds is None:
-                result = None
-    return result
+    return _and(results)
 
 
 def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
@@ -149,62 +576,240 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     )
 
 
-def _principal_matches(
-    principal: Any, *, aws: Sequence[str] = (), service: str = ""
-) -> bool | None:
-    """Tri-state: True / False, or None when an unresolved AWS principal may be the account."""
+def _resource_matches(statement: Mapping[str, Any], resource: str | None, variables: bool) -> Tri:
+    if "Resource" not in statement and "NotResource" not in statement:
+        return True  # a repository policy applies to its repository
+    negate = "NotResource" in statement
+    patterns = [str(p) for p in _as_list(statement["NotResource" if negate else "Resource"])]
+    results: list[Tri] = []
+    for pattern in patterns:
+        if pattern == "*":
+            results.append(True)
+        elif resource is None or is_unresolved(pattern) or is_unresolved(resource):
+            results.append(None)
+        else:
+            results.append(_arn_matcher(pattern, resource, variables))
+    found = _or(results)
+    return _not(found) if negate else found
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_PRINCIPAL_ARN = re.compile(
+    r"arn:(?P<partition>[^:]+):(?:iam|sts)::(?P<account>[^:]*):(?P<rest>.+)"
+)
+
+
+def _aws_principal_match(value: str, request: Request) -> Tri:
+    """Does the AWS principal ``value`` name the deployer (a principal of the function account)?"""
+    if is_unresolved(value):
+        return None
+    if _ACCOUNT_ID.fullmatch(value):
+        return value == request.account
+    match = _PRINCIPAL_ARN.fullmatch(value)
+    if (
+        match is None
+        or match["account"] != request.account
+        or match["partition"] != request.partition
+    ):
+        return False
+    if match["rest"] == "root":
+        return True
+    return None  # a role or user of the account: the deployer may or may not be it
+
+
+def _principal(statement: Mapping[str, Any], request: Request) -> Tri:
+    """Whether the statement's Principal (or NotPrincipal) applies to the request."""
+    negate = "NotPrincipal" in statement
+    principal = statement["NotPrincipal" if negate else "Principal"]
+    listed = _listed(principal, request, negate)
+    return _not(listed) if negate else listed
+
+
+def _listed(principal: Any, request: Request, negate: bool) -> Tri:
+    """Whether the request's principal is among those listed (a valid policy's "*" or object)."""
     if principal == "*":
         return True
-    if not isinstance(principal, Mapping):
-        return False
-    if service and service in _as_list(principal.get("Service")):
-        return True
-    values = _as_list(principal.get("AWS"))
-    if any(value == "*" or value in aws for value in values):
-        return True
-    return None if aws and any(is_unresolved(value) for value in values) else False
+    results: list[Tri] = []
+    for kind, values in principal.items():
+        for value in map(str, _as_list(values)):
+            if kind == "AWS" and value == "*":
+                results.append(True)
+            elif kind == "Service" and request.side == "service":
+                results.append(None if is_unresolved(value) else value == request.service)
+            elif kind == "AWS" and request.side == "deployer":
+                found = _aws_principal_match(value, request)
+                if negate and found is True:
+                    # NotPrincipal names the account (or its root). The IAM user guide asks to
+                    # list the account *and* a role's ARNs to exempt the role, without saying
+                    # whether the account alone exempts its roles; the deployer's role is not
+                    # known here either: unknown, never a guess.
+                    found = None
+                results.append(found)
+            else:
+                results.append(None if is_unresolved(value) else False)
+    return _or(results)
 
 
-def _statement_name(statement: Mapping[str, Any], index: int) -> str:
-    sid = statement.get("Sid")
+# --------------------------------------------------------------------------------------------
+# Policies and statements
+# --------------------------------------------------------------------------------------------
+
+_VERSIONS = ("2012-10-17", "2008-10-17")
+
+
+def _statements_of(policy: Mapping[str, Any] | None) -> list[Any]:
+    if policy is None:
+        return []
+    if not isinstance(policy, Mapping):
+        raise InvalidPolicy("the policy is not a JSON object")
+    statements = policy.get("Statement")
+    if statements is None:
+        raise InvalidPolicy("the policy has no Statement")
+    return _as_list(statements)
+
+
+def _check_statement(statement: Any, name: str) -> None:
+    if not isinstance(statement, Mapping):
+        raise InvalidPolicy(f"statement {name} is not an object")
+    effect = statement.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise InvalidPolicy(
+            f'statement {name} has Effect {effect!r}: IAM accepts exactly "Allow" or "Deny"'
+        )
+    if ("Principal" in statement) == ("NotPrincipal" in statement):
+        raise InvalidPolicy(
+            f"statement {name} must have exactly one of Principal and NotPrincipal "
+            "(a repository policy is a resource-based policy)"
+        )
+    if ("Action" in statement) == ("NotAction" in statement):
+        raise InvalidPolicy(f"statement {name} must have exactly one of Action and NotAction")
+    if "Resource" in statement and "NotResource" in statement:
+        raise InvalidPolicy(f"statement {name} has both Resource and NotResource")
+    for element in ("Action", "NotAction"):
+        for action in _as_list(statement.get(element)):
+            if not isinstance(action, str) or (action != "*" and ":" not in action):
+                raise InvalidPolicy(f"statement {name}: {element} {action!r} is not service:action")
+    condition = statement.get("Condition")
+    if condition is not None:
+        if not isinstance(condition, Mapping):
+            raise InvalidPolicy(f"statement {name}: Condition is not an object")
+        for operator, block in condition.items():
+            try:
+                _parse_operator(str(operator))
+            except InvalidPolicy as error:
+                raise InvalidPolicy(f"statement {name}: {error}") from None
+            if not isinstance(block, Mapping):
+                raise InvalidPolicy(f"statement {name}: condition {operator} is not an object")
+            for value in (v for values in block.values() for v in _as_list(values)):
+                if not isinstance(value, (str, int, float, bool)):
+                    raise InvalidPolicy(
+                        f"statement {name}: condition value {value!r} is not a string"
+                    )
+    principal = statement.get("Principal", statement.get("NotPrincipal"))
+    if principal != "*" and not isinstance(principal, Mapping):
+        raise InvalidPolicy(
+            f'statement {name}: Principal {principal!r} is neither "*" nor an object'
+        )
+    if isinstance(principal, Mapping):
+        for kind in principal:
+            if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
+                raise InvalidPolicy(f"statement {name}: unknown principal type {kind!r}")
+
+
+def policy_problems(policy: Mapping[str, Any] | None) -> list[str]:
+    """Why IAM (and ECR's SetRepositoryPolicy) would reject the policy; empty when valid."""
+    if policy is None:
+        return []
+    try:
+        statements = _statements_of(policy)
+        version = policy.get("Version")
+        if version is not None and version not in _VERSIONS:
+            raise InvalidPolicy(f"Version {version!r} is not 2012-10-17 or 2008-10-17")
+        for index, statement in enumerate(statements):
+            _check_statement(statement, _statement_name(statement, index))
+    except InvalidPolicy as error:
+        return [str(error)]
+    return []
+
+
+def _statement_name(statement: Any, index: int) -> str:
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
     return str(sid) if sid else f"#{index}"
 
 
-def _evaluate_side(
-    statements: Sequence[Mapping[str, Any]],
+@dataclass(frozen=True)
+class Decision:
+    """The answer for one request: the access and the statements that decided it."""
+
+    access: Access
+    statements: tuple[str, ...] = ()
+    problem: str = ""
+
+
+def evaluate_request(
+    policy: Mapping[str, Any] | None,
+    request: Request,
     *,
-    context: Mapping[str, str | None],
-    aws: Sequence[str] = (),
-    service: str = "",
-) -> tuple[Access, tuple[str, ...]]:
-    allowed_by: dict[str, set[str]] = {a: set() for a in ECR_PULL_ACTIONS}
-    unknown_by: dict[str, set[str]] = {a: set() for a in ECR_PULL_ACTIONS}
-    denied: list[str] = []
-    maybe_denied: list[str] = []
-    for index, statement in enumerate(statements):
-        matches = _principal_matches(statement.get("Principal"), aws=aws, service=service)
-        if "NotPrincipal" in statement or matches is False:
-            continue
-        name = _statement_name(statement, index)
-        holds = _conditions_hold(statement.get("Condition"), context)
-        if matches is None and holds is not False:
-            holds = None  # the principal is a value not known here: it may be the account
-        effect = str(statement.get("Effect", "")).lower()
-        for action in ECR_PULL_ACTIONS:
-            if not _action_matches(statement, action) or holds is False:
+    actions: Sequence[str] = ECR_PULL_ACTIONS,
+    resource: str | None = None,
+) -> Decision:
+    """IAM's answer, from the resource policy alone, for ``request`` asking every action.
+
+    GRANTED when an Allow applies to every action and no Deny can; DENIED when a Deny surely
+    applies; MISSING when some action has no Allow that can apply; UNKNOWN when the answer
+    depends on a value not known here; INVALID for a policy IAM rejects.
+    """
+    problems = policy_problems(policy)
+    if problems:
+        return Decision(Access.INVALID, (), problems[0])
+    statements = _statements_of(policy)
+    variables = policy is not None and policy.get("Version") == "2012-10-17"
+    per_action: list[Access] = []
+    names: dict[Access, list[str]] = {a: [] for a in Access}
+    for action in actions:
+        allows: list[tuple[str, Tri]] = []  # (statement name, applies: True or None)
+        denies: list[tuple[str, Tri]] = []
+        for index, statement in enumerate(statements):
+            if not _action_matches(statement, action):
                 continue
-            if effect == "deny":
-                (denied if holds else maybe_denied).append(name)
-            elif effect == "allow":
-                (allowed_by if holds else unknown_by)[action].add(name)
-    if denied:
-        return Access.DENIED, tuple(dict.fromkeys(denied))
-    if all(allowed_by[a] for a in ECR_PULL_ACTIONS) and not maybe_denied:
-        return Access.GRANTED, tuple(sorted(set().union(*allowed_by.values())))
-    if all(allowed_by[a] or unknown_by[a] for a in ECR_PULL_ACTIONS):
-        names = set().union(*allowed_by.values(), *unknown_by.values(), maybe_denied)
-        return Access.UNKNOWN, tuple(sorted(names))
-    return Access.MISSING, ()
+            applies = _principal(statement, request)
+            if applies is not False:
+                applies = _and([applies, _resource_matches(statement, resource, variables)])
+            if applies is not False:
+                applies = _and(
+                    [applies, _conditions(statement.get("Condition"), request, variables)]
+                )
+            if applies is False:
+                continue
+            name = _statement_name(statement, index)
+            if statement["Effect"] == "Deny":
+                denies.append((name, applies))
+            else:
+                if "NotPrincipal" in statement:
+                    applies = None  # Allow + NotPrincipal: AWS does not support it
+                allows.append((name, applies))
+        deny, allow = _or([d for _, d in denies]), _or([a for _, a in allows])
+        if deny is True:
+            access = Access.DENIED
+            names[access] += [n for n, d in denies if d]
+        elif allow is False:
+            access = Access.MISSING
+        elif deny is None or allow is None:
+            access = Access.UNKNOWN
+            names[access] += [n for n, _ in [*allows, *denies]]
+        else:
+            access = Access.GRANTED
+            names[access] += [n for n, a in allows if a]
+        per_action.append(access)
+    for access in (Access.DENIED, Access.MISSING, Access.UNKNOWN, Access.GRANTED):
+        if access in per_action:
+            ordered = (
+                tuple(sorted(set(names[access])))
+                if access is not Access.DENIED
+                else tuple(dict.fromkeys(names[access]))
+            )
+            return Decision(access, ordered)
+    return Decision(Access.GRANTED)
 
 
 def evaluate_pull(
@@ -215,43 +820,63 @@ def evaluate_pull(
     repository_account: str,
     partition: str = "aws",
     organization_id: str | None = None,
+    repository_arn: str | None = None,
+    actions: Sequence[str] = ECR_PULL_ACTIONS,
 ) -> PullAccess:
     """Whether ``policy`` lets one function run an image from the repository.
 
     Two grants are needed (DOMAIN.md): the function's account (its root principal, or ``*``
     limited to its organization) when it is not the repository's account, and the Lambda
-    service principal with a source condition that matches the function's ARN. ``organization_id``
-    is the function account's organization when known; conditions on it are otherwise UNKNOWN.
-    Condition keys are compared case-insensitively, as IAM does.
+    service principal with a source condition that matches the function's ARN. In the
+    repository's own account the deployer's identity policy suffices, unless a Deny of the
+    repository policy applies to it. ``organization_id`` is the function account's organization
+    when known; conditions on it are otherwise UNKNOWN. ``repository_arn``, when known, is
+    matched against ``Resource``/``NotResource`` elements. ``actions``: what each side must be
+    allowed (default: the two pull actions).
     """
-    statements = [s for s in _as_list((policy or {}).get("Statement")) if isinstance(s, Mapping)]
-    if function_account == repository_account:
-        root = Grant(Access.NOT_NEEDED, "the function is in the repository's account")
-    else:
-        principal_arn = root_arn(function_account, partition)
-        access, names = _evaluate_side(
-            statements,
-            aws=(function_account, principal_arn),
-            context={
-                "aws:principalaccount": function_account,
-                "aws:principalarn": principal_arn,
-                "aws:principalorgid": organization_id,
-                "aws:principalorgpaths": None,
-            },
-        )
-        root = Grant(access, _root_detail(access, function_account, partition), names)
-    access, names = _evaluate_side(
-        statements,
-        service=LAMBDA_SERVICE_PRINCIPAL,
-        context={
-            "aws:sourcearn": function_arn,
-            "aws:sourceaccount": function_account,
-            "aws:sourceorgid": organization_id,
-            "aws:sourceorgpaths": None,
-        },
+    deployer = deployer_request(
+        function_account=function_account, partition=partition, organization_id=organization_id
     )
-    service = Grant(access, _service_detail(access, function_arn), names)
+    decision = evaluate_request(policy, deployer, actions=actions, resource=repository_arn)
+    if decision.access is Access.INVALID:
+        root = Grant(Access.INVALID, f"the repository policy is invalid: {decision.problem}")
+    elif function_account == repository_account:
+        # the deployer's identity policy grants; only a Deny of the repository policy can block
+        own = evaluate_request(
+            _denies_only(policy), deployer, actions=actions, resource=repository_arn
+        )
+        if own.access is Access.GRANTED:
+            root = Grant(Access.NOT_NEEDED, "the function is in the repository's account")
+        else:
+            detail = _root_detail(own.access, function_account, partition)
+            root = Grant(own.access, detail, own.statements)
+    else:
+        detail = _root_detail(decision.access, function_account, partition)
+        root = Grant(decision.access, detail, decision.statements)
+    service_request = lambda_pull_request(
+        function_arn=function_arn,
+        function_account=function_account,
+        partition=partition,
+        organization_id=organization_id,
+    )
+    decision = evaluate_request(policy, service_request, actions=actions, resource=repository_arn)
+    if decision.access is Access.INVALID:
+        service = Grant(Access.INVALID, f"the repository policy is invalid: {decision.problem}")
+    else:
+        service = Grant(
+            decision.access, _service_detail(decision.access, function_arn), decision.statements
+        )
     return PullAccess(root=root, service=service)
+
+
+def _denies_only(policy: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The policy's Deny statements after an Allow of everything: what a principal whose identity
+    policy grants the pull meets in the repository policy."""
+    statements = [s for s in _statements_of(policy) if s.get("Effect") == "Deny"]
+    return {**(policy or {}), "Statement": [*statements, _ALLOW_ALL]}
+
+
+_ALLOW_ALL = {"Sid": "identity", "Effect": "Allow", "Principal": "*", "Action": "*"}
 
 
 def _root_detail(access: Access, account: str, partition: str) -> str:
@@ -285,11 +910,6 @@ def _service_detail(access: Access, function_arn: str) -> str:
         f"no statement allows lambda.amazonaws.com to pull with an aws:SourceArn matching "
         f"{function_arn}: add it to the statement's StringLike aws:SourceArn list"
     )
-
-
-_SOURCE_KEYS = frozenset(
-    {"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths"}
-)
 
 
 def unconditioned_service_statements(policy: Mapping[str, Any] | None) -> list[str]:

@@ -1,0 +1,58 @@
+"""YAML CloudFormation templates, with the short-form tags (``!Ref``, ``!Sub``, ``!GetAtt``, ...).
+
+Imported only when the audit meets a YAML template: PyYAML costs import time the command does not
+pay for the JSON templates CDK writes. Dates stay strings (``Version: 2012-10-17`` is the policy
+language version, not a date), as CloudFormation reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["YamlTemplateError", "load_yaml"]
+
+
+class YamlTemplateError(ValueError):
+    """The text is not a YAML template."""
+
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+
+class _TemplateLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """SafeLoader without timestamps, with CloudFormation's short-form tags."""
+
+
+_TemplateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "Condition":
+        return {"Condition": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        return {"Fn::GetAtt": value.split(".", 1)}
+    return {f"Fn::{suffix}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _short_form)
+
+
+def load_yaml(text: str) -> Any:
+    """The template's data; raises :class:`YamlTemplateError` with the line of the problem."""
+    try:
+        return yaml.load(text, Loader=_TemplateLoader)
+    except yaml.YAMLError as error:
+        raise YamlTemplateError(str(error).replace("\n", " ")) from None

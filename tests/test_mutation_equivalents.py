@@ -1,0 +1,98 @@
+"""Mutants that survive `make mutation` because they cannot change behaviour, each with the reason.
+
+`make mutation` runs mutmut over the pure policy, validation and evaluation modules
+([tool.mutmut] in pyproject.toml) and then this module as a script on `mutmut results`: it fails
+when a mutant survives that is not listed here, so every behaviour-changing survivor has to be
+killed by a test (or, if it really cannot change behaviour, listed below with why). The tests
+below keep the list honest: each entry names a function that exists.
+
+mutmut numbers mutants per function, so editing a listed function can renumber them: rerun
+`make mutation` and update the list from its report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+
+EQUIVALENT: dict[str, str] = {
+    "ecr_lambda_access.policy.evaluate.x__substitute__mutmut_7": (
+        "`position = None` instead of 0: value[None:i] is value[0:i]"
+    ),
+    "ecr_lambda_access.policy.evaluate.x__date__mutmut_10": (
+        "the 'Z' -> '+00:00' replacement is for Python 3.10; from 3.11 on datetime.fromisoformat "
+        "reads 'Z' itself, so changing the replaced text changes nothing where the tests run"
+    ),
+    "ecr_lambda_access.policy.evaluate.x__date__mutmut_11": (
+        "as _date__mutmut_10: replacing 'z' (never in an ISO date) instead of 'Z'"
+    ),
+    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_47": (
+        "the partition is read only by the 'missing' detail, and the same-account deployer's "
+        "answer is never missing (its Deny statements are evaluated after an Allow of everything)"
+    ),
+    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_75": (
+        "the Lambda service's request never compares principal ARNs (a service principal has "
+        "none), so the partition passed to lambda_pull_request is never read"
+    ),
+    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_79": (
+        "as evaluate_pull__mutmut_75: lambda_pull_request's default partition is never read either"
+    ),
+    "ecr_lambda_access.policy.size.xǁ_Boundsǁvalue__mutmut_2": (
+        "substituting tokens in a text that holds none returns the same text"
+    ),
+}
+"""mutant name -> why it cannot change what the code does."""
+
+_NAME = re.compile(r"^(?P<module>[\w.]+)\.x(?:_|ǁ)(?P<function>.+?)__mutmut_\d+$")
+
+
+def unlisted(results: str) -> list[str]:
+    """The survivors in `mutmut results` output that are not listed as equivalent."""
+    found = []
+    for line in results.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if status.strip() == "survived" and name not in EQUIVALENT:
+            found.append(name)
+    return found
+
+
+def _target(name: str) -> tuple[str, str]:
+    match = _NAME.match(name)
+    assert match is not None, name
+    return match["module"], match["function"]
+
+
+def test_every_equivalent_mutant_names_an_existing_function() -> None:
+    for name in EQUIVALENT:
+        module_name, function = _target(name)
+        module = importlib.import_module(module_name)
+        if "ǁ" in function:
+            class_name, method = function.split("ǁ")
+            assert hasattr(getattr(module, class_name), method), name
+        else:
+            assert hasattr(module, function), name
+
+
+def test_every_reason_is_written_out() -> None:
+    assert all(len(reason) > 30 for reason in EQUIVALENT.values())
+
+
+def test_unlisted_survivors_are_found() -> None:
+    report = "\n".join(
+        [
+            "    ecr_lambda_access.policy.evaluate.x__substitute__mutmut_7: survived",
+            "    ecr_lambda_access.policy.evaluate.x__substitute__mutmut_8: survived",
+            "    ecr_lambda_access.policy.evaluate.x__substitute__mutmut_9: killed",
+        ]
+    )
+    assert unlisted(report) == ["ecr_lambda_access.policy.evaluate.x__substitute__mutmut_8"]
+
+
+if (
+    __name__ == "__main__"
+):  # make mutation: mutmut results | python tests/test_mutation_equivalents.py
+    survivors = unlisted(sys.stdin.read())
+    for survivor in survivors:
+        print(f"behaviour-changing survivor (kill it with a test, or list it here): {survivor}")
+    sys.exit(1 if survivors else 0)
