@@ -281,6 +281,25 @@ def test_function_in_a_region_without_replica_names_add_replica() -> None:
     assert "Images.add_replica(<a stack in ap-northeast-1>)" in message
 
 
+def test_function_never_runs_from_another_workload_accounts_replica() -> None:
+    """A workload account's registry is not a distribution point for its neighbours: its
+    replica admits only its own functions, so a third account's function in that Region gets
+    the error, naming both fixes, instead of being registered there."""
+    fleet = Fleet()
+    neighbour = fleet.stack("NeighbourEu", WORKLOAD, EU)
+    replica = fleet.images.add_replica(neighbour)
+    with pytest.raises(RegionMismatchError) as caught:
+        fleet.function(fleet.stack("ThirdEu", WORKLOAD_2, EU), "third")
+    message = str(caught.value)
+    assert f"The replica in {EU} of account {WORKLOAD} serves that account's own functions" in (
+        message
+    )
+    assert f"add the replica in account {WORKLOAD_2} or in the source's account ({REGISTRY})" in (
+        message
+    )
+    assert replica.consumers == ()
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors: each names the argument, the value and the fix
 # ---------------------------------------------------------------------------------------------

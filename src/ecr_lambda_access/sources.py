@@ -103,8 +103,10 @@ def replica_for_function(source: CrossAccountImageRepo, stack: Stack) -> CrossAc
     """The repository a function in ``stack`` runs ``source``'s images from.
 
     The replica in the function's own account and Region; else, in another Region than the
-    source's, a replica in the function's Region (the source account's, then the first added);
-    else the source itself (``check_region`` then says to add a replica).
+    source's, the source account's replica in the function's Region; else the source itself
+    (``check_region`` then says to add a replica). Another workload account's replica is never
+    used: it admits only that account's functions (a workload registry is not a distribution
+    point for its neighbours).
     """
     replicas = source.replicas
     if not replicas or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
@@ -115,9 +117,8 @@ def replica_for_function(source: CrossAccountImageRepo, stack: Stack) -> CrossAc
     source_stack = Stack.of(source)
     if source_stack.region == stack.region:
         return source
-    in_region = [r for r in replicas if Stack.of(r).region == stack.region]
-    in_region.sort(key=lambda r: Stack.of(r).account != source_stack.account)
-    return in_region[0] if in_region else source
+    registry = source.replica_for(account=source_stack.account, region=stack.region)
+    return registry if registry is not None else source
 
 
 def resolve_repository(
@@ -263,7 +264,7 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
                 "runs images only from its own Region. Add one with "
                 f"{ref.wired_to.node.id}.add_replica(<a stack in {stack.region}>) before "
                 "creating the function (it then runs from the replica), or deploy the "
-                f"function in {ref.region}",
+                f"function in {ref.region}" + _neighbours(ref.wired_to, stack),
             )
         ]
     return [
@@ -277,6 +278,20 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
             f"{ref.region}",
         )
     ]
+
+
+def _neighbours(source: CrossAccountImageRepo, stack: Stack) -> str:
+    """Why another account's replica in the function's Region was not used, if there is one."""
+    others = sorted(
+        Stack.of(r).account for r in source.replicas if Stack.of(r).region == stack.region
+    )
+    if not others:
+        return ""
+    return (
+        f". The replica in {stack.region} of account {', '.join(others)} serves that account's "
+        f"own functions only: add the replica in account {stack.account} or in the source's "
+        f"account ({Stack.of(source).account})"
+    )
 
 
 def same_stage(one: Construct, other: Construct) -> bool:
