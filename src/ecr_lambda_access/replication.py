@@ -24,7 +24,7 @@ create it); a function's stack deploys after the stack of the replica it runs fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import jsii
 from aws_cdk import IStableAnyProducer, Lazy, Names, Stack, Stage, Token
@@ -71,6 +71,29 @@ def _literal_env(stack: Stack) -> tuple[str, str] | None:
     if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
         return None
     return stack.account, stack.region
+
+
+_Singleton = TypeVar("_Singleton", bound=Construct)
+
+
+def _registry_singleton(cls: type[_Singleton], scope: Construct, id: str) -> _Singleton:
+    """The one ``cls`` of the registry of ``scope``'s stack in its stage, created on first use."""
+    stack = Stack.of(scope)
+    env = _literal_env(stack)
+    if env is None:
+        raise ReplicaConfigurationError(
+            f"{cls.__name__}.of(scope): the stack {stack.stack_name} is "
+            "environment-agnostic: registry-wide resources belong to one account and Region; "
+            "give the stack env=Environment(account=..., region=...)"
+        )
+    key = (cls.__name__, *env)
+    table = _registries(scope)
+    found = table.get(key)
+    if found is None:
+        found = cls(stack, id)
+        table[key] = found
+    assert isinstance(found, cls)
+    return found
 
 
 def _depend(dependent: Stack, dependency: Stack, reason: str) -> None:
@@ -134,22 +157,7 @@ class RegistryReplication(Construct):
     @classmethod
     def of(cls, scope: Construct) -> RegistryReplication:
         """The replication configuration of the registry of ``scope``'s stack (created once)."""
-        stack = Stack.of(scope)
-        env = _literal_env(stack)
-        if env is None:
-            raise ReplicaConfigurationError(
-                f"{cls.__name__}.of(scope): the stack {stack.stack_name} is "
-                "environment-agnostic: registry-wide resources belong to one account and Region; "
-                "give the stack env=Environment(account=..., region=...)"
-            )
-        key = ("replication", *env)
-        table = _registries(scope)
-        found = table.get(key)
-        if found is None:
-            found = cls(stack, "EcrLambdaAccessReplication")
-            table[key] = found
-        assert isinstance(found, RegistryReplication)
-        return found
+        return _registry_singleton(cls, scope, "EcrLambdaAccessReplication")
 
     @property
     def rules(self) -> list[ReplicationRule]:
@@ -280,22 +288,7 @@ class ReplicationRegistryPolicy(Construct):
     @classmethod
     def of(cls, scope: Construct) -> ReplicationRegistryPolicy:
         """The registry policy of the registry of ``scope``'s stack (created once)."""
-        stack = Stack.of(scope)
-        env = _literal_env(stack)
-        if env is None:
-            raise ReplicaConfigurationError(
-                f"{cls.__name__}.of(scope): the stack {stack.stack_name} is "
-                "environment-agnostic: registry-wide resources belong to one account and Region; "
-                "give the stack env=Environment(account=..., region=...)"
-            )
-        key = ("registry-policy", *env)
-        table = _registries(scope)
-        found = table.get(key)
-        if found is None:
-            found = cls(stack, "EcrLambdaAccessRegistryPolicy")
-            table[key] = found
-        assert isinstance(found, ReplicationRegistryPolicy)
-        return found
+        return _registry_singleton(cls, scope, "EcrLambdaAccessRegistryPolicy")
 
     def add_statement(self, statement: dict[str, Any]) -> None:
         """Keep a statement the registry policy already has; it is written before ours."""
@@ -342,9 +335,9 @@ def _check_order(
 ) -> list[Violation]:
     """The replica's stack must be able to deploy before the replication configuration's."""
     table = _registries(source)
-    existing = table.get(("replication", *source_env))
+    existing = table.get((RegistryReplication.__name__, *source_env))
     replication_stack = Stack.of(existing) if existing is not None else Stack.of(source)
-    existing_policy = table.get(("registry-policy", *env))
+    existing_policy = table.get((ReplicationRegistryPolicy.__name__, *env))
     stacks = [stack]
     if existing_policy is not None and env[0] != source_env[0]:
         stacks.append(Stack.of(existing_policy))
