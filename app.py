@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_cdk import App
 
-from examples import cross_account, foreign_repository, pipeline, same_account
+from examples import cross_account, foreign_repository, multi_region, pipeline, same_account
 from examples.settings import Settings
 
 
@@ -19,6 +19,7 @@ def build(app: App) -> App:
     cross_account.build(app, settings)
     foreign_repository.build(app, settings)
     pipeline.build(app, settings)
+    multi_region.build(app, settings)
     return app
 
 

@@ -878,9 +878,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output != "-":
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
+        output.write_text(text + _kept_sections(output))
         log(f"wrote {output}")
     return 0
+
+
+def _kept_sections(output: Path) -> str:
+    """Sections other benchmarks write into the file (bench/replicas.py), kept as they are."""
+    previous = output.read_text() if output.exists() else ""
+    begin, end = "<!-- replicas:begin", "<!-- replicas:end -->"
+    if begin not in previous or end not in previous:
+        return ""
+    section = begin + previous.split(begin, 1)[1].split(end, 1)[0] + end
+    return "\n" + section + "\n"
 
 
 if __name__ == "__main__":

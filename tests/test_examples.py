@@ -44,6 +44,13 @@ TOP_LEVEL_APPLICATION_STACKS = [
     "Workload2",
     "ForeignRepository",
 ]
+MULTI_REGION_STACKS = [  # examples/multi_region.py (replicas): scanned below, on their own
+    "MultiRegionRegistry",
+    "MultiRegionReplicaEu",
+    "MultiRegionWorkloadApSe2",
+    "MultiRegionWorkloadUse1",
+    "MultiRegionWorkloadEuw1",
+]
 STAGE_ASSEMBLIES = {
     "assembly-Pipeline-Registry": REGISTRY,
     "assembly-Pipeline-Workload1": WORKLOAD,
@@ -96,7 +103,7 @@ def test_every_example_stack_is_synthesized(examples: Examples) -> None:
         name
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
-    } == {*TOP_LEVEL_APPLICATION_STACKS, "Pipeline"}
+    } == {*TOP_LEVEL_APPLICATION_STACKS, *MULTI_REGION_STACKS, "Pipeline"}
 
 
 def test_application_stacks_pass_cdk_nag_with_reasoned_acknowledgements(examples: Examples) -> None:
@@ -147,6 +154,7 @@ def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
         path
         for path, rules in acknowledgements(examples.outdir).items()
         if "Serverless::Serverless-LambdaDLQ" in rules
+        and path.lstrip("/").split("/")[0] not in MULTI_REGION_STACKS  # counted on their own
     ]
     assert len(functions) == len(dlq_acks) == 6
     users = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
@@ -396,3 +404,32 @@ def test_pipeline_runs_the_image_pull_audit_before_its_first_deploy(examples: Ex
     assert spec["reports"] == {
         "image-pull-audit": {"files": ["image-pull-audit.xml"], "file-format": "JUNITXML"}
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# examples/multi_region.py (replicas): cdk-nag above (the whole app); cfn-lint, checkov, snapshots
+# ---------------------------------------------------------------------------------------------
+
+
+def multi_region_templates(examples: Examples) -> dict[str, Path]:
+    return {name: examples.outdir / f"{name}.template.json" for name in MULTI_REGION_STACKS}
+
+
+def test_multi_region_templates_pass_cfn_lint(examples: Examples) -> None:
+    findings = cfn_lint(sorted(multi_region_templates(examples).values()), ignore=["W3005"])
+    assert findings == [], [(f["Rule"]["Id"], f["Filename"], f["Message"]) for f in findings]
+
+
+def test_multi_region_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
+    for name, path in multi_region_templates(examples).items():
+        shutil.copy(path, tmp_path / f"{name}.template.json")
+    report = checkov(tmp_path)
+    failed = report["results"]["failed_checks"]
+    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
+    for skip in report["results"]["skipped_checks"]:
+        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+
+
+def test_snapshots_of_multi_region_stacks(examples: Examples, snapshot_json: Any) -> None:
+    for name, path in multi_region_templates(examples).items():
+        assert json.loads(path.read_text()) == snapshot_json(name=name)

@@ -20,6 +20,8 @@ from .errors import (
     PolicyTooLargeError,
     QueueConfigurationError,
     RegionMismatchError,
+    ReplicaConfigurationError,
+    ReplicationLimitError,
 )
 from .policy import (
     ECR_POLICY_MAX_CHARS,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
     from .pipelines import ImagePullAuditStep
+    from .replication import RegistryReplication, ReplicationRegistryPolicy
     from .repository import CrossAccountImageRepo, ImagePullPolicy
 
 __version__ = "0.1.0"
@@ -43,6 +46,8 @@ _LAZY = {
     "ImagePullPolicy": ".repository",
     "ContainerFunction": ".function",
     "ImagePullChecks": ".checks",
+    "RegistryReplication": ".replication",
+    "ReplicationRegistryPolicy": ".replication",
     "ImagePullAuditStep": ".pipelines",
 }
 
@@ -66,6 +71,12 @@ __all__ = [
     "QueueConfigurationError",
     "RegionMismatchError",
     "repository_policy",
+]
+__all__ += [
+    "RegistryReplication",
+    "ReplicaConfigurationError",
+    "ReplicationLimitError",
+    "ReplicationRegistryPolicy",
 ]
 
 

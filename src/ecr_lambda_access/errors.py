@@ -139,3 +139,15 @@ def raise_if_violations(
         return
     cls = error_class(c for c, _ in found)
     raise cls([message for _, message in found], construct_path=construct_path)
+
+
+# Replicas (issue 11).
+class ReplicaConfigurationError(EcrLambdaAccessError):
+    """``add_replica`` cannot create this replica (its environment, its name, a duplicate)."""
+
+
+class ReplicationLimitError(EcrLambdaAccessError):
+    """The registry's replication configuration would exceed one of ECR's limits."""
+
+
+__all__ += ["ReplicaConfigurationError", "ReplicationLimitError"]

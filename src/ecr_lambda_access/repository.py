@@ -20,6 +20,7 @@ from aws_cdk import (
     PhysicalName,
     RemovalPolicy,
     Stack,
+    Token,
     Validations,
 )
 from aws_cdk import aws_ecr as ecr
@@ -37,7 +38,7 @@ from .errors import (
     Violation,
     raise_if_violations,
 )
-from .policy import LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer
+from .policy import LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer, replica_consumers
 from .validation import check_organization_id
 
 __all__ = ["CrossAccountImageRepo", "ImagePullPolicy"]
@@ -71,6 +72,8 @@ class _PullPolicy:
         self.repository = repository
         self.consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
         self.organization_id = organization_id
+        self.replica_source: Any = None
+        """For a replica (``add_replica``): its source, whose consumers it may admit too."""
         self.rendered = False
         """True once the policy was synthesized (later consumers would be missing from it)."""
         cfn = repository.node.default_child
@@ -147,8 +150,18 @@ class _PullPolicy:
 
     def statements(self) -> list[dict[str, Any]]:
         stack = Stack.of(self.repository)
+        consumers: Sequence[LambdaConsumer] = self.consumers
+        source = self.replica_source
+        if source is not None:
+            # A replica: whom it admits is decided in one place (policy.build).
+            consumers = replica_consumers(
+                source._declared_consumers(),
+                source_account=Stack.of(source).account,
+                replica_account=stack.account,
+                consumers=self.consumers,
+            )
         return policy.repository_policy_statements(
-            self.consumers,
+            consumers,
             repository_account=stack.account,
             region=stack.region,
             partition=stack.partition,
@@ -334,6 +347,9 @@ class CrossAccountImageRepo(ecr.Repository):
             )
         props.update(explicit)
         super().__init__(scope, id, **props)
+        self._replicas: list[CrossAccountImageRepo] = []
+        self._replica_of: CrossAccountImageRepo | None = None
+        self._function_consumers: list[LambdaConsumer] = []
         self._warn_about_props(props)
         cfn = self.node.default_child
         assert isinstance(cfn, ecr.CfnRepository)
@@ -373,6 +389,117 @@ class CrossAccountImageRepo(ecr.Repository):
         :class:`~ecr_lambda_access.PolicyTooLargeError` if the policy would exceed ECR's limit.
         """
         self._pull_policy.add_consumer(consumers)
+        try:
+            for replica in self._replicas:
+                replica._pull_policy.check_size()
+        except PolicyTooLargeError:
+            del self._pull_policy.consumers[len(self._pull_policy.consumers) - len(consumers) :]
+            raise
+
+    def add_replica(
+        self,
+        scope: Construct,
+        id: str | None = None,
+        *,
+        consumers: Sequence[LambdaConsumer | str] = (),
+        organization_id: str | None = None,
+    ) -> CrossAccountImageRepo:
+        """Replicate this repository's images to the registry of ``scope``'s stack.
+
+        The replica is a ``CrossAccountImageRepo`` in ``scope`` (a stack, or a construct in one,
+        whose account and Region are literal) with the same repository name and defaults (and
+        this repository's tag mutability), created by CloudFormation so that its policy keeps
+        tracking its consumers. Whom it admits:
+
+        * in this repository's account (another Region): this repository's consumers, with the
+          replica's Region in their function ARNs, plus ``consumers``;
+        * in another account: ``consumers`` only (and that account's functions that run from it);
+          never this repository's other consumers.
+
+        The source registry's replication configuration
+        (:class:`~ecr_lambda_access.replication.RegistryReplication`) gains a rule for the
+        destination, and a destination in another account gets a registry policy
+        (:class:`~ecr_lambda_access.replication.ReplicationRegistryPolicy`) letting this
+        account replicate into this repository name only. Both replace what the registry had
+        (warnings say so). The replica's stack deploys before the replication configuration's.
+        A :class:`~ecr_lambda_access.ContainerFunction` with ``repository=`` this repository
+        runs from the replica of its own account and Region, else of its Region.
+
+        Only images pushed after the replication configuration is deployed are replicated.
+
+        Parameters
+        ----------
+        scope:
+            Where the replica is created; its stack's environment is the destination.
+        id:
+            The replica's construct id. Default: this construct's id + ``"Replica"``.
+        consumers:
+            Who else may run the images from the replica (as ``consumers=`` of this class).
+        organization_id:
+            As ``organization_id=`` of this class. Default: this repository's for a replica in
+            the same account, None in another account.
+
+        Raises :class:`~ecr_lambda_access.ReplicaConfigurationError` (every problem at once) for
+        the source's own environment, a duplicate destination, an environment-agnostic stack or
+        a repository without a literal name, and
+        :class:`~ecr_lambda_access.ReplicationLimitError` past ECR's replication limits.
+        """
+        from .replication import add_replica
+
+        replica: CrossAccountImageRepo = add_replica(
+            self, scope, id, consumers=consumers, organization_id=organization_id
+        )
+        return replica
+
+    @property
+    def replicas(self) -> tuple[CrossAccountImageRepo, ...]:
+        """The replicas added with :meth:`add_replica`, in the order added."""
+        return tuple(self._replicas)
+
+    def replica_for(self, *, account: str, region: str) -> CrossAccountImageRepo | None:
+        """The replica in this account and Region, or None."""
+        for replica in self._replicas:
+            stack = Stack.of(replica)
+            if stack.account == account and stack.region == region:
+                return replica
+        return None
+
+    @property
+    def replica_of(self) -> CrossAccountImageRepo | None:
+        """The repository this one is a replica of (None unless made by ``add_replica``)."""
+        return self._replica_of
+
+    def _become_replica_of(self, source: CrossAccountImageRepo) -> None:
+        """Made by ``source.add_replica``: whom it admits now depends on ``source`` too."""
+        self._replica_of = source
+        self._pull_policy.replica_source = source
+
+    def _add_replica_record(self, replica: CrossAccountImageRepo) -> None:
+        self._replicas.append(replica)
+
+    def _register_function(self, consumer: LambdaConsumer) -> None:
+        """A ContainerFunction of this app registers itself (not inherited by replicas)."""
+        self.add_consumer(consumer)
+        self._function_consumers.append(consumer)
+
+    def _declared_consumers(self) -> list[LambdaConsumer]:
+        """The consumers given by the user (not the functions registered on the repository)."""
+        registered = list(self._function_consumers)
+        declared = []
+        for consumer in self._pull_policy.consumers:
+            if consumer in registered:
+                registered.remove(consumer)
+            else:
+                declared.append(consumer)
+        return declared
+
+    def _literal_repository_name(self) -> str | None:
+        cfn = self.node.default_child
+        if isinstance(cfn, ecr.CfnRepository):
+            name = cfn.repository_name
+            if isinstance(name, str) and not Token.is_unresolved(name):
+                return name
+        return None
 
     def policy_statements(self) -> list[dict[str, Any]]:
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""

@@ -99,6 +99,28 @@ def is_repository(value: object) -> bool:
     return all(hasattr(value, a) for a in ("repository_arn", "repository_name", "env", "node"))
 
 
+def replica_for_function(source: CrossAccountImageRepo, stack: Stack) -> CrossAccountImageRepo:
+    """The repository a function in ``stack`` runs ``source``'s images from.
+
+    The replica in the function's own account and Region; else, in another Region than the
+    source's, the source account's replica in the function's Region; else the source itself
+    (``check_region`` then says to add a replica). Another workload account's replica is never
+    used: it admits only that account's functions (a workload registry is not a distribution
+    point for its neighbours).
+    """
+    replicas = source.replicas
+    if not replicas or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return source
+    own = source.replica_for(account=stack.account, region=stack.region)
+    if own is not None:
+        return own
+    source_stack = Stack.of(source)
+    if source_stack.region == stack.region:
+        return source
+    registry = source.replica_for(account=source_stack.account, region=stack.region)
+    return registry if registry is not None else source
+
+
 def resolve_repository(
     repository: object, stack: Stack, function_name: str | None
 ) -> tuple[RepositorySource | None, list[Violation]]:
@@ -106,6 +128,9 @@ def resolve_repository(
     found: list[Violation] = []
     ref: RepositorySource | None = None
     manager = find_wrapper(repository) if is_repository(repository) else None  # type: ignore[arg-type]
+    if isinstance(manager, CrossAccountImageRepo):
+        # A replica of the function's own account and Region, else of its Region.
+        manager = replica_for_function(manager, stack)
     if manager is not None:
         repo = managed_repository(manager)
         repo_stack = Stack.of(repo)
@@ -230,6 +255,18 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
         return []
     if ref.region == stack.region:
         return []
+    if isinstance(ref.wired_to, CrossAccountImageRepo):
+        return [
+            (
+                RegionMismatchError,
+                f"repository: {ref.description} is in {ref.region}, the function's stack "
+                f"{stack.stack_name} in {stack.region}, and it has no replica there: Lambda "
+                "runs images only from its own Region. Add one with "
+                f"{ref.wired_to.node.id}.add_replica(<a stack in {stack.region}>) before "
+                "creating the function (it then runs from the replica), or deploy the "
+                f"function in {ref.region}" + _neighbours(ref.wired_to, stack),
+            )
+        ]
     return [
         (
             RegionMismatchError,
@@ -241,6 +278,20 @@ def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
             f"{ref.region}",
         )
     ]
+
+
+def _neighbours(source: CrossAccountImageRepo, stack: Stack) -> str:
+    """Why another account's replica in the function's Region was not used, if there is one."""
+    others = sorted(
+        Stack.of(r).account for r in source.replicas if Stack.of(r).region == stack.region
+    )
+    if not others:
+        return ""
+    return (
+        f". The replica in {stack.region} of account {', '.join(others)} serves that account's "
+        f"own functions only: add the replica in account {stack.account} or in the source's "
+        f"account ({Stack.of(source).account})"
+    )
 
 
 def same_stage(one: Construct, other: Construct) -> bool:
@@ -265,7 +316,8 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
     scope: Construct = function
     name = function.literal_function_name or f"{function.node.path} (named by CloudFormation)"
     if owner is not None:
-        owner.add_consumer(function._consumer())
+        # A CrossAccountImageRepo keeps functions apart from the consumers its replicas inherit.
+        getattr(owner, "_register_function", owner.add_consumer)(function._consumer())
         repo_stack = Stack.of(managed_repository(owner))
         if repo_stack.node.path == stack.node.path:
             return

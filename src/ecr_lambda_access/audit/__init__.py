@@ -33,6 +33,7 @@ from .rules import (
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
+    NOT_REPLICATED,
     OK,
     POLICY_TOO_LARGE,
     REGION_MISMATCH,
@@ -82,3 +83,4 @@ __all__ = [
     "audit_assembly",
     "audit_stacks",
 ]
+__all__ += ["NOT_REPLICATED"]

@@ -26,6 +26,7 @@ __all__ = [
     "ANY_ACCOUNT",
     "INVALID_REPOSITORY_POLICY",
     "UNREADABLE_TEMPLATE",
+    "NOT_REPLICATED",
     "POLICY_TOO_LARGE",
     "CONFUSED_DEPUTY",
     "EXECUTION_ROLE_ECR",
@@ -47,6 +48,7 @@ NO_POLICY = "no-policy"
 EXTERNAL = "external"
 UNVERIFIABLE = "unverifiable"
 INVALID_POLICY = "invalid-policy"
+NOT_REPLICATED = "not-replicated"
 
 # Finding codes
 POLICY_TOO_LARGE = "policy-too-large"
@@ -138,6 +140,15 @@ _RULES = (
         ERROR,
     ),
     Rule(
+        NOT_REPLICATED,
+        "status",
+        "the image is in a replica that replication does not fill (no rule for the repository "
+        "and destination, or no registry policy letting the source replicate)",
+        "Replicate with CrossAccountImageRepo.add_replica: it writes the rule and, across "
+        "accounts, the destination's registry policy.",
+        ERROR,
+    ),
+    Rule(
         POLICY_TOO_LARGE,
         "finding",
         "the repository policy is over ECR's 10,240-character limit",
@@ -201,7 +212,15 @@ FINDINGS: dict[str, str] = {r.id: r.text for r in _RULES if r.kind == "finding"}
 """Every finding kind and what it means."""
 
 FAILING_STATUSES = frozenset(
-    {MISSING_ROOT, MISSING_SERVICE, REGION_MISMATCH, DENIED, NO_POLICY, INVALID_POLICY}
+    {
+        MISSING_ROOT,
+        MISSING_SERVICE,
+        REGION_MISMATCH,
+        DENIED,
+        NO_POLICY,
+        INVALID_POLICY,
+        NOT_REPLICATED,
+    }
 )
 """Definite problems: the audit exits 1 when a function has one of these."""
 

@@ -27,8 +27,15 @@ from typing import Any
 from .. import policy
 from ..policy import Access, LambdaConsumer, PullAccess
 from .load import StackTemplate, load_assembly
+from .replicas import (
+    REGISTRY_RESOURCE_TYPES,
+    RegistryResource,
+    replica_of,
+    replica_source,
+    replica_verdict,
+)
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
-from .resolve import MARK, Assembly, Resolver, has_marker
+from .resolve import MARK, Assembly, Resolver, has_marker, partition_of
 from .rules import (
     ANY_ACCOUNT,
     CONFUSED_DEPUTY,
@@ -42,6 +49,7 @@ from .rules import (
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
+    NOT_REPLICATED,
     OK,
     POLICY_TOO_LARGE,
     REGION_MISMATCH,
@@ -127,6 +135,8 @@ class _Repository:
     policy: dict[str, Any] | None
     path: str
     consumers: list[str] = field(default_factory=list)
+    replica_of: str | None = None
+    """The source repository ARN ``add_replica`` recorded in the resource's metadata."""
 
     @property
     def policy_has_markers(self) -> bool:
@@ -242,6 +252,8 @@ class _Audit:
         self.findings: list[Finding] = []
         self.functions: list[FunctionReport] = []
         self._checked_roles: dict[int, set[str]] = {}
+        self.replication_configurations: list[RegistryResource] = []
+        self.registry_policies: list[RegistryResource] = []
 
     def human(self, text: str | None) -> str | None:
         return None if text is None else self.unknowns.describe(text)
@@ -252,10 +264,11 @@ class _Audit:
         for index, stack in enumerate(self.assembly.stacks):
             resolver = self.assembly.resolvers[index]
             for logical_id, resource in stack.resources.items():
-                if (
-                    not isinstance(resource, Mapping)
-                    or resource.get("Type") != "AWS::ECR::Repository"
-                ):
+                if not isinstance(resource, Mapping):
+                    continue
+                if resource.get("Type") in REGISTRY_RESOURCE_TYPES:
+                    self.collect_registry_resource(index, logical_id, resource)
+                if resource.get("Type") != "AWS::ECR::Repository":
                     continue
                 if self.absent(index, resource):
                     continue
@@ -277,11 +290,73 @@ class _Audit:
                     region=resolver.region,
                     policy=document if isinstance(document, dict) else None,
                     path=stack.path_of(logical_id),
+                    replica_of=replica_of(resource),
                 )
                 self.repositories.append(repository)
                 self.by_target[(index, logical_id)] = repository
                 if not has_marker(repository.name):
                     self.by_name.setdefault(repository.name, []).append(repository)
+
+    def collect_registry_resource(
+        self, index: int, logical_id: str, resource: Mapping[str, Any]
+    ) -> None:
+        """A replication configuration or registry policy (registry-wide, one per registry)."""
+        kind = str(resource.get("Type"))
+        stack = self.assembly.stacks[index]
+        resolver = self.assembly.resolvers[index]
+        condition = resource.get("Condition")
+        created = resolver.condition(condition, 0) if isinstance(condition, str) else True
+        if created is False:
+            return
+        value = resolver.resolve(
+            (resource.get("Properties") or {}).get(REGISTRY_RESOURCE_TYPES[kind])
+        )
+        if created is not True:
+            value = None  # created only under a condition not known here: cannot be relied on
+        if isinstance(value, str) and not has_marker(value):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                value = None
+        found = RegistryResource(
+            account=resolver.account,
+            region=resolver.region,
+            value=_tokenize_foreign(value, set()),
+            where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
+        )
+        if kind == "AWS::ECR::RegistryPolicy":
+            self.registry_policies.append(found)
+        else:
+            self.replication_configurations.append(found)
+
+    def replica_status(self, repository: _Repository) -> tuple[str, str] | None:
+        """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
+        if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
+            return None
+        source = replica_source(
+            name=repository.name,
+            account=repository.account,
+            region=repository.region,
+            declared_source=repository.replica_of,
+            configurations=self.replication_configurations,
+        )
+        if source is None:
+            return None
+        verdict = replica_verdict(
+            name=repository.name,
+            arn=repository.arn,
+            account=repository.account,
+            region=repository.region,
+            source=source,
+            declared=repository.replica_of is not None,
+            configurations=self.replication_configurations,
+            registry_policies=self.registry_policies,
+            partition=partition_of(repository.region),
+        )
+        if verdict.ok:
+            return None
+        status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
+        return status, f"repository {repository.path} is a replica: {verdict.detail}"
 
     def admits_every_account(self, repository: _Repository) -> bool:
         """True when a stranger's account (not in any organization we know, in no condition)
@@ -579,6 +654,10 @@ class _Audit:
         ):
             return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
         status, detail = self.evaluate(resolver, repository, name, logical_id)
+        if status == OK:
+            replica = self.replica_status(repository)
+            if replica is not None:
+                status, detail = replica
         if bootstrap:
             detail = (
                 f"{detail}. The repository is not in the assembly: this is what the CDK bootstrap "

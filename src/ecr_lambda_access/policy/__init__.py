@@ -29,6 +29,7 @@ from .build import (
     check_consumer,
     consumer_patterns,
     function_arn_pattern,
+    replica_consumers,
     repository_policy,
     repository_policy_statements,
     root_arn,
@@ -84,3 +85,4 @@ __all__ = [
     "glob_match",
     "unconditioned_service_statements",
 ]
+__all__ += ["replica_consumers"]

@@ -245,3 +245,31 @@ def repository_policy(
     if not statements:
         return None
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+# --------------------------------------------------------------------------------------------
+# Replicas: one builder, a Region per replica
+# --------------------------------------------------------------------------------------------
+# A replica's policy is built by repository_policy_statements like any other, with the replica's
+# own account and Region (so a consumer's function ARNs name the replica's Region); only whom it
+# admits is decided here.
+
+
+def replica_consumers(
+    source_consumers: Iterable[LambdaConsumer | str],
+    *,
+    source_account: str,
+    replica_account: str,
+    consumers: Iterable[LambdaConsumer | str] = (),
+) -> list[LambdaConsumer]:
+    """Whom a replica admits (before the functions that register on it).
+
+    A replica in the source's own account is the same distribution point in another Region: it
+    admits the source's consumers plus ``consumers``. A replica in another account is that
+    account's own registry: it admits ``consumers`` only (its own functions register on it), never
+    the source's other consumers.
+    """
+    own = [as_consumer(c) for c in consumers]
+    if replica_account == source_account:
+        return [*map(as_consumer, source_consumers), *own]
+    return own
