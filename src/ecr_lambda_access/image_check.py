@@ -10,9 +10,10 @@ at ``CreateFunction``. Run this between deploying the registry stacks and the fu
 Without ``--run`` it only prints one ``aws ecr describe-images`` command per image (account,
 Region, repository, digest or tag), for the pipeline or a person to run; it needs no credentials
 and makes no AWS call. With ``--run`` it calls ``DescribeImages`` through boto3 (``pip install
-boto3``; credentials that can read each registry, e.g. ``--profile``), prints each image as
-``present`` or ``missing`` and exits 1 when one is missing. Pushing (or re-pushing) an image after
-the replication configuration is deployed replicates it.
+'ecr-lambda-access[live]'``, the live check's extra; credentials that can read each registry,
+e.g. ``--profile``), prints each image as ``present`` or ``missing`` and exits 1 when one is
+missing. Pushing (or re-pushing) an image after the replication configuration is deployed
+replicates it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def _run(images: Sequence[Image], profile: str | None) -> int:
     try:
         import boto3
     except ImportError:
-        print("--run needs boto3: pip install boto3 (or run the printed commands)", file=sys.stderr)
+        print(
+            "--run needs boto3: pip install 'ecr-lambda-access[live]' "
+            "(or run the printed commands)",
+            file=sys.stderr,
+        )
         return 2
     session = boto3.Session(profile_name=profile)
     missing = 0
