@@ -296,7 +296,7 @@ def test_image_check_run_without_boto3_says_how_to_get_it(
     monkeypatch.setitem(sys.modules, "boto3", None)  # no AWS call, whatever is installed
     directory = str(Path(stacks[0].template_path).parent)
     assert image_check.main([directory, "--run"]) == 2
-    assert "pip install boto3" in capsys.readouterr().err
+    assert "pip install 'ecr-lambda-access[live]'" in capsys.readouterr().err
     assert image_check.main(["/nonexistent"]) == 2
 
 
