@@ -70,13 +70,11 @@ __all__ = [
     "PolicyTooLargeError",
     "QueueConfigurationError",
     "RegionMismatchError",
-    "repository_policy",
-]
-__all__ += [
     "RegistryReplication",
     "ReplicaConfigurationError",
     "ReplicationLimitError",
     "ReplicationRegistryPolicy",
+    "repository_policy",
 ]
 
 
