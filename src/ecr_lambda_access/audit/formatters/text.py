@@ -11,7 +11,7 @@ from ..report import AuditReport
 from ..rules import FAILING_STATUSES, STRICT_FAILING_STATUSES
 from .base import Formatter
 
-__all__ = ["TextFormatter", "render_text"]
+__all__ = ["TextFormatter", "render_text", "wrap"]
 
 
 class TextFormatter(Formatter):
@@ -32,7 +32,7 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _wrap(text: str, indent: str = "    ") -> str:
+def wrap(text: str, indent: str = "    ") -> str:
     """The text wrapped at 100 columns, indented (ARNs are never broken)."""
     return textwrap.fill(
         text,
@@ -71,7 +71,7 @@ def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) ->
         write(lines[0] + "\n")
         for line, f in zip(lines[1:], report.functions, strict=True):
             write(line + "\n")
-            write(_wrap(f.detail) + "\n")
+            write(wrap(f.detail) + "\n")
     else:
         write("No container-image Lambda functions in the assembly.\n")
     if report.repositories:
@@ -86,7 +86,7 @@ def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) ->
         write(f"\nFindings ({len(report.findings)})\n")
         for finding in report.findings:
             write(f"{finding.severity:<8} {finding.code}  {finding.resource}\n")
-            write(_wrap(finding.message) + "\n")
+            write(wrap(finding.message) + "\n")
     counts = report.counts()
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "none"
     errors, warnings = len(report.errors()), len(report.warnings())

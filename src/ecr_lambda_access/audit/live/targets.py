@@ -1,0 +1,120 @@
+"""What to check: the container-image functions of a static audit report, as plain data
+(:class:`LiveTarget`, each with its parsed :class:`ImageRef`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..load import StackTemplate
+from ..report import AuditReport
+from ..resolve import partition_of
+
+_IMAGE_URI = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<name>[^:@\s]+)(?::(?P<tag>[^:@/\s]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A private ECR image: registry account, Region, repository name, tag and/or digest."""
+
+    uri: str
+    account: str
+    region: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    @property
+    def repository_arn(self) -> str:
+        return f"arn:{self.partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
+
+    @property
+    def reference(self) -> str:
+        """The digest when there is one (what Lambda runs), else the tag."""
+        return self.digest or self.tag or "latest"
+
+
+def parse_image_uri(uri: str | None) -> ImageRef | None:
+    """The parts of a private ECR image URI, or None (unresolved, or not ECR)."""
+    match = _IMAGE_URI.fullmatch(uri or "")
+    if match is None:
+        return None
+    return ImageRef(
+        uri=str(uri),
+        account=match["account"],
+        region=match["region"],
+        repository=match["name"],
+        tag=match["tag"],
+        digest=match["digest"],
+    )
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    """One container-image function to check against what is deployed."""
+
+    function: str
+    """The construct path (as in the static report)."""
+    stack: str
+    stack_name: str
+    logical_id: str
+    account: str | None
+    region: str | None
+    function_name: str | None
+    """The ``FunctionName`` of the template; None when it is not known before deploy (generated
+    by CloudFormation, or a parameter): the check reads it from the deployed stack."""
+    image: ImageRef | None
+    synthesized_policy: Mapping[str, Any] | None = None
+    """The repository's synthesized policy (resolved), when the assembly defines the repository."""
+    replica_source: tuple[str, str] | None = None
+    """(account, Region) of the registry the image is replicated from, when known."""
+    image_deployed: bool = False
+    """True when ``image`` is the deployed function's: the template's is known only at deploy."""
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region or "")
+
+
+def targets_from_report(
+    report: AuditReport,
+    stacks: Sequence[StackTemplate] = (),
+    *,
+    policies: Mapping[str, Mapping[str, Any] | None] | None = None,
+    replica_sources: Mapping[str, tuple[str, str]] | None = None,
+) -> list[LiveTarget]:
+    """A target per function of a static report.
+
+    ``policies``: repository ARN -> synthesized (resolved) policy, for repositories the assembly
+    defines; ``replica_sources``: repository ARN -> (account, Region) of its replication source.
+    """
+    stack_names = {(s.template_path, s.display_name): s.stack_name for s in stacks}
+    targets = []
+    for f in report.functions:
+        image = parse_image_uri(f.image)
+        arn = image.repository_arn if image is not None else f.repository
+        targets.append(
+            LiveTarget(
+                function=f.function,
+                stack=f.stack,
+                stack_name=stack_names.get((f.template_path, f.stack), f.stack),
+                logical_id=f.logical_id,
+                account=f.account,
+                region=f.region,
+                function_name=f.function_name,
+                image=image,
+                synthesized_policy=(policies or {}).get(arn or ""),
+                replica_source=(replica_sources or {}).get(arn or ""),
+            )
+        )
+    return targets
