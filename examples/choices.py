@@ -19,21 +19,29 @@ SQS_ONLY = (
 
 
 def acknowledge_sqs_worker(worker: ContainerFunction) -> None:
+    """The app's choices for a function triggered only by its SQS queue."""
     function = worker.node.default_child
     assert isinstance(function, CfnResource)
     Validations.of(function).acknowledge(
         Acknowledgment(id="Serverless::Serverless-LambdaDLQ", reason=SQS_ONLY)
     )
     skip_checkov(function, "CKV_AWS_116", SQS_ONLY)
+    acknowledge_function_choices(worker, kind="worker")
+
+
+def acknowledge_function_choices(function: ContainerFunction, *, kind: str = "function") -> None:
+    """What every example function chooses: no VPC, no reserved concurrency, no log group key."""
+    resource = function.node.default_child
+    assert isinstance(resource, CfnResource)
     skip_checkov(
-        function, "CKV_AWS_117", "Reaches only AWS APIs over the internet: no VPC resources."
+        resource, "CKV_AWS_117", "Reaches only AWS APIs over the internet: no VPC resources."
     )
     skip_checkov(
-        function,
+        resource,
         "CKV_AWS_115",
-        "No reserved concurrency: the worker shares the account's unreserved pool.",
+        f"No reserved concurrency: the {kind} shares the account's unreserved pool.",
     )
-    log_group = worker.log_group.node.default_child
+    log_group = function.log_group.node.default_child
     if isinstance(log_group, CfnResource):
         skip_checkov(
             log_group,

@@ -31,7 +31,7 @@ from ecr_lambda_access import (
     ReplicationRegistryPolicy,
 )
 
-from .choices import acknowledge_sqs_worker, skip_checkov
+from .choices import acknowledge_function_choices, acknowledge_sqs_worker
 from .queues import _SSE_SQS_SKIP, work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -91,28 +91,7 @@ class FunctionStack(Stack):
             self.function.add_sqs_source(queue, batch_size=5)
             acknowledge_sqs_worker(self.function)
         else:
-            acknowledge_async_function(self.function)
-
-
-def acknowledge_async_function(function: ContainerFunction) -> None:
-    """The app's choices for an asynchronously invoked function with a dead-letter queue."""
-    resource = function.node.default_child
-    assert isinstance(resource, CfnResource)
-    skip_checkov(
-        resource, "CKV_AWS_117", "Reaches only AWS APIs over the internet: no VPC resources."
-    )
-    skip_checkov(
-        resource,
-        "CKV_AWS_115",
-        "No reserved concurrency: the function shares the account's unreserved pool.",
-    )
-    log_group = function.log_group.node.default_child
-    if isinstance(log_group, CfnResource):
-        skip_checkov(
-            log_group,
-            "CKV_AWS_158",
-            "Log data is encrypted at rest by CloudWatch Logs; the logs hold no secrets.",
-        )
+            acknowledge_function_choices(self.function)
 
 
 def failed_events(scope: Construct) -> sqs.Queue:
