@@ -219,30 +219,27 @@ def test_audit_fails_a_registry_policy_for_another_repository(
 def test_audit_fails_a_variant_whose_replica_lost_its_consumer(
     stacks: list[StackTemplate],
 ) -> None:
-    def remove_consumer(template: dict[str, Any]) -> None:
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::ECR::Repository":
-                document = resource["Properties"]["RepositoryPolicyText"]
-                document["Statement"] = [
-                    s for s in document["Statement"] if "Service" not in s["Principal"]
-                ]
+    def without(principal: str) -> Callable[[dict[str, Any]], None]:
+        """A mutation dropping the repository statements whose principal is of this kind."""
 
-    report = audit_stacks(mutated(stacks, "MultiRegionReplicaEu", remove_consumer))
+        def mutate(template: dict[str, Any]) -> None:
+            for resource in template["Resources"].values():
+                if resource["Type"] == "AWS::ECR::Repository":
+                    document = resource["Properties"]["RepositoryPolicyText"]
+                    document["Statement"] = [
+                        s for s in document["Statement"] if principal not in s["Principal"]
+                    ]
+
+        return mutate
+
+    report = audit_stacks(mutated(stacks, "MultiRegionReplicaEu", without("Service")))
     assert statuses(report) == {
         "MultiRegionWorkloadUse1": "ok",
         "MultiRegionWorkloadEuw1": "missing-service-grant",
         "MultiRegionWorkloadApSe2": "ok",
     }
 
-    def remove_root(template: dict[str, Any]) -> None:
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::ECR::Repository":
-                document = resource["Properties"]["RepositoryPolicyText"]
-                document["Statement"] = [
-                    s for s in document["Statement"] if "AWS" not in s["Principal"]
-                ]
-
-    report = audit_stacks(mutated(stacks, "MultiRegionReplicaEu", remove_root))
+    report = audit_stacks(mutated(stacks, "MultiRegionReplicaEu", without("AWS")))
     assert statuses(report)["MultiRegionWorkloadEuw1"] == "missing-root-grant"
 
 
