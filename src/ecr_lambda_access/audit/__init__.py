@@ -18,33 +18,8 @@ from __future__ import annotations
 
 from .load import AssemblyError, StackTemplate, load_assembly, stacks_from_template_paths
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
-from .rules import (
-    ANY_ACCOUNT,
-    CONFUSED_DEPUTY,
-    DENIED,
-    ERROR,
-    EXECUTION_ROLE_ECR,
-    EXTERNAL,
-    FAILING_STATUSES,
-    FINDINGS,
-    INVALID_POLICY,
-    INVALID_REPOSITORY_POLICY,
-    LATEST_TAG,
-    MISSING_ROOT,
-    MISSING_SERVICE,
-    NO_POLICY,
-    NOT_REPLICATED,
-    OK,
-    POLICY_TOO_LARGE,
-    REGION_MISMATCH,
-    RULES,
-    STATUSES,
-    STRICT_FAILING_STATUSES,
-    UNREADABLE_TEMPLATE,
-    UNVERIFIABLE,
-    WARNING,
-    Rule,
-)
+from .rules import *  # noqa: F403 (every status and finding kind, listed in rules.__all__)
+from .rules import __all__ as _rules_all
 from .verdicts import audit_assembly, audit_stacks
 
 __all__ = [
@@ -54,33 +29,9 @@ __all__ = [
     "RepositoryReport",
     "Finding",
     "AuditReport",
-    "Rule",
-    "RULES",
-    "STATUSES",
-    "FINDINGS",
-    "FAILING_STATUSES",
-    "STRICT_FAILING_STATUSES",
-    "ERROR",
-    "WARNING",
-    "OK",
-    "MISSING_ROOT",
-    "MISSING_SERVICE",
-    "REGION_MISMATCH",
-    "DENIED",
-    "NO_POLICY",
-    "EXTERNAL",
-    "UNVERIFIABLE",
-    "POLICY_TOO_LARGE",
-    "CONFUSED_DEPUTY",
-    "EXECUTION_ROLE_ECR",
-    "LATEST_TAG",
-    "INVALID_POLICY",
-    "ANY_ACCOUNT",
-    "INVALID_REPOSITORY_POLICY",
-    "UNREADABLE_TEMPLATE",
+    *_rules_all,
     "load_assembly",
     "stacks_from_template_paths",
     "audit_assembly",
     "audit_stacks",
 ]
-__all__ += ["NOT_REPLICATED"]
