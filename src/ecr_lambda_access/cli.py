@@ -12,9 +12,11 @@ deploy: what is deployed against what the functions need) imports boto3, the ``[
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any, NoReturn, TextIO
 from . import __version__
 from .audit import STATUSES, AssemblyError, AuditReport, audit_assembly
 from .audit.formatters import FORMATTERS, render_text
+from .audit.load import printable
 from .validation import check_organization_id
 
 __all__ = ["main", "render_text"]
@@ -106,26 +109,65 @@ def _write_report(
     args: argparse.Namespace,
     write: Callable[[TextIO], None] | None = None,
 ) -> None:
-    """The --format report into --output (written whole, then renamed into place).
+    """The --format report into --output.
 
-    ``write`` writes something else than the static report in its format (``--live``'s JSON).
+    A regular file (or a new one) is written whole to ``.NAME.partial`` and renamed into place,
+    so a reader never sees half a report; the partial file is removed on any failure and on
+    SIGTERM. An existing symbolic link or non-regular file (``/dev/null``, ``/dev/stdout``, a
+    pipe) is written through, never replaced. ``write`` writes something else than the static
+    report in its format (``--live``'s JSON).
     """
+
+    def write_to(out: TextIO) -> None:
+        if write is None:
+            FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
+        else:
+            write(out)
+
     target = Path(args.output)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        with target.open("w", encoding="utf-8", newline="\n") as out:
+            write_to(out)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
+
+    def terminated(signum: int, frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         with partial.open("w", encoding="utf-8", newline="\n") as out:
-            if write is None:
-                FORMATTERS[args.format]().write(report, out, path=args.path, strict=args.strict)
-            else:
-                write(out)
+            write_to(out)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Whatever the assembly holds, the command ends with an exit status and at most one line on
+    stderr, never a traceback: an unexpected failure is a usage error (2), named as a bug.
+    """
+    try:
+        return _main(argv)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except RecursionError:
+        return _usage("the assembly is nested too deeply to be a cloud assembly")
+    except MemoryError:
+        return _usage("the assembly is too large to audit in the memory available")
+    except Exception as error:  # the last line of defence of a CI gate
+        return _usage(
+            f"the audit stopped on an input it does not handle ({type(error).__name__}: "
+            f"{printable(error)}); this is a bug in {PROG} {__version__}: please report it "
+            "with the assembly's shape"
+        )
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "live-policy":
@@ -143,8 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = audit_assembly(args.path, organization_id=args.organization_id)
     except AssemblyError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage(str(error))
     except RecursionError:
         print(
             f"{PROG}: error: {args.path}: the assembly is nested too deeply to be a cloud assembly",
@@ -204,6 +245,16 @@ def _add_live_arguments(audit: argparse.ArgumentParser) -> None:
         help="assume this read-only role in every account without a --profile",
     )
     live.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help=(
+            "the live check's deadline (default 300): what is not checked by then is "
+            "unverifiable, with the reason; each AWS call also has connect and read timeouts"
+        ),
+    )
+    live.add_argument(
         "--concurrency",
         type=int,
         default=16,
@@ -237,7 +288,7 @@ def _add_live_policy_command(commands: Any) -> None:
 
 
 def _usage(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -268,6 +319,8 @@ def _audit_live(args: argparse.Namespace) -> int:
         return _usage(problem)
     if args.concurrency < 1:
         return _usage(f"--concurrency must be at least 1, got {args.concurrency}")
+    if not args.timeout > 0:  # also NaN
+        return _usage(f"--timeout must be a number of seconds above 0, got {args.timeout}")
     try:
         live.require_boto3()
         report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
@@ -284,16 +337,24 @@ def _audit_live(args: argparse.Namespace) -> int:
             max_workers=args.concurrency,
         )
     except BotoCoreError as error:  # e.g. AWS_PROFILE names no profile
-        return _usage(f"--live cannot start an AWS session: {error}")
+        return _usage(live.redact(f"--live cannot start an AWS session: {error}"))
     checked = live.LiveCheck(
-        credentials, organization_id=args.organization_id, max_workers=args.concurrency
+        credentials,
+        organization_id=args.organization_id,
+        max_workers=args.concurrency,
+        timeout=args.timeout,
     ).run(targets)
 
-    def write_json(out: TextIO) -> None:
+    def write_json(out: TextIO) -> None:  # never a credential (an endpoint URL's user info)
         data = report.to_json(strict=args.strict)
         data["live"] = checked.to_json(strict=args.strict)
-        json.dump(data, out, indent=2)
+        out.write(live.redact(json.dumps(data, indent=2)))
         out.write("\n")
+
+    def write_live_text(out: TextIO) -> None:
+        text = io.StringIO()
+        live.render_text(checked, strict=args.strict, out=text)
+        out.write(live.redact(text.getvalue()))
 
     if args.output is not None:  # the --format report (JSON: with the live object) to the file
         try:
@@ -303,13 +364,12 @@ def _audit_live(args: argparse.Namespace) -> int:
     try:
         if args.output is not None:
             render_text(report, args.path, strict=args.strict, out=sys.stdout)
-            live.render_text(checked, strict=args.strict, out=sys.stdout)
+            write_live_text(sys.stdout)
         elif args.format == "json":
             write_json(sys.stdout)
         else:  # text; another format (SARIF, JUnit): the static report, the live part on stderr
             FORMATTERS[args.format]().write(report, sys.stdout, path=args.path, strict=args.strict)
-            out = sys.stdout if args.format == "text" else sys.stderr
-            live.render_text(checked, strict=args.strict, out=out)
+            write_live_text(sys.stdout if args.format == "text" else sys.stderr)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (`... | head`), as for the static audit
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -196,7 +196,8 @@ def _source_arn_patterns(document: Mapping[str, Any] | None) -> list[tuple[str, 
         services = principal.get("Service") if isinstance(principal, Mapping) else None
         if principal != "*" and policy.LAMBDA_SERVICE_PRINCIPAL not in _as_list(services):
             continue
-        for operator, block in (statement.get("Condition") or {}).items():
+        condition = statement.get("Condition")
+        for operator, block in (condition if isinstance(condition, Mapping) else {}).items():
             if not isinstance(block, Mapping):
                 continue
             wildcard = "like" in str(operator).lower()
@@ -252,6 +253,7 @@ class _Audit:
         self.findings: list[Finding] = []
         self.functions: list[FunctionReport] = []
         self._checked_roles: dict[int, set[str]] = {}
+        self._role_policies: dict[int, dict[str, list[tuple[str, Any]]]] = {}
         self.replication_configurations: list[RegistryResource] = []
         self.registry_policies: list[RegistryResource] = []
 
@@ -547,7 +549,8 @@ class _Audit:
     ) -> FunctionReport:
         stack = self.assembly.stacks[index]
         resolver = self.assembly.resolvers[index]
-        uri = resolver.resolve((properties.get("Code") or {}).get("ImageUri"))
+        code = properties.get("Code")
+        uri = resolver.resolve(code.get("ImageUri") if isinstance(code, Mapping) else None)
         raw_name = resolver.resolve(properties.get("FunctionName"))
         name: str | None = raw_name if isinstance(raw_name, str) else None
         function_path = stack.path_of(logical_id)
@@ -897,6 +900,27 @@ class _Audit:
 
     # execution roles ----------------------------------------------------------------------
 
+    def role_policies(self, index: int) -> Mapping[str, list[tuple[str, Any]]]:
+        """Role logical id -> (policy logical id, document) of the stack's IAM policies attached
+        to it: indexed once per stack (scanning the stack for each function is quadratic)."""
+        if index not in self._role_policies:
+            by_role: dict[str, list[tuple[str, Any]]] = {}
+            for other_id, resource in self.assembly.stacks[index].resources.items():
+                if not isinstance(resource, Mapping):
+                    continue
+                kind = resource.get("Type")
+                other = resource.get("Properties") or {}
+                if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                    roles = [_ref_target(r) for r in _as_list(other.get("Roles"))]
+                elif kind == "AWS::IAM::RolePolicy":
+                    roles = [_ref_target(other.get("RoleName"))]
+                else:
+                    continue
+                for role in dict.fromkeys(r for r in roles if r is not None):
+                    by_role.setdefault(role, []).append((other_id, other.get("PolicyDocument")))
+            self._role_policies[index] = by_role
+        return self._role_policies[index]
+
     def check_execution_role(
         self, index: int, logical_id: str, properties: Mapping[str, Any]
     ) -> None:
@@ -937,19 +961,8 @@ class _Audit:
                 policy_name = arn.rsplit("/", 1)[-1]
                 if policy_name in _ECR_MANAGED_POLICIES:
                     found.append(f"AWS managed policy {policy_name}")
-        for other_id, resource in stack.resources.items():
-            if not isinstance(resource, Mapping):
-                continue
-            kind = resource.get("Type")
-            other = resource.get("Properties") or {}
-            if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                roles = [_ref_target(r) for r in _as_list(other.get("Roles"))]
-            elif kind == "AWS::IAM::RolePolicy":
-                roles = [_ref_target(other.get("RoleName"))]
-            else:
-                continue
-            if role_id in roles:
-                found += _ecr_actions(other.get("PolicyDocument"), f"policy {other_id}")
+        for other_id, document in self.role_policies(index).get(role_id, ()):
+            found += _ecr_actions(document, f"policy {other_id}")
         if found:
             self.findings.append(
                 Finding(

@@ -22,7 +22,24 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYA
 
 
 class _TemplateLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """SafeLoader without timestamps, with CloudFormation's short-form tags."""
+    """SafeLoader without timestamps, with CloudFormation's short-form tags, and without aliases.
+
+    CloudFormation does not support YAML anchors and aliases (CloudFormation user guide,
+    "Template formats"); refusing them also means a template cannot expand in memory
+    ("billion laughs"): a node is constructed twice only when an alias names it again.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            line = node.start_mark.line + 1 if node.start_mark is not None else "?"
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"line {line}: YAML aliases (*name) are not allowed in a CloudFormation "
+                "template (CloudFormation does not support them)",
+                node.start_mark,
+            )
+        return super().construct_object(node, deep=deep)
 
 
 _TemplateLoader.yaml_implicit_resolvers = {

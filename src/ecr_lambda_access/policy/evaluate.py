@@ -265,6 +265,10 @@ def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     return _glob_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -928,7 +932,7 @@ def unconditioned_service_statements(policy: Mapping[str, Any] | None) -> list[s
             continue
         keys = {
             str(k).lower()
-            for block in (statement.get("Condition") or {}).values()
+            for block in _mapping(statement.get("Condition")).values()
             if isinstance(block, Mapping)
             for k in block
         }

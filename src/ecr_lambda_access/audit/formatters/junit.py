@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -106,15 +107,38 @@ def _stacks(report: AuditReport) -> Iterable[str]:
     return seen
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 does not allow (or discourages): a stranger's names may hold them."""
+
+
+def _escape(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Every text and attribute escaped where XML 1.0 would not be well-formed."""
+    for element in root.iter():
+        if element.text:
+            element.text = _escape(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _escape(value))
+
+
 def junit_tree(report: AuditReport, *, strict: bool) -> ET.ElementTree:
     """The report as a JUnit XML tree (``<testsuites>``)."""
     root = ET.Element("testsuites", name=SUITES_NAME)
     totals = {"tests": 0, "failures": 0, "skipped": 0}
+    functions: dict[str, list[FunctionReport]] = {}
+    findings: dict[str, list[Finding]] = {}
+    for function in report.functions:  # indexed once: stacks x functions is quadratic
+        functions.setdefault(function.stack, []).append(function)
+    for finding in report.findings:
+        findings.setdefault(finding.stack, []).append(finding)
     for stack in _stacks(report):
         suite = ET.SubElement(root, "testsuite", name=stack)
-        outcomes = [
-            _function_case(suite, f, strict) for f in report.functions if f.stack == stack
-        ] + [_finding_case(suite, f) for f in report.findings if f.stack == stack]
+        outcomes = [_function_case(suite, f, strict) for f in functions.get(stack, ())] + [
+            _finding_case(suite, f) for f in findings.get(stack, ())
+        ]
         counts = {
             "tests": len(outcomes),
             "failures": outcomes.count("failure"),
@@ -127,6 +151,7 @@ def junit_tree(report: AuditReport, *, strict: bool) -> ET.ElementTree:
         suite.set("time", "0")
     for key, value in totals.items():
         root.set(key, str(value))
+    _xml_safe(root)
     root.set("errors", "0")
     root.set("time", "0")
     ET.indent(root)

@@ -15,6 +15,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..load import read_regular_text
+
 __all__ = ["resource_lines", "resource_line"]
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -101,9 +103,9 @@ def _yaml_resource_lines(text: str) -> dict[str, int]:
 @lru_cache(maxsize=256)
 def resource_lines(template_path: str) -> dict[str, int]:
     """Logical id -> 1-based line of its definition; empty when the file cannot be read."""
-    try:
-        text = Path(template_path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    try:  # a regular file only, within the loader's size cap (never a FIFO or a device)
+        text = read_regular_text(Path(template_path), "the template", OSError)
+    except OSError:
         return {}
     found = _json_resource_lines(text)
     return found if found is not None else _yaml_resource_lines(text)
@@ -111,4 +113,6 @@ def resource_lines(template_path: str) -> dict[str, int]:
 
 def resource_line(template_path: str, logical_id: str) -> int | None:
     """The line where ``logical_id`` is defined in the template, or None when not found."""
+    if not logical_id:
+        return None
     return resource_lines(template_path).get(logical_id)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ...policy import ECR_POLICY_MAX_CHARS
+from ..load import printable
 from ..report import AuditReport
 from ..rules import FAILING_STATUSES, STRICT_FAILING_STATUSES
 from .base import Formatter
@@ -25,6 +26,7 @@ class TextFormatter(Formatter):
 
 def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows as lines with aligned columns."""
+    rows = [[printable(cell) for cell in row] for row in rows]  # no raw control characters
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -33,9 +35,10 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def wrap(text: str, indent: str = "    ") -> str:
-    """The text wrapped at 100 columns, indented (ARNs are never broken)."""
+    """The text wrapped at 100 columns, indented (ARNs are never broken); control characters
+    (from a stranger's template: a logical id with an escape sequence) are shown escaped."""
     return textwrap.fill(
-        text,
+        printable(text),
         width=100,
         initial_indent=indent,
         subsequent_indent=indent,
@@ -48,7 +51,7 @@ def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) ->
     """The ``--format text`` output: a table of functions with each verdict's detail."""
     failing = STRICT_FAILING_STATUSES if strict else FAILING_STATUSES
     write = out.write
-    write(f"ecr-lambda-access audit {path}\n\n")
+    write(f"ecr-lambda-access audit {printable(path)}\n\n")
     if report.functions:
         write(f"Functions ({len(report.functions)})\n")
         rows: list[Sequence[str]] = [
@@ -85,7 +88,7 @@ def render_text(report: AuditReport, path: str, *, strict: bool, out: TextIO) ->
     if report.findings:
         write(f"\nFindings ({len(report.findings)})\n")
         for finding in report.findings:
-            write(f"{finding.severity:<8} {finding.code}  {finding.resource}\n")
+            write(f"{finding.severity:<8} {finding.code}  {printable(finding.resource)}\n")
             write(wrap(finding.message) + "\n")
     counts = report.counts()
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "none"

@@ -47,10 +47,11 @@ from .credentials import (
     AccountAccess,
     AccountCredentials,
     LiveUnavailableError,
+    redact,
     require_boto3,
     role_arn_for,
 )
-from .engine import LiveCheck
+from .engine import DEFAULT_TIMEOUT, LiveCheck
 from .iam_policy import caller_policy, policy_gaps, required_policy
 from .report import (
     DRIFTED,
@@ -91,9 +92,11 @@ __all__ = [
     "require_boto3",
     "role_arn_for",
     # not in live.py's __all__, but imported by the CLI, the tests and bench/
+    "DEFAULT_TIMEOUT",
     "LIVE_EXTRA",
     "audit_with_targets",
     "caller_policy",
+    "redact",
     "render_text",
     "required_policy",
     "targets_from_report",

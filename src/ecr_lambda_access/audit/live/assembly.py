@@ -73,6 +73,10 @@ class ReplicationRule:
     """``PREFIX_MATCH`` filters; empty: every repository."""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def replication_rules(
     configurations: Iterable[tuple[str | None, str | None, Any]],
 ) -> list[ReplicationRule]:
@@ -83,15 +87,15 @@ def replication_rules(
         configuration = (properties or {}).get("ReplicationConfiguration") or {}
         if not account or not region or not isinstance(configuration, Mapping):
             continue
-        for rule in configuration.get("Rules") or []:
+        for rule in _list(configuration.get("Rules")):
             if not isinstance(rule, Mapping):
                 continue
             prefixes = tuple(
                 str(f.get("Filter"))
-                for f in rule.get("RepositoryFilters") or []
+                for f in _list(rule.get("RepositoryFilters"))
                 if isinstance(f, Mapping) and f.get("FilterType", "PREFIX_MATCH") == "PREFIX_MATCH"
             )
-            for destination in rule.get("Destinations") or []:
+            for destination in _list(rule.get("Destinations")):
                 if isinstance(destination, Mapping):
                     found.append(
                         ReplicationRule(

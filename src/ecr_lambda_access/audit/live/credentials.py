@@ -5,6 +5,8 @@ and only when :class:`AccountCredentials` is made (or :func:`require_boto3` is c
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -69,14 +71,30 @@ class AccountAccess:
         }
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def redact(text: str) -> str:
+    """``text`` with no credentials in it: the user information of every URL
+    (``https://user:SECRET@host`` from ``AWS_ENDPOINT_URL``, a config file or an error message)
+    and the values of the environment's AWS secret variables are replaced by ``***``."""
+    text = _USERINFO.sub(r"\1***@", text)
+    for name in _SECRET_VARIABLES:
+        secret = os.environ.get(name)
+        if secret and len(secret) >= 8 and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _error_text(error: BaseException) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, Mapping):
         info = response.get("Error") or {}
         code, message = info.get("Code", ""), info.get("Message", "")
         operation = getattr(error, "operation_name", "")
-        return f"{operation}: {code}: {message}".strip(": ")
-    return f"{type(error).__name__}: {error}"
+        return redact(f"{operation}: {code}: {message}".strip(": "))
+    return redact(f"{type(error).__name__}: {error}")
 
 
 def _error_code(error: BaseException) -> str:

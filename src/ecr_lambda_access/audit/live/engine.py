@@ -10,7 +10,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +41,13 @@ from .verdicts import (
 )
 
 _DESCRIBE_IMAGES_BATCH = 100  # DescribeImages takes at most 100 imageIds
+DEFAULT_TIMEOUT = 300.0
+"""Seconds the whole live check may take (``--timeout``): what is not checked by then is
+``unverifiable``, with the reason."""
+
+
+class DeadlineExceeded(Exception):
+    """The run's deadline passed before this call was made."""
 
 
 class LiveCheck:
@@ -53,28 +59,80 @@ class LiveCheck:
         *,
         organization_id: str | None = None,
         max_workers: int = _WORKERS,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         self.credentials = credentials
         self.organization_id = organization_id
         self.max_workers = max(1, max_workers)
+        self.timeout = timeout
+        """The whole run's deadline in seconds (``--timeout``); None: no deadline."""
+        self._deadline: float | None = None
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
 
     # calls -------------------------------------------------------------------------------
 
+    @property
+    def _late(self) -> str:
+        return f"not checked: the --timeout of {self.timeout:g} s ran out"
+
     def _call(self, account: str, region: str, service: str, operation: str, **kwargs: Any) -> Any:
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise DeadlineExceeded(self._late)
         with self._calls_lock:
             self._calls[f"{service}:{operation}"] += 1
         client = self.credentials.client(account, service, region)
         method = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
         return getattr(client, method)(**kwargs)
 
-    def _map(self, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    def _map(
+        self,
+        function: Callable[[Any], Any],
+        items: Iterable[Any],
+        fallback: Callable[[Any, str], Any],
+    ) -> list[Any]:
+        """``function`` of each item on at most ``max_workers`` threads, in the items' order.
+
+        An item not done by the deadline (or whose call raised) gets ``fallback(item, reason)``.
+        The threads are daemons: a call stuck on an endpoint that never answers cannot hold the
+        run (or the process's exit) past the deadline.
+        """
         items = list(items)
         if not items:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
-            return list(pool.map(function, items))
+        pending = object()
+        results: list[Any] = [pending] * len(items)
+        queue = list(enumerate(items))
+        queue.reverse()
+        lock = threading.Lock()
+        finished = threading.Event()
+        left = [len(items)]
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index, item = queue.pop()
+                try:
+                    value = function(item)
+                except Exception as error:  # a reason for this item, never a crash of the run
+                    value = fallback(item, _error_text(error))
+                with lock:
+                    results[index] = value
+                    left[0] -= 1
+                    if left[0] == 0:
+                        finished.set()
+
+        for _ in range(min(self.max_workers, len(items))):
+            threading.Thread(target=work, daemon=True, name="ecr-lambda-access-live").start()
+        wait = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+        finished.wait(timeout=wait)
+        with lock:
+            return [
+                fallback(item, self._late) if value is pending else value
+                for item, value in zip(items, results, strict=True)
+            ]
 
     # observations -------------------------------------------------------------------------
 
@@ -236,6 +294,14 @@ class LiveCheck:
     def run(self, targets: Sequence[LiveTarget]) -> LiveReport:
         """Check every target; never raises for what AWS answers."""
         started = time.perf_counter()
+        if self.timeout is not None:
+            self._deadline = time.monotonic() + self.timeout
+
+        def unreached(account: str, reason: str) -> AccountAccess:
+            return AccountAccess(
+                account, self.credentials.via(account), error=f"cannot be reached: {reason}"
+            )
+
         checkable = [t for t in targets if t.account and t.region]
         # 1. accounts (functions', repositories', replication sources'), each once
         regions: dict[str, str] = {}
@@ -248,7 +314,7 @@ class LiveCheck:
         accesses = dict(
             zip(
                 regions,
-                self._map(lambda a: self.credentials.access(a, regions[a]), regions),
+                self._map(lambda a: self.credentials.access(a, regions[a]), regions, unreached),
                 strict=True,
             )
         )
@@ -274,6 +340,9 @@ class LiveCheck:
         results = self._map(
             lambda item: self._policy(item[1]) if item[0] == "policy" else self._deployed(item[1]),
             work,
+            lambda item, reason: (
+                _Policy(error=reason) if item[0] == "policy" else _Deployed(error=reason)
+            ),
         )
         policies: dict[tuple[str, str, str], _Policy] = {}
         deployed: dict[str, _Deployed] = {}
@@ -296,7 +365,11 @@ class LiveCheck:
             if t.image is not None and t.image.account not in accesses
         }
         accesses.update(
-            zip(more, self._map(lambda a: self.credentials.access(a, more[a]), more), strict=True)
+            zip(
+                more,
+                self._map(lambda a: self.credentials.access(a, more[a]), more, unreached),
+                strict=True,
+            )
         )
         late = sorted(
             {
@@ -307,7 +380,13 @@ class LiveCheck:
                 and _repo_key(t.image) not in policies
             }
         )
-        policies.update(zip(late, self._map(self._policy, late), strict=True))
+        policies.update(
+            zip(
+                late,
+                self._map(self._policy, late, lambda _, reason: _Policy(error=reason)),
+                strict=True,
+            )
+        )
 
         # 3. images: the synthesized reference and the digest each deployed function runs
         wanted: dict[tuple[str, str, str], list[str]] = {}
@@ -321,7 +400,11 @@ class LiveCheck:
             running = _digest_of(deployed.get(t.function, _Deployed()).resolved_image_uri)
             if running is not None and _same_repository(t.image, deployed[t.function]):
                 refs.append(running)
-        image_results = self._map(lambda k: self._images(k, wanted[k]), list(wanted))
+        image_results = self._map(
+            lambda k: self._images(k, wanted[k]),
+            list(wanted),
+            lambda k, reason: {ref: _Image(None, error=reason) for ref in wanted[k]},
+        )
         images = {
             (*key, ref): image
             for key, found in zip(wanted, image_results, strict=True)
@@ -341,7 +424,11 @@ class LiveCheck:
             }
         )
         replication = dict(
-            zip(replication_keys, self._map(self._replication, replication_keys), strict=True)
+            zip(
+                replication_keys,
+                self._map(self._replication, replication_keys, lambda _, reason: reason),
+                strict=True,
+            )
         )
 
         reports = [
