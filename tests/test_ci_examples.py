@@ -1,4 +1,4 @@
-"""The README's GitHub Actions workflow stays true: it is valid YAML, the `ecr-lambda-access`
+"""The CI guide's (docs/ci.md) GitHub Actions workflow stays true: it is valid YAML, the `ecr-lambda-access`
 commands it runs are ones the command line accepts, and it uploads the SARIF file the audit
 writes, also when the audit fails the job."""
 
@@ -14,8 +14,8 @@ from support import ROOT
 
 from ecr_lambda_access import cli
 
-README = (ROOT / "README.md").read_text()
-WORKFLOWS = re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
+GUIDE = (ROOT / "docs" / "ci.md").read_text()
+WORKFLOWS = re.findall(r"```yaml\n(.*?)```", GUIDE, flags=re.DOTALL)
 
 
 @pytest.fixture(scope="module")
