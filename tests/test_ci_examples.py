@@ -1,6 +1,6 @@
-"""The CI guide's (docs/ci.md) GitHub Actions workflow stays true: it is valid YAML, the `ecr-lambda-access`
-commands it runs are ones the command line accepts, and it uploads the SARIF file the audit
-writes, also when the audit fails the job."""
+"""The CI guide's (docs/ci.md) GitHub Actions workflow stays true: it is valid YAML, the
+`ecr-lambda-access` commands it runs are ones the command line accepts, and it uploads the
+SARIF file the audit writes, also when the audit fails the job."""
 
 from __future__ import annotations
 
