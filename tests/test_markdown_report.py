@@ -93,8 +93,8 @@ HOSTILE = [
 
 
 def hostile_report() -> AuditReport:
-    source = "arn:aws:ecr:us-east-1:111111111111:repository/shared/\"orders\"|x"
-    replica = "arn:aws:ecr:us-east-1:222222222222:repository/shared/\"orders\"|x"
+    source = 'arn:aws:ecr:us-east-1:111111111111:repository/shared/"orders"|x'
+    replica = 'arn:aws:ecr:us-east-1:222222222222:repository/shared/"orders"|x'
     repositories = tuple(
         RepositoryReport(
             repository=arn,
@@ -114,10 +114,13 @@ def hostile_report() -> AuditReport:
         for arn, stack, account in ((source, "Registry", REGISTRY), (replica, "Replica", WORKLOAD))
     )
     statuses = ["ok", "missing-root-grant", "unverifiable", "denied", "external"]
-    functions = tuple(
+    functions = [
         function(name, status, WORKLOAD if i % 2 else WORKLOAD_2, source if i < 3 else replica)
         for i, (name, status) in enumerate(zip(HOSTILE, statuses, strict=True))
-    ) + (function("outside|fn", "external", WORKLOAD, "arn:aws:ecr:us-east-1:9:repository/a]b"),)
+    ]
+    functions.append(
+        function("outside|fn", "external", WORKLOAD, "arn:aws:ecr:us-east-1:9:repository/a]b")
+    )
     finding = Finding(
         severity="warning",
         code="unconditioned-service-principal",
@@ -127,7 +130,7 @@ def hostile_report() -> AuditReport:
         logical_id="Images",
         template_path="Registry.template.json",
     )
-    return AuditReport(functions=functions, repositories=repositories, findings=(finding,))
+    return AuditReport(functions=tuple(functions), repositories=repositories, findings=(finding,))
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +140,10 @@ def fleet_500(tmp_path_factory: pytest.TempPathFactory) -> AuditReport:
     report = audit_assembly(directory)
     assert len(report.functions) == 500
     # a few that fail: another account's functions the policy does not admit
-    failing = tuple(
-        replace(f, status="missing-root-grant") for f in report.functions[:7]
-    ) + report.functions[7:]
+    failing = (
+        tuple(replace(f, status="missing-root-grant") for f in report.functions[:7])
+        + report.functions[7:]
+    )
     return replace(report, functions=failing)
 
 

@@ -76,7 +76,7 @@ def printable(text: str) -> str:
     )
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~<>&-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~<>&])")
 
 
 def md(text: str) -> str:
@@ -320,11 +320,12 @@ def render_markdown(
     else:
         out += ["No container-image Lambda functions in the assembly.", ""]
     if report.findings:
-        rows = [
+        findings = [
             (md(f.severity), f"`{f.code}`", md(f.resource), md(_clip(f.message)))
             for f in report.findings[:MAX_ROWS]
         ]
-        out += ["#### Findings", "", *_table(("severity", "finding", "resource", "message"), rows)]
+        header = ("severity", "finding", "resource", "message")
+        out += ["#### Findings", "", *_table(header, findings)]
         if len(report.findings) > MAX_ROWS:
             out.append(f"\n… and {len(report.findings) - MAX_ROWS} more findings.")
         out.append("")
