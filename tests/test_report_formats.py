@@ -22,6 +22,7 @@ from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
 
 from ecr_lambda_access import cli
 from ecr_lambda_access.audit import FAILING_STATUSES, FINDINGS, RULES, STATUSES, rules
+from ecr_lambda_access.audit.formatters import FORMATTERS
 from ecr_lambda_access.audit.formatters.locate import resource_line, resource_lines
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
@@ -247,7 +248,7 @@ def test_junit_strict_fails_unchecked_images(
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("format", ["text", "json", "sarif", "junit"])
+@pytest.mark.parametrize("format", sorted(FORMATTERS))  # markdown included
 def test_every_format_has_the_same_exit_status_and_output_prints_text(
     format: str,
     project: Path,
