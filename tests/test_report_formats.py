@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -327,3 +328,16 @@ def test_rule_help_links_point_at_a_section_of_a_guide() -> None:
         assert (docs / page).is_file(), (rule.id, page)
         assert fragment in anchors((docs / page).read_text()), (rule.id, fragment)
     assert rules.docs_uri("audit.md", "x") == rules.DOCS_URI + "audit.md#x"
+
+
+def test_the_audit_guide_lists_every_status_and_whether_it_fails() -> None:
+    from ecr_lambda_access.audit import live
+
+    guide = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
+    table = dict(re.findall(r"(?m)^\| `([a-z-]+)` \| (.+) \|$", guide))
+    assert set(STATUSES) | set(live.LIVE_STATUSES) <= set(table)
+    # the failing status for an image URI Lambda refuses (issue 19), with its fix
+    unsupported = table["unsupported-image"]
+    assert "FIPS" in unsupported and "private ECR" in unsupported and "Region" in unsupported
+    for status in FAILING_STATUSES:
+        assert table[status].endswith("yes") or "| yes" in table[status], status
