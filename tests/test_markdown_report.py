@@ -286,3 +286,17 @@ def test_markdown_is_a_format_of_the_command(
     buffer = io.StringIO()
     MarkdownFormatter().write(small_fleet, buffer, path="cdk.out", strict=False)
     assert buffer.getvalue() == render_markdown(small_fleet, "cdk.out", strict=False)
+
+
+def test_what_would_not_fit_is_left_out_and_said() -> None:
+    repository = "arn:aws:ecr:us-east-1:111111111111:repository/r"
+    functions = tuple(
+        function(f"Stack/{i:02d}" + "x" * 1_500, "missing-root-grant", WORKLOAD, repository)
+        for i in range(GROUP_THRESHOLD)
+    )
+    markdown = render_markdown(AuditReport(functions, (), ()), "cdk.out", strict=False)
+    assert not graphs(markdown)
+    assert "The graph is left out: 40 edges" in markdown
+    assert len(markdown) < COMMENT_LIMIT
+    assert markdown.endswith("GitHub's comment limit (`--format json` is whole).\n")
+    assert markdown.startswith("### ❌ ecr-lambda-access audit cdk.out: FAILED")
