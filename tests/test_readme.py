@@ -61,11 +61,19 @@ def test_snippet_runs(page: str, index: int) -> None:
 
 
 def _init_flags() -> dict[str, object]:
-    """The context `cdk init app --language python` writes into cdk.json, as the pinned CDK CLI
-    holds it (the recommended feature flags of the aws-cdk-lib it was built with)."""
-    path = ROOT / "node_modules/aws-cdk/lib/init-templates/.recommended-feature-flags.json"
-    flags = json.loads(path.read_text())
-    assert isinstance(flags, dict) and "@aws-cdk/core:enablePartitionLiterals" in flags
+    """The context `cdk init app --language python` writes into cdk.json: the recommended feature
+    flags of the aws-cdk-lib installed (2.275's `recommended-feature-flags.json`, in its jsii
+    tarball; the CDK CLI copies the same file into its init templates at build time)."""
+    import tarfile
+
+    import aws_cdk
+
+    (tarball,) = (Path(aws_cdk.__file__).parent / "_jsii").glob("aws-cdk-lib@*.jsii.tgz")
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile("package/recommended-feature-flags.json")
+        assert member is not None
+        flags = json.loads(member.read())
+    assert isinstance(flags, dict) and flags["@aws-cdk/core:enablePartitionLiterals"] is True
     return flags
 
 
