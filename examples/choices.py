@@ -1,9 +1,9 @@
 """The app's own decisions about its functions, acknowledged where scanners flag them.
 
-ecr-lambda-access acknowledges only what the library itself decides (README: "Scanner findings
-that are yours"). These workers are the app's: each is triggered only by its SQS queue, runs
-outside a VPC and has no reserved concurrency. Acknowledging that, with the reason, is the app
-owner's call; here is how the examples do it.
+ecr-lambda-access acknowledges only what the library itself decides (docs/scanners.md,
+"Scanner findings that are yours"). These workers are the app's: each is triggered only by its
+SQS queue, runs outside a VPC and has no reserved concurrency. Acknowledging that, with the
+reason, is the app owner's call; here is how the examples do it.
 """
 
 from __future__ import annotations

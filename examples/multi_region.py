@@ -15,7 +15,7 @@ Deploy order (stack dependencies): the replica stacks, then the registry stack (
 configuration must not send images before the replicas and the registry policy exist), then the
 function stacks. Images pushed before the replication configuration is deployed are never
 replicated: push (or re-push) the image after, and check it arrived before deploying functions
-(``python -m ecr_lambda_access.image_check cdk.out``, README "Replicas").
+(``python -m ecr_lambda_access.image_check cdk.out``, docs/replicas.md).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def failed_events(scope: Construct) -> sqs.Queue:
 
 def _acknowledge_registry_wide(stacks: list[Stack]) -> None:
     """The example's registries have no replication configuration or registry policy of their
-    own: the ones written here are the whole of it (README, Replicas: keeping an existing one)."""
+    own: the ones written here are the whole of it (docs/replicas.md: keeping an existing one)."""
     for stack in stacks:
         for child in stack.node.children:
             if isinstance(child, RegistryReplication):

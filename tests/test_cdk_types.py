@@ -561,7 +561,7 @@ def test_every_docker_image_function_prop_is_an_argument_and_documented() -> Non
     }
     arguments = set(inspect.signature(ContainerFunction.__init__).parameters)
     assert props - arguments == {"code"}  # replaced by repository + tag_or_digest/image_digest
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("Every `DockerImageFunctionProps` argument and what happens to it:")[1]
+    guide = (ROOT / "docs" / "constructs.md").read_text()
+    table = guide.split("Every `DockerImageFunctionProps` argument and what happens to it:")[1]
     table = table.split("\n\n")[1]
     assert {name for name in props if f"`{name}`" not in table} == set()

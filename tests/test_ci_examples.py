@@ -1,6 +1,6 @@
-"""The README's GitHub Actions workflow stays true: it is valid YAML, the `ecr-lambda-access`
-commands it runs are ones the command line accepts, and it uploads the SARIF file the audit
-writes, also when the audit fails the job."""
+"""The CI guide's (docs/ci.md) GitHub Actions workflow stays true: it is valid YAML, the
+`ecr-lambda-access` commands it runs are ones the command line accepts, and it uploads the
+SARIF file the audit writes, also when the audit fails the job."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from support import ROOT
 
 from ecr_lambda_access import cli
 
-README = (ROOT / "README.md").read_text()
-WORKFLOWS = re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
+GUIDE = (ROOT / "docs" / "ci.md").read_text()
+WORKFLOWS = re.findall(r"```yaml\n(.*?)```", GUIDE, flags=re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +31,19 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return job["steps"]  # type: ignore[no-any-return]
 
 
+def command_and_redirect(run: str) -> tuple[list[str], str | None]:
+    """A `run:` line as argv, and the file its stdout is appended or written to (`>>`, `>`)."""
+    argv = shlex.split(run)
+    for operator in (">>", ">"):
+        if operator in argv:
+            at = argv.index(operator)
+            return argv[:at], argv[at + 1]
+    return argv, None
+
+
 def audit_commands(workflow: dict[str, Any]) -> list[list[str]]:
     return [
-        shlex.split(step["run"])
+        command_and_redirect(step["run"])[0]
         for step in steps(workflow)
         if "run" in step and "ecr-lambda-access" in step["run"]
     ]
@@ -68,7 +78,7 @@ def test_workflow_synthesizes_then_audits_to_sarif_then_uploads_it(
 ) -> None:
     names = [step.get("uses", step.get("run", "")) for step in steps(workflow)]
     synth = next(i for i, n in enumerate(names) if re.search(r"\baws-cdk@2 synth\b", n))
-    (audit_argv,) = audit_commands(workflow)
+    (audit_argv,) = [argv for argv in audit_commands(workflow) if "sarif" in argv]
     audit = names.index(shlex.join(audit_argv))
     upload = next(
         i for i, n in enumerate(names) if n.startswith("github/codeql-action/upload-sarif@")
@@ -80,3 +90,19 @@ def test_workflow_synthesizes_then_audits_to_sarif_then_uploads_it(
     assert upload_step["with"]["sarif_file"] == args.output
     # the audit exits 1 on a problem: the upload must still run then
     assert "cancelled()" in upload_step["if"] or "always()" in upload_step["if"]
+
+
+def test_workflow_writes_the_markdown_report_to_the_job_summary(
+    workflow: dict[str, Any],
+) -> None:
+    (step,) = [s for s in steps(workflow) if "--format markdown" in s.get("run", "")]
+    argv, target = command_and_redirect(step["run"])
+    args = cli._parser().parse_args(argv[1:])
+    assert args.format == "markdown" and args.path == "cdk.out" and args.output is None
+    assert target == "$GITHUB_STEP_SUMMARY"
+    assert ">>" in step["run"]  # appended: other steps may write to the summary too
+    # after the SARIF audit, which exits 1 on a problem: the summary must still be written
+    assert steps(workflow).index(step) > next(
+        i for i, s in enumerate(steps(workflow)) if "--format sarif" in s.get("run", "")
+    )
+    assert "cancelled()" in step["if"] or "always()" in step["if"]

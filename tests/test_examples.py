@@ -116,18 +116,18 @@ def test_application_stacks_pass_cdk_nag_with_reasoned_acknowledgements(examples
 
 
 def test_pipeline_tools_stack_findings_match_the_readme(examples: Examples) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "scanners.md").read_text()
     match = re.search(
         r"cdk-nag reports \*\*(\d+)\*\* findings on the pipeline's own tools stack", readme
     )
-    assert match, "README.md must state the pipeline tools stack's cdk-nag findings count"
+    assert match, "docs/scanners.md must state the pipeline tools stack's cdk-nag findings count"
     assert len(examples.tools_findings) == int(match.group(1)), sorted(examples.tools_findings)
 
 
 def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
     examples: Examples, tmp_path: Path
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "scanners.md").read_text()
     template = examples.outdir / "Pipeline.template.json"
     rules = sorted(f["Rule"]["Id"] for f in cfn_lint([template]))
     assert rules == ["E3703", "E3703", "E3703", "W3005"]
@@ -143,7 +143,7 @@ def test_pipeline_tools_stack_lint_and_checkov_counts_match_the_readme(
 def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
     # Application stacks are clean (tests above) only because the app acknowledges its own
     # choices (examples/choices.py); the README states what they are without those.
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "scanners.md").read_text()
     functions = [
         r
         for path in examples.application_templates().values()

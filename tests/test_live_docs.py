@@ -1,5 +1,5 @@
-"""The README's "After deploy" section stays true: the IAM policies it prints are what
-`live-policy` prints for the Quick start's app, its commands parse, its workflow is YAML, and its
+"""The live-check guide (docs/live.md) stays true: the IAM policies it prints are what
+`live-policy` prints for the README's example, its commands parse, its workflow is YAML, and its
 tables list exactly the live statuses and the calls the check can make."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from ecr_lambda_access.audit import live
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-SECTION = README.split("## After deploy", 1)[1].split("\n## ", 1)[0]
+SECTION = (ROOT / "docs" / "live.md").read_text()
+STATUSES = (ROOT / "docs" / "audit.md").read_text()
 
 
 def blocks(kind: str, text: str = SECTION) -> list[str]:
@@ -47,7 +48,7 @@ def test_the_printed_policies_are_what_live_policy_prints_for_the_quick_start(
 
 def _commands() -> list[list[str]]:
     lines = [line.split("  #", 1)[0] for line in blocks("console")[0].splitlines()]
-    (workflow,) = blocks("yml")  # `yml`: the README's one `yaml` block is the CI workflow
+    (workflow,) = blocks("yml")  # `yml`: `yaml` blocks are the CI guide's workflow
     steps = yaml.safe_load(workflow)["jobs"]["live-check"]["steps"]
     lines += [step["run"] for step in steps if "ecr-lambda-access" in step.get("run", "")]
     return [
@@ -71,7 +72,7 @@ def test_every_command_of_the_section_parses(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_tables_list_the_live_statuses_and_every_call(tmp_path: Path) -> None:
-    rows = re.findall(r"^\| `([a-z-]+)` \| `--live`: ", README, flags=re.MULTILINE)
+    rows = re.findall(r"^\| `([a-z-]+)` \| `--live`: ", STATUSES, flags=re.MULTILINE)
     assert rows == list(live.LIVE_STATUSES)
     documented = set(re.findall(r"^\| `([a-z0-9]+:[A-Za-z]+)` \|", SECTION, flags=re.MULTILINE))
     # every action the check can need: a fleet with generated names and a replica

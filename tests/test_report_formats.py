@@ -22,7 +22,8 @@ from junitparser import Failure, JUnitXml, Skipped
 from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
 
 from ecr_lambda_access import cli
-from ecr_lambda_access.audit import FAILING_STATUSES, FINDINGS, RULES, STATUSES
+from ecr_lambda_access.audit import FAILING_STATUSES, FINDINGS, RULES, STATUSES, rules
+from ecr_lambda_access.audit.formatters import FORMATTERS
 from ecr_lambda_access.audit.formatters.locate import resource_line, resource_lines
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
@@ -118,7 +119,7 @@ def test_sarif_has_the_fields_github_code_scanning_requires(
     for rule in driver["rules"]:
         assert rule["id"] and rule["shortDescription"]["text"]
         assert rule["fullDescription"]["text"] and rule["help"]["text"]
-        assert "https://github.com/ecr-lambda-access/ecr-lambda-access#" in rule["help"]["text"]
+        assert rules.DOCS_URI in rule["help"]["text"]
     assert run["results"]
     for result in run["results"]:
         assert result["ruleId"] == driver["rules"][result["ruleIndex"]]["id"]
@@ -248,7 +249,7 @@ def test_junit_strict_fails_unchecked_images(
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("format", ["text", "json", "sarif", "junit"])
+@pytest.mark.parametrize("format", sorted(FORMATTERS))  # markdown included
 def test_every_format_has_the_same_exit_status_and_output_prints_text(
     format: str,
     project: Path,
@@ -317,11 +318,26 @@ def test_resource_line_is_the_key_under_resources_not_a_reference(tmp_path: Path
     assert resource_line(str(tmp_path / "missing.json"), "Fn") is None
 
 
-def test_rule_help_links_point_at_a_readme_section() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    anchors = set(re.findall(r'<a id="([^"]+)"></a>', readme))
-    for heading in re.findall(r"(?m)^#+ (.+)$", readme):  # GitHub's heading slugs
-        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+def test_rule_help_links_point_at_a_section_of_a_guide() -> None:
+    from test_readme import anchors
+
+    docs = Path(__file__).parent.parent / "docs"
     for rule in RULES.values():
-        fragment = rule.help_uri.rsplit("#", 1)[1]
-        assert fragment in anchors, (rule.id, fragment)
+        assert rule.help_uri.startswith(rules.DOCS_URI), rule.id
+        page, _, fragment = rule.help_uri[len(rules.DOCS_URI) :].partition("#")
+        assert (docs / page).is_file(), (rule.id, page)
+        assert fragment in anchors((docs / page).read_text()), (rule.id, fragment)
+    assert rules.docs_uri("audit.md", "x") == rules.DOCS_URI + "audit.md#x"
+
+
+def test_the_audit_guide_lists_every_status_and_whether_it_fails() -> None:
+    from ecr_lambda_access.audit import live
+
+    guide = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
+    table = dict(re.findall(r"(?m)^\| `([a-z-]+)` \| (.+) \|$", guide))
+    assert set(STATUSES) | set(live.LIVE_STATUSES) <= set(table)
+    # the failing status for an image URI Lambda refuses (issue 19), with its fix
+    unsupported = table["unsupported-image"]
+    assert "FIPS" in unsupported and "private ECR" in unsupported and "Region" in unsupported
+    for status in FAILING_STATUSES:
+        assert table[status].endswith("yes") or "| yes" in table[status], status

@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help=(
             "text (a readable table, the default), json, sarif (SARIF 2.1.0 for GitHub code "
-            "scanning) or junit (JUnit XML for CodeBuild report groups, GitLab, Jenkins)"
+            "scanning), junit (JUnit XML for CodeBuild report groups, GitLab, Jenkins) or "
+            "markdown (a verdict table and a Mermaid graph of who can pull what, for a GitHub "
+            "job summary or a merge-request comment)"
         ),
     )
     audit.add_argument(

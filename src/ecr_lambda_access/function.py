@@ -270,7 +270,7 @@ class ContainerFunction(lambda_.Function):
       must add and an info annotation says so.
 
     Parameters (ours; every other ``aws_lambda.FunctionOptions`` argument is passed through,
-    see the README's table)
+    see the table in docs/constructs.md)
     ----------
     repository:
         A ``CrossAccountImageRepo``, an ``aws_ecr.IRepository`` (imported or owned) or a literal
@@ -308,7 +308,7 @@ class ContainerFunction(lambda_.Function):
     role:
         Use this role instead of the function's own. The role is then yours: the library adds
         the statements the function needs (logs, X-Ray, SQS, VPC) to it when it can, and
-        attaches or checks nothing else (README: "Passing role=").
+        attaches or checks nothing else (docs/constructs.md: "Passing role=").
     profiling, profiling_group:
         CodeGuru Profiler (the agent must be in the image): the role gets
         ``codeguru-profiler:ConfigureAgent`` and ``PostAgentProfile`` on the group. Default: off.

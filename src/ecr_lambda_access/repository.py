@@ -240,7 +240,7 @@ class CrossAccountImageRepo(ecr.Repository):
     """An ECR repository (an ``aws_ecr.Repository``) whose images Lambda functions in the listed
     accounts can run.
 
-    Writes the repository policy AWS documents for Lambda pulls (see the README): one statement
+    Writes the repository policy AWS documents for Lambda pulls (docs/constructs.md): one statement
     lets each consumer account's root principal pull (so the account can create and update
     functions from the images), one lets ``lambda.amazonaws.com`` pull on behalf of exactly the
     consumers' functions (``aws:SourceArn``, StringLike). Actions are exactly

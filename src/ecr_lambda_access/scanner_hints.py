@@ -6,7 +6,7 @@ about something this library chose are acknowledged here, next to the reason: th
 source mapping's missing on-failure destination (SQS has none), and in repository.py
 organization mode's ``*`` principal (ECR1) and AES-256 (checkov CKV_AWS_136). Findings about
 what the user chooses (no VPC, no reserved concurrency, no function dead-letter queue, no log
-group key) stay: they are the user's to acknowledge (README: "Your own scanner findings").
+group key) stay: they are the user's to acknowledge (docs/scanners.md).
 """
 
 from __future__ import annotations

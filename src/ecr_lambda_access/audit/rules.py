@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 __all__ = [
     "Rule",
+    "DOCS_URI",
+    "docs_uri",
+    "HELP_URI",
     "RULES",
     "STATUSES",
     "FINDINGS",
@@ -33,7 +36,17 @@ __all__ = [
     "LATEST_TAG",
 ]
 
-HELP_URI = "https://github.com/ecr-lambda-access/ecr-lambda-access#the-pipeline-check"
+DOCS_URI = "https://github.com/ecr-lambda-access/ecr-lambda-access/blob/main/docs/"
+"""Where the guides (the repository's ``docs/*.md``) are published: help links point there."""
+
+
+def docs_uri(page: str, anchor: str = "") -> str:
+    """The link to a guide of ``docs/`` (``audit.md``), at a heading's or ``<a id>``'s anchor."""
+    return f"{DOCS_URI}{page}" + (f"#{anchor}" if anchor else "")
+
+
+HELP_URI = docs_uri("audit.md", "the-pipeline-check")
+"""Every rule's help: the audit guide's status table."""
 
 ERROR = "error"
 WARNING = "warning"

@@ -472,6 +472,7 @@ class _Audit:
                     consumers=tuple(repository.consumers),
                     logical_id=repository.logical_id,
                     template_path=stack.template_path,
+                    replica_of=repository.replica_of,
                 )
             )
         return reports

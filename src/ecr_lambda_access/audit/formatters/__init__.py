@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import Formatter
 from .json import JsonFormatter
 from .junit import JunitFormatter
+from .markdown import MarkdownFormatter, render_markdown
 from .sarif import SarifFormatter
 from .text import TextFormatter, render_text
 
@@ -13,6 +14,7 @@ FORMATTERS: dict[str, type[Formatter]] = {
     JsonFormatter.name: JsonFormatter,
     SarifFormatter.name: SarifFormatter,
     JunitFormatter.name: JunitFormatter,
+    MarkdownFormatter.name: MarkdownFormatter,
 }
 """``--format`` value -> formatter class."""
 
@@ -21,7 +23,9 @@ __all__ = [
     "Formatter",
     "JsonFormatter",
     "JunitFormatter",
+    "MarkdownFormatter",
     "SarifFormatter",
     "TextFormatter",
+    "render_markdown",
     "render_text",
 ]

@@ -2,7 +2,7 @@
 
 * one rule per status that is a problem (every status but ``ok``) and per finding kind, from
   :data:`~ecr_lambda_access.audit.rules.RULES`: a short description (what it means), a full
-  description (what it means and when it fails the check) and help (what to do, and the README
+  description (what it means and when it fails the check) and help (what to do, and the guide
   section it comes from);
 * one result per problem: a function whose status is not ``ok`` and every finding, at ``error``
   level when it fails the check (``--strict`` included), ``warning`` otherwise;
@@ -66,7 +66,7 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": _full_description(rule)},
         "help": {
             "text": f"{rule.help} See {rule.help_uri}",
-            "markdown": f"{rule.help} See [the README]({rule.help_uri}).",
+            "markdown": f"{rule.help} See [the guide]({rule.help_uri}).",
         },
         "helpUri": rule.help_uri,
         "defaultConfiguration": {"level": "error" if rule.severity == ERROR else "warning"},
