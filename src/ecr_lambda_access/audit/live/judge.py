@@ -58,6 +58,47 @@ def judge(
     ]
 
 
+
+def judge_repository_access(
+    targets: Sequence[LiveTarget], snapshot: Snapshot, *, organization_id: str | None = None
+) -> list[LiveFunctionReport]:
+    """Whether the deployed policy lets each target pull, and nothing else: for consumers known
+    only as an account or a function-name pattern (``function_name`` is the pattern), whose
+    images and functions are not known. Each target needs its ``image`` (the repository)."""
+    judging = Judge(organization_id=organization_id, observe_functions=False)
+    reports = []
+    for target in targets:
+        verdict = _Verdict()
+        image = target.image
+        access = snapshot.accesses.get(image.account) if image is not None else None
+        if image is None or not target.account or not target.region:
+            verdict.problem(UNVERIFIABLE, "the repository or the consumer's account is not known")
+        elif access is None or not access.reachable:
+            verdict.problem(
+                UNVERIFIABLE,
+                f"the repository's account {image.account} "
+                + (f"({access.via}) {access.error}" if access is not None else "was not reached"),
+            )
+        else:
+            judging._repository_verdict(target, image, _Deployed(), snapshot.policies, verdict)
+        status, detail = verdict.status()
+        if status == OK:
+            detail = "the deployed repository policy lets these functions pull"
+        reports.append(
+            LiveFunctionReport(
+                function=target.function,
+                stack=target.stack,
+                account=target.account,
+                region=target.region,
+                function_name=target.function_name,
+                status=status,
+                detail=detail,
+                problems=tuple(verdict.problems),
+                warnings=tuple(verdict.warnings),
+            )
+        )
+    return reports
+
 class Judge:
     """The verdicts (no I/O)."""
 
