@@ -322,7 +322,7 @@ def test_the_bundle_runs_without_aws_cdk_lib_and_jsii(tmp_path: Path) -> None:
     from ecr_lambda_access.monitor import bundle_sources, stage_bundle
 
     bundle = stage_bundle(config(), tmp_path / "bundle")
-    assert not any("monitor.py" == Path(p).name for p in bundle_sources())  # the construct
+    assert not any(Path(p).name == "monitor.py" for p in bundle_sources())  # the construct
     assert (bundle / "ecr_lambda_access" / "monitor_check.py").exists()
     assert (bundle / "monitor.json").exists()
     env = {
