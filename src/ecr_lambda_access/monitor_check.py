@@ -108,7 +108,7 @@ def _function_targets(config: Mapping[str, Any], repository: Mapping[str, Any]) 
                 function_name=f.get("function_name"),
                 image=image,
                 synthesized_policy=repository.get("policy"),
-                replica_source=tuple(source) if source else None,  # type: ignore[arg-type]
+                replica_source=(str(source[0]), str(source[1])) if source else None,
             )
         )
     return targets
