@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -173,6 +174,10 @@ def main() -> None:
                         "seconds": [round(s, 3) for s in seconds],
                         "calls": summary["calls"],
                         "total_calls": sum(summary["calls"].values()),
+                        # the whole process: moto's state and botocore's models included
+                        "max_rss_mb": round(
+                            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                        ),
                     }
                 )
             )

@@ -386,3 +386,46 @@ def test_the_read_role_needs_a_name() -> None:
     monitor = ImagePullMonitor(cdk.Stack(app, "S", env=env()), "M")
     with pytest.raises(EcrLambdaAccessError, match="consumer_read_role_name"):
         ImagePullMonitorReadRole(cdk.Stack(app, "W", env=env(WORKLOAD)), "R", monitor=monitor)
+
+
+# --------------------------------------------------------------------------------------------
+# docs/monitor.md stays true
+# --------------------------------------------------------------------------------------------
+
+DOCS = (Path(__file__).resolve().parent.parent / "docs" / "monitor.md").read_text()
+
+
+def test_the_docs_snippet_synthesizes() -> None:
+    (snippet,) = re.findall(r"```python\n(.*?)```", DOCS, flags=re.DOTALL)
+    namespace: dict[str, Any] = {"__name__": "docs_monitor"}
+    exec(compile(snippet, "docs/monitor.md", "exec"), namespace)
+    monitor = namespace["monitor"]
+    assert [r["name"] for r in monitor.config["repositories"]] == ["shared/orders"]
+    (function,) = monitor.config["repositories"][0]["functions"]
+    assert function["function_name"] == "orders-api" and function["reference"] == "v1.4.2"
+    outdir = Path(namespace["assembly"].directory)
+    template = json.loads((outdir / "Workload.template.json").read_text())
+    roles = resources(template, "AWS::IAM::Role").values()
+    assert any(r["Properties"].get("RoleName") == "ImagePullMonitorRead" for r in roles)
+
+
+def test_the_docs_name_what_the_monitor_uses() -> None:
+    from ecr_lambda_access import monitor_check
+
+    for word in (
+        *BREAKING_API_CALLS,
+        monitor_check.NAMESPACE,
+        monitor_check.METRIC_NAME,
+        monitor_check.DETAIL_TYPE,
+        monitor_check.EVENT_SOURCE,
+        "ECR Image Action",
+        "CloudTrail trail",
+        "ecr:GetRepositoryPolicy",
+        "ecr:DescribeImages",
+        "ecr:DescribeImageReplicationStatus",
+        "cloudwatch:namespace",
+        "events:PutEvents",
+        "sts:AssumeRole",
+        "Python 3.14",
+    ):
+        assert word in DOCS, word
