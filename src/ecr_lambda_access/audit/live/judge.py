@@ -58,7 +58,6 @@ def judge(
     ]
 
 
-
 def judge_repository_access(
     targets: Sequence[LiveTarget], snapshot: Snapshot, *, organization_id: str | None = None
 ) -> list[LiveFunctionReport]:
@@ -98,6 +97,7 @@ def judge_repository_access(
             )
         )
     return reports
+
 
 class Judge:
     """The verdicts (no I/O)."""
