@@ -14,7 +14,6 @@ from constructs import Construct
 from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
 
 from .choices import acknowledge_sqs_worker, skip_checkov
-from .monitoring import READ_ROLE_NAME, MonitorReadStack, RegistryMonitorStack
 from .queues import work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -81,19 +80,4 @@ def build(app: App, settings: Settings) -> tuple[RegistryStack, list[WorkloadSta
             ("Workload2", settings.second_workload_account),
         )
     ]
-    # The registry's monitor, with read roles in both workload accounts (docs/monitor.md).
-    monitor = RegistryMonitorStack(
-        app,
-        "RegistryMonitor",
-        env=Environment(account=settings.registry_account, region=settings.region),
-        repositories=[registry.images],
-        read_role_name=READ_ROLE_NAME,
-    )
-    for workload in workloads:
-        MonitorReadStack(
-            app,
-            f"{workload.node.id}MonitorRead",
-            env=Environment(account=workload.account, region=settings.region),
-            monitor=monitor.monitor,
-        )
     return registry, workloads

@@ -32,7 +32,6 @@ from ecr_lambda_access import (
 )
 
 from .choices import acknowledge_function_choices, acknowledge_sqs_worker
-from .monitoring import RegistryMonitorStack
 from .queues import _SSE_SQS_SKIP, work_queue
 from .settings import EXAMPLE_DIGEST, Settings
 
@@ -155,7 +154,7 @@ def build(app: App, settings: Settings) -> dict[str, Stack]:
         env=Environment(account=registry_account, region=REPLICA_REGION),
     )
     # The same registry account in another Region: the source's consumers are admitted there.
-    replica = source.images.add_replica(replica_eu)
+    source.images.add_replica(replica_eu)
 
     # The workload account's own registry in ap-southeast-2, with its SQS-triggered function.
     workload = FunctionStack(
@@ -182,20 +181,6 @@ def build(app: App, settings: Settings) -> dict[str, Stack]:
         function_name="payments-api",
     )
     _acknowledge_registry_wide([source, workload])
-    # A monitor in each of the registry account's Regions: the source and its replica
-    # (docs/monitor.md); the eu-west-1 one reads the replica's replication status in the source.
-    RegistryMonitorStack(
-        app,
-        "MultiRegionMonitor",
-        env=Environment(account=registry_account, region=settings.region),
-        repositories=[source.images],
-    )
-    RegistryMonitorStack(
-        app,
-        "MultiRegionMonitorEu",
-        env=Environment(account=registry_account, region=REPLICA_REGION),
-        repositories=[replica],
-    )
     return {
         "MultiRegionRegistry": source,
         "MultiRegionReplicaEu": replica_eu,

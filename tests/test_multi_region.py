@@ -74,8 +74,6 @@ def test_functions_in_three_regions_and_two_accounts_run_from_their_regions_repl
     found = {}
     for stack in stacks:
         for function in resources(stack, "AWS::Lambda::Function").values():
-            if function["Properties"].get("PackageType") != "Image":
-                continue  # the ImagePullMonitors' checkers (examples/monitoring.py)
             uri = function["Properties"]["Code"]["ImageUri"]
             found[stack.stack_name] = (stack.account, stack.region, json.dumps(uri))
     assert found.keys() == {
