@@ -429,3 +429,12 @@ def test_the_docs_name_what_the_monitor_uses() -> None:
         "Python 3.14",
     ):
         assert word in DOCS, word
+
+
+def test_a_watched_repository_without_a_name_fails_the_synth() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "S", env=env())
+    CrossAccountImageRepo(stack, "Unnamed", consumers=[WORKLOAD])
+    ImagePullMonitor(stack, "M")
+    with pytest.raises(RuntimeError, match="S/Unnamed has no literal repository_name"):
+        app.synth()

@@ -185,6 +185,21 @@ def test_a_deleted_policy_is_drifted() -> None:
     assert found[API]["status"] == "drifted" and "has no policy deployed" in found[API]["detail"]
 
 
+def test_a_function_named_by_cloudformation_is_judged_as_its_account_without_read_role() -> None:
+    # it registered as every function of its account (function:*), and is judged as such
+    deploy_registry()
+    registered = repository_policy([A, B], repository_account=OWN, region=US)
+    own("ecr").set_repository_policy(repositoryName=NAME, policyText=json.dumps(registered))
+    cfg = config(policy=registered, consumers=[])
+    cfg["repositories"][0]["functions"][0]["function_name"] = None
+    summary = run(cfg)
+    assert summary["cannot_pull"] == [] and summary["statuses"] == {"ok": 1}
+    narrower = policy_of(US)  # only orders-api in account A
+    own("ecr").set_repository_policy(repositoryName=NAME, policyText=json.dumps(narrower))
+    (item,) = run(cfg)["cannot_pull"]
+    assert item["function"] == "Workload/Api" and item["status"] == "drifted"
+
+
 def test_a_deleted_image_is_image_missing() -> None:
     deploy_registry()
     sent = Recorder()

@@ -85,6 +85,9 @@ def _repository_ref(config: Mapping[str, Any], repository: Mapping[str, Any]) ->
 def _function_targets(config: Mapping[str, Any], repository: Mapping[str, Any]) -> list[LiveTarget]:
     base = _repository_ref(config, repository)
     source = repository.get("replica_source")
+    # A name CloudFormation generates is read from the stack with the read role; without it the
+    # function is judged as what it registered: every function of its account (``function:*``).
+    unnamed = None if config.get("consumer_read_role") else "*"
     targets = []
     for f in repository.get("functions", ()):
         reference = f.get("reference")
@@ -105,7 +108,7 @@ def _function_targets(config: Mapping[str, Any], repository: Mapping[str, Any]) 
                 logical_id=f.get("logical_id", ""),
                 account=f["account"],
                 region=f["region"],
-                function_name=f.get("function_name"),
+                function_name=f.get("function_name") or unnamed,
                 image=image,
                 synthesized_policy=repository.get("policy"),
                 replica_source=(str(source[0]), str(source[1])) if source else None,
@@ -315,7 +318,7 @@ def _function_label(report: LiveFunctionReport, partition: str) -> str:
     """The function's ARN when its name is known, else its construct path."""
     if report.function.startswith("arn:"):
         return report.function
-    if report.function_name and report.account and report.region:
+    if report.function_name and "*" not in report.function_name and report.account:
         return (
             f"arn:{partition}:lambda:{report.region}:{report.account}:function:"
             f"{report.function_name}"
