@@ -20,18 +20,16 @@ checker cannot reach is reported, never ``ok``.
 from __future__ import annotations
 
 import json
-import re
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .audit.live.credentials import AccountAccess, AccountCredentials
-from .audit.live.fetch import Fetch, Snapshot
+from .audit.live.engine import LiveCheck
+from .audit.live.fetch import Snapshot
 from .audit.live.judge import (
     _function_key,
     _repo_key,
@@ -152,8 +150,10 @@ class _MonitorCredentials(AccountCredentials):
         return None if account == self.own_account else super()._resolve(account, region)
 
 
-class MonitorCheck(Fetch):
-    """One run of the checker over its configuration (no CloudWatch or EventBridge here)."""
+class MonitorCheck(LiveCheck):
+    """One run of the checker over its configuration (no CloudWatch or EventBridge here): the
+    live check's calls, pool and retries (:class:`~.audit.live.engine.LiveCheck`), in the order
+    the monitor needs."""
 
     def __init__(
         self,
@@ -162,32 +162,16 @@ class MonitorCheck(Fetch):
         session_factory: Callable[..., Any] | None = None,
         max_workers: int = _WORKERS,
     ) -> None:
-        self.config = config
-        self.max_workers = max(1, max_workers)
-        self.credentials = _MonitorCredentials(
+        credentials = _MonitorCredentials(
             config["account"],
             role_arn_template=config.get("consumer_read_role"),
             session_factory=session_factory,
-            max_workers=self.max_workers,
+            max_workers=max(1, max_workers),
         )
-        self._calls: Counter[str] = Counter()
-        self._calls_lock = threading.Lock()
+        super().__init__(credentials, max_workers=max_workers)
+        self.config = config
 
-    def _call(self, account: str, region: str, service: str, operation: str, **kwargs: Any) -> Any:
-        with self._calls_lock:
-            self._calls[f"{service}:{operation}"] += 1
-        client = self.credentials.client(account, service, region)
-        method = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
-        return getattr(client, method)(**kwargs)
-
-    def _map(self, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        items = list(items)
-        if not items:
-            return []
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
-            return list(pool.map(function, items))
-
-    def run(self) -> tuple[list[tuple[str, LiveFunctionReport]], dict[str, int], float]:
+    def check_all(self) -> tuple[list[tuple[str, LiveFunctionReport]], dict[str, int], float]:
         """(repository name, report) per function and consumer, the calls, the seconds."""
         started = time.perf_counter()
         config = self.config
@@ -341,7 +325,7 @@ def check(
 
     started = time.perf_counter()
     partition = config.get("partition", "aws")
-    reports, calls, seconds = MonitorCheck(config, session_factory=session_factory).run()
+    reports, calls, seconds = MonitorCheck(config, session_factory=session_factory).check_all()
     cannot_pull = [
         {
             "function": _function_label(report, partition),
