@@ -429,6 +429,18 @@ def test_the_docs_name_what_the_monitor_uses() -> None:
         "Python 3.14",
     ):
         assert word in DOCS, word
+    from ecr_lambda_access.audit import rules
+    from ecr_lambda_access.audit.live import DRIFTED, FUNCTION_FAILED, IMAGE_MISSING
+
+    for status in (
+        DRIFTED,
+        IMAGE_MISSING,
+        FUNCTION_FAILED,
+        rules.MISSING_ROOT,
+        rules.MISSING_SERVICE,
+        rules.UNVERIFIABLE,
+    ):
+        assert f"`{status}`" in DOCS, status
 
 
 def test_a_watched_repository_without_a_name_fails_the_synth() -> None:
