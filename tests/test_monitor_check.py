@@ -374,3 +374,38 @@ def test_the_bundle_runs_without_aws_cdk_lib_and_jsii(tmp_path: Path) -> None:
     assert outcome["loaded"] == []
     assert outcome["result"]["cannot_pull"] == []
     assert outcome["result"]["checked"] == 2 and outcome["result"]["trigger"] == "Scheduled Event"
+
+
+# --------------------------------------------------------------------------------------------
+# The judge alone: plain data in, verdicts out (no AWS, no boto3 client)
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_judge_decides_from_a_snapshot_alone() -> None:
+    from ecr_lambda_access.audit.live.credentials import AccountAccess
+    from ecr_lambda_access.audit.live.fetch import Snapshot
+    from ecr_lambda_access.audit.live.judge import judge
+    from ecr_lambda_access.audit.live.verdicts import _Image, _Policy
+
+    (target,) = monitor_check._function_targets(config(), config()["repositories"][0])
+    key = (OWN, US, NAME)
+    document = policy_of(US)
+    without_root = {
+        **document,
+        "Statement": [s for s in document["Statement"] if s["Sid"] != "CrossAccountPermission"],
+    }
+    accesses = {OWN: AccountAccess(OWN, "the monitor's role", "arn:aws:sts::x")}
+    present = {(*key, lf.TAG): _Image(True, "sha256:" + "0" * 64)}
+
+    def status(policy: _Policy, images: Any = present) -> str:
+        snapshot = Snapshot(accesses=accesses, policies={key: policy}, images=images)
+        (report,) = judge([target], snapshot, observe_functions=False)
+        return report.status
+
+    assert status(_Policy(document=document)) == "ok"
+    assert status(_Policy(document=without_root)) == "drifted"
+    assert status(_Policy(document=None)) == "drifted"
+    assert status(_Policy(exists=False), {}) == "image-missing"
+    assert status(_Policy(document=document), {(*key, lf.TAG): _Image(False)}) == "image-missing"
+    assert status(_Policy(error="AccessDeniedException")) == "unverifiable"
+    assert status(_Policy(document=document), {}) == "unverifiable"  # not read: never ok
