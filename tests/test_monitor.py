@@ -87,11 +87,19 @@ class World:
             cloudformation_generated_name=True,
         )
         self.read_role = ImagePullMonitorReadRole(workload, "MonitorRead", monitor=self.monitor)
+        registry_app = cdk.Stack(app, "RegistryApp", env=env())  # a function of the registry
+        self.own = ContainerFunction(
+            registry_app,
+            "Own",
+            repository=self.repo,
+            tag_or_digest="v1",
+            function_name="registry-api",
+        )
         workload_eu = cdk.Stack(app, "WorkloadEu", env=env(WORKLOAD, EU))
         self.eu_api = ContainerFunction(
             workload_eu, "Api", repository=self.repo, tag_or_digest="v1", function_name="orders-eu"
         )
-        for function in (self.api, self.worker, self.eu_api):
+        for function in (self.api, self.worker, self.eu_api, self.own):
             for rule, reason in (
                 ("Serverless::Serverless-LambdaDLQ", "the test's functions are not invoked"),
             ):
@@ -132,7 +140,17 @@ def test_by_default_it_watches_every_repository_of_its_account_and_region(world:
     assert config["account"] == REGISTRY and config["region"] == REGION
     assert [r["name"] for r in config["repositories"]] == ["shared/orders", "shared/tools"]
     orders = config["repositories"][0]
-    assert orders["functions"] == [
+    assert orders["functions"][0] == {
+        "function": "RegistryApp/Own",
+        "stack": "RegistryApp",
+        "stack_name": "RegistryApp",
+        "logical_id": next(iter(resources(world.template("RegistryApp"), "AWS::Lambda::Function"))),
+        "account": REGISTRY,
+        "region": REGION,
+        "function_name": "registry-api",
+        "reference": "v1",
+    }
+    assert orders["functions"][1:] == [
         {
             "function": "Workload/Api",
             "stack": "Workload",
@@ -222,6 +240,7 @@ def test_the_role_is_exact(world: World) -> None:
         "PutEvents",
         "ReadRepositories",
         "AssumeConsumerReadRoles",
+        "ReadOwnFunctions",  # RegistryApp/Own runs in the registry account: its own role reads it
     }
     assert statements["ReadRepositories"]["Action"] == [
         "ecr:DescribeImageReplicationStatus",

@@ -580,12 +580,25 @@ class ImagePullMonitor(Construct):
                     "CloudFormation generates are not known at synth.",
                 ),
             )
+            scanner_hints.acknowledge(
+                self.policy,
+                _ack(
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:"
+                    f"{self.partition}:cloudformation:{self.region}:{self.account}:stack/*/*]",
+                    "Read-only cloudformation:DescribeStackResource: the physical name of a "
+                    "function CloudFormation named, in the stack that holds it.",
+                ),
+            )
         staging = Path(tempfile.mkdtemp(prefix="ecr-lambda-access-monitor-"))
+        # CDK copies the directory into the cloud assembly; with staging disabled (SAM) the
+        # assembly points at it, so it must stay.
+        keep = bool(self.node.try_get_context("aws:cdk:disable-asset-staging"))
         try:
             stage_bundle(self.config, staging)
             self._asset = s3_assets.Asset(self, "Code", path=str(staging))
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if not keep:
+                shutil.rmtree(staging, ignore_errors=True)
         self._asset.add_resource_metadata(_cfn(self.function), "Code")
 
     def _repository_entry(self, repository: Any, name: str) -> dict[str, Any]:
