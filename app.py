@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from aws_cdk import App
 
-from examples import cross_account, foreign_repository, multi_region, pipeline, same_account
+from examples import (
+    cross_account,
+    foreign_repository,
+    monitoring,
+    multi_region,
+    pipeline,
+    same_account,
+)
 from examples.settings import Settings
 
 
 def build(app: App) -> App:
     settings = Settings.from_context(app)
     same_account.build(app, settings)
-    cross_account.build(app, settings)
+    registry, workloads = cross_account.build(app, settings)
     foreign_repository.build(app, settings)
     pipeline.build(app, settings)
-    multi_region.build(app, settings)
+    replicas = multi_region.build(app, settings)
+    source = replicas["MultiRegionRegistry"]
+    assert isinstance(source, multi_region.SourceRegistryStack)
+    monitoring.build(app, settings, cross_account=(registry, workloads), multi_region=source)
     return app
 
 

@@ -51,6 +51,13 @@ MULTI_REGION_STACKS = [  # examples/multi_region.py (replicas): scanned below, o
     "MultiRegionWorkloadUse1",
     "MultiRegionWorkloadEuw1",
 ]
+MONITOR_STACKS = [  # examples/monitoring.py (ImagePullMonitor): scanned below, on their own
+    "RegistryMonitor",
+    "WorkloadMonitorRead",
+    "Workload2MonitorRead",
+    "MultiRegionMonitor",
+    "MultiRegionMonitorEu",
+]
 STAGE_ASSEMBLIES = {
     "assembly-Pipeline-Registry": REGISTRY,
     "assembly-Pipeline-Workload1": WORKLOAD,
@@ -103,7 +110,7 @@ def test_every_example_stack_is_synthesized(examples: Examples) -> None:
         name
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
-    } == {*TOP_LEVEL_APPLICATION_STACKS, *MULTI_REGION_STACKS, "Pipeline"}
+    } == {*TOP_LEVEL_APPLICATION_STACKS, *MULTI_REGION_STACKS, *MONITOR_STACKS, "Pipeline"}
 
 
 def test_application_stacks_pass_cdk_nag_with_reasoned_acknowledgements(examples: Examples) -> None:
@@ -155,6 +162,7 @@ def test_the_apps_own_choices_match_the_readme(examples: Examples) -> None:
         for path, rules in acknowledgements(examples.outdir).items()
         if "Serverless::Serverless-LambdaDLQ" in rules
         and path.lstrip("/").split("/")[0] not in MULTI_REGION_STACKS  # counted on their own
+        and path.lstrip("/").split("/")[0] not in MONITOR_STACKS
     ]
     assert len(functions) == len(dlq_acks) == 6
     users = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
@@ -433,3 +441,49 @@ def test_multi_region_templates_pass_checkov(examples: Examples, tmp_path: Path)
 def test_snapshots_of_multi_region_stacks(examples: Examples, snapshot_json: Any) -> None:
     for name, path in multi_region_templates(examples).items():
         assert json.loads(path.read_text()) == snapshot_json(name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# examples/monitoring.py (ImagePullMonitor): cdk-nag above (the whole app); cfn-lint, checkov,
+# snapshots with the code asset's hash written out (it changes with the library's source)
+# ---------------------------------------------------------------------------------------------
+
+
+def monitor_templates(examples: Examples) -> dict[str, Path]:
+    return {name: examples.outdir / f"{name}.template.json" for name in MONITOR_STACKS}
+
+
+def test_monitor_templates_pass_cfn_lint(examples: Examples) -> None:
+    findings = cfn_lint(sorted(monitor_templates(examples).values()), ignore=["W3005"])
+    assert findings == [], [(f["Rule"]["Id"], f["Filename"], f["Message"]) for f in findings]
+
+
+def test_monitor_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
+    for name, path in monitor_templates(examples).items():
+        shutil.copy(path, tmp_path / f"{name}.template.json")
+    report = checkov(tmp_path)
+    failed = report["results"]["failed_checks"]
+    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
+    for skip in report["results"]["skipped_checks"]:
+        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+
+
+def test_snapshots_of_monitor_stacks(examples: Examples, snapshot_json: Any) -> None:
+    for name, path in monitor_templates(examples).items():
+        text = re.sub(r"\b[0-9a-f]{64}\b", "<asset-hash>", path.read_text())
+        assert json.loads(text) == snapshot_json(name=name)
+
+
+def test_the_monitors_watch_the_examples_repositories(examples: Examples) -> None:
+    for name, repository in (
+        ("RegistryMonitor", "shared/orders"),
+        ("MultiRegionMonitor", "shared/payments"),
+        ("MultiRegionMonitorEu", "shared/payments"),
+    ):
+        template = examples.template(f"{name}.template.json")
+        (function,) = Examples.resources(template, "AWS::Lambda::Function")
+        key = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        config = json.loads((examples.outdir / f"asset.{key}" / "monitor.json").read_text())
+        (watched,) = config["repositories"]
+        assert watched["name"] == repository
+        assert watched["functions"], f"{name}: no registered function"

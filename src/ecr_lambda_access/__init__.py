@@ -34,6 +34,7 @@ from .policy import (
 if TYPE_CHECKING:
     from .checks import ImagePullChecks
     from .function import ContainerFunction
+    from .monitor import ImagePullMonitor, ImagePullMonitorReadRole
     from .pipelines import ImagePullAuditStep
     from .replication import RegistryReplication, ReplicationRegistryPolicy
     from .repository import CrossAccountImageRepo, ImagePullPolicy
@@ -49,6 +50,8 @@ _LAZY = {
     "RegistryReplication": ".replication",
     "ReplicationRegistryPolicy": ".replication",
     "ImagePullAuditStep": ".pipelines",
+    "ImagePullMonitor": ".monitor",
+    "ImagePullMonitorReadRole": ".monitor",
 }
 
 __all__ = [
@@ -59,6 +62,8 @@ __all__ = [
     "EcrLambdaAccessError",
     "ImagePullAuditStep",
     "ImagePullChecks",
+    "ImagePullMonitor",
+    "ImagePullMonitorReadRole",
     "ImagePullPolicy",
     "InvalidConsumerError",
     "InvalidFunctionNameError",

@@ -350,6 +350,8 @@ class CrossAccountImageRepo(ecr.Repository):
         self._replicas: list[CrossAccountImageRepo] = []
         self._replica_of: CrossAccountImageRepo | None = None
         self._function_consumers: list[LambdaConsumer] = []
+        self._functions: list[Any] = []
+        """The ContainerFunctions of this app that run from it (read by ImagePullMonitor)."""
         self._warn_about_props(props)
         cfn = self.node.default_child
         assert isinstance(cfn, ecr.CfnRepository)

@@ -318,6 +318,9 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
     if owner is not None:
         # A CrossAccountImageRepo keeps functions apart from the consumers its replicas inherit.
         getattr(owner, "_register_function", owner.add_consumer)(function._consumer())
+        running = getattr(owner, "_functions", None)  # ImagePullMonitor watches these
+        if isinstance(running, list):
+            running.append(function)
         repo_stack = Stack.of(managed_repository(owner))
         if repo_stack.node.path == stack.node.path:
             return

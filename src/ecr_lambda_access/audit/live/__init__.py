@@ -34,8 +34,10 @@ are fetched once. boto3 is imported only when a check runs (the ``[live]`` extra
 #   targets.py      what to check (ImageRef, LiveTarget) from a static report
 #   assembly.py     from a cloud assembly: the static audit, its targets, replication rules
 #   credentials.py  credentials per account (AccountCredentials; boto3 imported only there)
-#   engine.py       LiveCheck: the AWS calls on a thread pool, a verdict per function
-#   verdicts.py     what AWS said (observations) and how it is judged
+#   fetch.py        the AWS calls, each answer as plain data (Fetch), and Snapshot: one run's data
+#   engine.py       LiveCheck: the pool, the order of the calls, a verdict per function
+#   judge.py        pure: a verdict per function from a Snapshot (shared with ImagePullMonitor)
+#   verdicts.py     what AWS said (observations) and the helpers of the judgement
 #   report.py       the live statuses, LiveFunctionReport, LiveReport, render_text
 #   iam_policy.py   the IAM policy the check needs (`ecr-lambda-access live-policy`)
 
