@@ -14,6 +14,7 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Acknowledgment,
+    Duration,
     Annotations,
     IStableAnyProducer,
     Lazy,
@@ -505,6 +506,41 @@ class CrossAccountImageRepo(ecr.Repository):
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
         return self._pull_policy.statements()
 
+    def add_lifecycle_rule(
+        self,
+        *,
+        description: str | None = None,
+        max_image_age: Duration | None = None,
+        max_image_count: float | None = None,
+        rule_priority: float | None = None,
+        tag_pattern_list: Sequence[str] | None = None,
+        tag_prefix_list: Sequence[str] | None = None,
+        tag_status: ecr.TagStatus | None = None,
+    ) -> None:
+        """``aws_ecr.Repository.add_lifecycle_rule``, with the ``lifecycleDeletesImages`` warning
+        that ``lifecycle_rules=`` gets (once per repository)."""
+        super().add_lifecycle_rule(
+            description=description,
+            max_image_age=max_image_age,
+            max_image_count=max_image_count,
+            rule_priority=rule_priority,
+            tag_pattern_list=tag_pattern_list,
+            tag_prefix_list=tag_prefix_list,
+            tag_status=tag_status,
+        )
+        self._warn_lifecycle()
+
+    def _warn_lifecycle(self) -> None:
+        if getattr(self, "_lifecycle_warned", False):
+            return
+        self._lifecycle_warned = True
+        warn(
+            self,
+            "lifecycleDeletesImages",
+            "lifecycle rules expire images; a Lambda function whose image is deleted stops "
+            "working (ImageDeleted). Keep the images deployed functions use out of the rules.",
+        )
+
     def grant_pull(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` pull images; never an unconditioned service-principal statement.
 
@@ -545,12 +581,7 @@ class CrossAccountImageRepo(ecr.Repository):
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("lifecycle_rules"):
-            warn(
-                self,
-                "lifecycleDeletesImages",
-                "lifecycle rules expire images; a Lambda function whose image is deleted stops "
-                "working (ImageDeleted). Keep the images deployed functions use out of the rules.",
-            )
+            self._warn_lifecycle()
         encryption = props.get("encryption")
         if props.get("encryption_key") is not None or (
             encryption is not None and encryption != ecr.RepositoryEncryption.AES_256
