@@ -63,7 +63,13 @@ from .policy import ECR_PULL_ACTIONS, LambdaConsumer
 from .sources import RepositoryLike, image_uri, register, resolve_repository
 from .sqs import SQS_ACTIONS
 from .sqs import add_sqs_source as _add_sqs_source
-from .validation import check_function_name, check_tag_or_digest, is_digest, is_unresolved
+from .validation import (
+    check_account_id,
+    check_function_name,
+    check_tag_or_digest,
+    is_digest,
+    is_unresolved,
+)
 
 __all__ = [
     "ContainerFunction",
@@ -409,6 +415,7 @@ class ContainerFunction(lambda_.Function):
                 isinstance(image_digest, str)
                 and not is_unresolved(image_digest)
                 and not is_digest(image_digest)
+                and not image_digest.lower().startswith("sha")
             ):
                 found.append(
                     (
@@ -482,6 +489,11 @@ class ContainerFunction(lambda_.Function):
                             "never needs an ecr: action; remove it",
                         )
                     )
+        # The function's own stack: its account goes into the repository policy (reported
+        # here, against the function, before anything registers it on the repository).
+        found += check_account_id(
+            stack.account, f"the account of the function's stack {stack.stack_name} (env=)"
+        )
         ref, repo_found = resolve_repository(repository, stack, function_name)
         found += repo_found
         raise_if_violations(found, construct_path=path)

@@ -328,12 +328,23 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
                 "creates it",
             )
             return
+        repo_stage = Stage.of(repo_stack)
+        if repo_stage is None or repo_stage.node.scope is None:  # the App: a top-level stack
+            where, first = (
+                f"in the top-level stack {repo_stack.stack_name}, outside this function's Stage",
+                f"deploy it before this Stage (cdk deploy {repo_stack.stack_name}; in CDK "
+                "Pipelines: the pipeline's own stack or an earlier stage)",
+            )
+        else:
+            where, first = (
+                f"in another Stage ({repo_stage.node.path}, stack {repo_stack.stack_name})",
+                "deploy the repository's stage first (in CDK Pipelines: an earlier stage or "
+                "wave)",
+            )
         Annotations.of(scope).add_info(
-            f"{ref.description} is in another Stage ({repo_stack.stack_name}): the function "
-            f"registered itself on it ({name}), and no dependency crosses the stages. Deploy "
-            "the repository's stage first (in CDK Pipelines: an earlier stage or wave), or "
-            "CreateFunction fails with 'Lambda does not have permission to access the ECR "
-            "image'."
+            f"{ref.description} is {where}: the function registered itself on it ({name}), "
+            f"and no dependency crosses into a Stage. So {first}, or CreateFunction fails "
+            "with 'Lambda does not have permission to access the ECR image'."
         )
         return
     text = json.dumps(function.required_repository_policy(), separators=(",", ":"))
