@@ -35,7 +35,9 @@ def warnings(stack: cdk.Stack, warning_id: str) -> list[Any]:
 
 
 def infos(stack: cdk.Stack) -> list[str]:
-    return [str(m.entry.data) for m in Annotations.from_stack(stack).find_info("*", Match.any_value())]
+    return [
+        str(m.entry.data) for m in Annotations.from_stack(stack).find_info("*", Match.any_value())
+    ]
 
 
 def test_an_immutable_role_gets_no_policy_of_ours() -> None:
@@ -58,9 +60,7 @@ def test_an_immutable_role_gets_no_policy_of_ours() -> None:
         vpc=vpc,
     )
     template = Template.from_stack(stack).to_json()
-    policies = [
-        r for r in template["Resources"].values() if r["Type"] in ("AWS::IAM::Policy",)
-    ]
+    policies = [r for r in template["Resources"].values() if r["Type"] in ("AWS::IAM::Policy",)]
     assert policies == []
     own = stack.get_logical_id(fn.node.default_child)  # type: ignore[arg-type]
     function = template["Resources"][own]
@@ -175,7 +175,7 @@ def test_a_function_from_a_local_dockerfile_synthesizes_without_docker(tmp_path:
     at publish (cdk deploy), so synth needs no Docker."""
     (tmp_path / "image").mkdir()
     (tmp_path / "image" / "Dockerfile").write_text(
-        "FROM public.ecr.aws/lambda/python:3.12\nCMD [\"app.handler\"]\n"
+        'FROM public.ecr.aws/lambda/python:3.12\nCMD ["app.handler"]\n'
     )
     app = new_app(tmp_path / "out")
     stack = cdk.Stack(app, "Service", env=env(WORKLOAD))
@@ -225,7 +225,9 @@ def test_a_malformed_account_on_the_functions_stack_is_reported_against_the_func
     app = new_app()
     registry = cdk.Stack(app, "Registry", env=env(REGISTRY))
     images = CrossAccountImageRepo(registry, "Images", repository_name="shared/orders")
-    stack = cdk.Stack(app, "Service", env=cdk.Environment(account="22222222222", region="us-east-1"))
+    stack = cdk.Stack(
+        app, "Service", env=cdk.Environment(account="22222222222", region="us-east-1")
+    )
     with pytest.raises(EcrLambdaAccessError) as raised:
         ContainerFunction(stack, "Fn", repository=images, image_digest=DIGEST)
     message = str(raised.value)

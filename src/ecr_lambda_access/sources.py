@@ -309,6 +309,15 @@ def image_uri(ref: RepositorySource, stack: Stack, reference: str, *, digest: bo
     return f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/{ref.name}{separator}{reference}"
 
 
+def _readable(text: str, stack: Stack) -> str:
+    """``text`` with the stack's unresolved account and Region written ``${AWS::AccountId}`` and
+    ``${AWS::Region}`` (CloudFormation's names) instead of ``${Token[...]}``."""
+    for value, name in ((stack.account, "${AWS::AccountId}"), (stack.region, "${AWS::Region}")):
+        if Token.is_unresolved(value):
+            text = text.replace(value, name)
+    return text
+
+
 def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
     """List the function on the construct that writes the repository's policy, or say what the
     repository's owner must add."""
@@ -338,8 +347,7 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
         else:
             where, first = (
                 f"in another Stage ({repo_stage.node.path}, stack {repo_stack.stack_name})",
-                "deploy the repository's stage first (in CDK Pipelines: an earlier stage or "
-                "wave)",
+                "deploy the repository's stage first (in CDK Pipelines: an earlier stage or wave)",
             )
         Annotations.of(scope).add_info(
             f"{ref.description} is {where}: the function registered itself on it ({name}), "
@@ -360,10 +368,20 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
             f"{text}",
         )
         return
-    if not Token.is_unresolved(ref.account) and ref.account == stack.account:
+    if ref.account == stack.account:
         where = "in this account"
     else:
-        where = f"of account {ref.account}"
+        where = f"of account {_readable(ref.account, stack)}"
+    if ref.name.startswith("cdk-") and "-container-assets-" in ref.name:
+        Annotations.of(scope).add_info(
+            f"the image is a CDK image asset in the bootstrap repository "
+            f"{_readable(ref.name, stack)} ({where}): `cdk deploy` builds and pushes it, and "
+            "the bootstrap template's repository policy already lets Lambda pull for every "
+            "function of its own account and Region (aws:SourceArn function:*), so nothing is "
+            "added here. A customized bootstrap template may differ; functions of other "
+            "accounts cannot pull from it (use a CrossAccountImageRepo)."
+        )
+        return
     managing = _managed_by_arn(ref.arn, function) if not is_unresolved(ref.arn) else None
     if managing is not None:
         Annotations.of(scope).add_info(
