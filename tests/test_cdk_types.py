@@ -403,7 +403,7 @@ def test_a_function_in_another_stage_registers_without_a_cross_stage_dependency(
     )
     fn = world.functions["staged"]
     infos = [str(m.data) for m in fn.node.metadata if m.type == "aws:cdk:info"]
-    assert any("another Stage" in i and "Deploy the repository's stage first" in i for i in infos)
+    assert any("another Stage" in i and "deploy the repository's stage first" in i for i in infos)
     assert cdk.Stack.of(fn).dependencies == []
     uri = json.dumps(_image_uri(world, "staged"))
     assert f"{REGISTRY}.dkr.ecr.{REGION}." in uri and "/shared/staged:v1" in uri

@@ -167,7 +167,12 @@ def resolve_repository(
                         InvalidRepositoryError,
                         f"repository {repo.node.path} is in another Stage and has no literal "
                         "repository_name: nothing may cross stages, so the function names the "
-                        "repository by its physical name; give it repository_name=...",
+                        "repository by its physical name; give it repository_name=... (a "
+                        "repository already deployed without a name is replaced by that: keep "
+                        "it unnamed, pass the function the repository as deployed, e.g. "
+                        "ecr.Repository.from_repository_name(...) of its exported name, and "
+                        "list the function's account in the CrossAccountImageRepo's "
+                        "consumers=; see docs/adoption.md)",
                     )
                 )
             if function_name is not None and is_unresolved(function_name):
