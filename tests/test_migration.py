@@ -16,7 +16,10 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
 
@@ -323,3 +326,47 @@ def test_the_cli_says_usage_errors_in_one_line(
     with pytest.raises(SystemExit) as exited:
         main(["diff", str(tmp_path)])
     assert exited.value.code == 2 and "NEW_ASSEMBLY" in capsys.readouterr().err
+
+
+def asset_app(app: cdk.App, *, ported: bool, image: Path) -> None:
+    """The second shape that was ported: an environment-agnostic stack, a function built from a
+    local Dockerfile, a role of its own, behind API Gateway."""
+    stack = cdk.Stack(app, "Service")
+    role = iam.Role(stack, "Runner", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    if ported:  # docs/adoption.md, "A function built from a local Dockerfile"
+        asset = ecr_assets.DockerImageAsset(stack, "Image", directory=str(image))
+        function: lambda_.Function = ContainerFunction(
+            stack,
+            "Api",
+            repository=asset.repository,
+            tag_or_digest=asset.image_tag,
+            role=role,
+            cloudformation_generated_name=True,
+        )
+    else:
+        function = lambda_.DockerImageFunction(
+            stack, "Api", code=lambda_.DockerImageCode.from_image_asset(str(image)), role=role
+        )
+    apigateway.LambdaRestApi(stack, "Gateway", handler=function)
+
+
+@pytest.mark.synth
+def test_an_image_asset_function_behind_api_gateway_ports_without_replacement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = tmp_path / "image"
+    image.mkdir()
+    (image / "Dockerfile").write_text("FROM public.ecr.aws/lambda/python:3.12\n")
+    for name, ported in (("old", False), ("new", True)):
+        app = new_app(tmp_path / name)
+        asset_app(app, ported=ported, image=image)
+        app.synth()
+    diff = diff_assemblies(tmp_path / "old", tmp_path / "new")
+    assert diff.failing == [] and diff.of("added") == []
+    (function,) = [c for c in diff.changes if c.type == "AWS::Lambda::Function"]
+    # Code is written differently (Fn::Join of the repository's parts, not one Fn::Sub) for the
+    # same image: the same asset hash, so the same URI once deployed; an update in place at most
+    assert function.change == "changed" and function.replacing == ()
+    assert "FunctionName" not in function.properties
+    status, out, _ = run("diff", str(tmp_path / "old"), str(tmp_path / "new"), capsys=capsys)
+    assert status == 0, out
