@@ -11,6 +11,8 @@ replace it changes. The pure comparison is tested on small hand-written template
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -370,3 +372,12 @@ def test_an_image_asset_function_behind_api_gateway_ports_without_replacement(
     assert "FunctionName" not in function.properties
     status, out, _ = run("diff", str(tmp_path / "old"), str(tmp_path / "new"), capsys=capsys)
     assert status == 0, out
+
+
+def test_diff_imports_no_jsii() -> None:
+    """`diff` runs in CI without the jsii kernel, like `audit`."""
+    code = (
+        "import sys; import ecr_lambda_access.cli, ecr_lambda_access.diff; "
+        "sys.exit(int('jsii' in sys.modules or 'aws_cdk' in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
