@@ -367,8 +367,8 @@ def test_an_image_asset_function_behind_api_gateway_ports_without_replacement(
     assert diff.failing == [] and diff.of("added") == []
     (function,) = [c for c in diff.changes if c.type == "AWS::Lambda::Function"]
     # Code is written differently (Fn::Join of the repository's parts, not one Fn::Sub) for the
-    # same image: the same asset hash, so the same URI once deployed; an update in place at most
-    assert function.change == "changed" and function.replacing == ()
+    # same image URI: diff compares the values, not the spelling
+    assert "Code" not in function.properties and function.replacing == ()
     assert "FunctionName" not in function.properties
     status, out, _ = run("diff", str(tmp_path / "old"), str(tmp_path / "new"), capsys=capsys)
     assert status == 0, out
@@ -381,3 +381,35 @@ def test_diff_imports_no_jsii() -> None:
         "sys.exit(int('jsii' in sys.modules or 'aws_cdk' in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_one_value_spelled_as_fn_sub_or_fn_join_is_kept_and_another_is_changed() -> None:
+    sub = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/r:${!x}"}
+    join = {
+        "Fn::Join": [
+            ".",
+            [
+                {"Ref": "AWS::AccountId"},
+                "dkr",
+                {"Fn::Join": ["", ["ecr.", {"Ref": "AWS::Region"}]]},
+                {"Fn::Join": ["", [{"Ref": "AWS::URLSuffix"}, "/r:${x}"]]},
+            ],
+        ]
+    }
+    other = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/r:y"}
+    listed = {"Fn::Join": ["", {"Ref": "Parts"}]}  # not a literal list: left as written
+    kind = "AWS::Lambda::Function"
+    for old, new, change in (
+        (sub, join, "kept"), (sub, other, "changed"), (listed, sub, "changed"),
+        (listed, listed, "kept"),
+    ):  # fmt: skip
+        diff = diff_stacks(
+            [stack({"F": res(kind, Code={"ImageUri": old})})],
+            [stack({"F": res(kind, Code={"ImageUri": new})})],
+        )
+        assert diff.changes[0].change == change, (old, new)
+    named = diff_stacks(
+        [stack({"F": res(kind, FunctionName={"Fn::Sub": "f-${AWS::Region}"})})],
+        [stack({"F": res(kind, FunctionName={"Fn::Join": ["-", ["f", {"Ref": "AWS::Region"}]]})})],
+    )
+    assert named.changes[0].change == "kept"

@@ -20,6 +20,7 @@ Pure Python: plain templates in, plain data out; no jsii. The assemblies are rea
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +179,85 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _sub_parts(text: str) -> list[Any]:
+    """The parts of a one-argument ``Fn::Sub`` string, as ``Fn::Join`` would list them."""
+    parts: list[Any] = []
+    position = 0
+    for match in _SUB_VARIABLE.finditer(text):
+        parts.append(text[position : match.start()])
+        name = match.group(1)
+        if name.startswith("!"):
+            parts.append("${" + name[1:] + "}")  # ${!Literal} is the text ${Literal}
+        elif "." in name:
+            parts.append({"Fn::GetAtt": name.split(".", 1)})
+        else:
+            parts.append({"Ref": name})
+        position = match.end()
+    parts.append(text[position:])
+    return parts
+
+
+def _joined(parts: list[Any]) -> Any:
+    """Flatten nested empty-delimiter joins and merge adjacent strings."""
+    merged: list[Any] = []
+    for part in parts:
+        inner = part.get("Fn::Join") if isinstance(part, dict) and len(part) == 1 else None
+        flat = (
+            isinstance(inner, list)
+            and len(inner) == 2
+            and inner[0] == ""
+            and isinstance(inner[1], list)
+        )
+        pieces = inner[1] if flat else [part]  # type: ignore[index]
+        for piece in pieces:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+            elif piece != "":
+                merged.append(piece)
+    if not merged:
+        return ""
+    if len(merged) == 1 and isinstance(merged[0], str):
+        return merged[0]
+    return {"Fn::Join": ["", merged]}
+
+
+def _canonical(value: Any) -> Any:
+    """One spelling for the string intrinsics CDK writes two ways for one value: a one-argument
+    ``Fn::Sub`` and an ``Fn::Join`` over a literal list (with its delimiter written between the
+    elements) both become an empty-delimiter join of merged parts. Exact: the same value
+    resolves the same at deploy time; nothing else is rewritten."""
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    if len(value) == 1:
+        ((key, argument),) = value.items()
+        if key == "Fn::Sub" and isinstance(argument, str):
+            return _joined(_sub_parts(argument))
+        if (
+            key == "Fn::Join"
+            and isinstance(argument, list)
+            and len(argument) == 2
+            and isinstance(argument[0], str)
+            and isinstance(argument[1], list)
+        ):
+            items = [_canonical(v) for v in argument[1]]
+            parts: list[Any] = []
+            for index, item in enumerate(items):
+                if index:
+                    parts.append(argument[0])
+                parts.append(item)
+            return _joined(parts)
+    return {k: _canonical(v) for k, v in value.items()}
+
+
 def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return sorted(
+        k for k in set(old) | set(new) if _canonical(old.get(k)) != _canonical(new.get(k))
+    )
 
 
 _ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition")
@@ -251,7 +329,7 @@ def _log_group(props: Mapping[str, Any]) -> Any:
 
 def _log_group_notes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     was, now = _log_group(old), _log_group(new)
-    if was == now:
+    if _canonical(was) == _canonical(now):
         return []
     where = _show(was) if was is not None else "/aws/lambda/<function name> (Lambda's default)"
     return [
