@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_live_arguments(audit)
     _add_live_policy_command(commands)
+    _add_diff_command(commands)
     return parser
 
 
@@ -174,6 +175,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "live-policy":
         return _live_policy(args)
+    if args.command == "diff":
+        return _diff(args)
     if args.command != "audit":
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -404,3 +407,56 @@ def _live_policy(args: argparse.Namespace) -> int:
         for gap in live.policy_gaps(targets):
             print(f"{PROG}: note: {gap}", file=sys.stderr)
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# `diff OLD NEW`: what deploying NEW over OLD does to the resources a port must keep
+# --------------------------------------------------------------------------------------------
+
+
+def _add_diff_command(commands: Any) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="compare two cloud assemblies: is a function, repository, log group or role replaced?",
+        description=(
+            "Compares two synthesized cloud assemblies (the app before and after a change, e.g. "
+            "adopting this library) resource by resource, matched by stack and logical id, for "
+            "the resources whose replacement you would regret (functions, repositories, log "
+            "groups, roles, queues, buckets, tables, topics, keys, secrets): kept, changed in "
+            "place, REPLACED (naming the property that forces it, by CloudFormation's rules), "
+            "added or REMOVED. Exit status: 0 nothing replaced or removed, 1 a resource is "
+            "replaced or removed (unless --allow-replacement), 2 a usage error."
+        ),
+    )
+    diff.add_argument("old", metavar="OLD_ASSEMBLY", help="the assembly deployed today")
+    diff.add_argument("new", metavar="NEW_ASSEMBLY", help="the assembly about to be deployed")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument(
+        "--allow-replacement",
+        action="store_true",
+        help="exit 0 even when a resource is replaced or removed (the report still says so)",
+    )
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_assemblies, render_json
+    from .diff import render_text as render_diff
+
+    try:
+        result = diff_assemblies(args.old, args.new)
+    except AssemblyError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print(f"{PROG}: error: an assembly is nested too deeply to be read", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.format == "json":
+            render_json(result, sys.stdout)
+        else:
+            render_diff(result, sys.stdout, old=args.old, new=args.new)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_PROBLEMS if result.failing and not args.allow_replacement else EXIT_OK

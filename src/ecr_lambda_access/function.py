@@ -63,7 +63,13 @@ from .policy import ECR_PULL_ACTIONS, LambdaConsumer
 from .sources import RepositoryLike, image_uri, register, resolve_repository
 from .sqs import SQS_ACTIONS
 from .sqs import add_sqs_source as _add_sqs_source
-from .validation import check_function_name, check_tag_or_digest, is_digest, is_unresolved
+from .validation import (
+    check_account_id,
+    check_function_name,
+    check_tag_or_digest,
+    is_digest,
+    is_unresolved,
+)
 
 __all__ = [
     "ContainerFunction",
@@ -220,7 +226,7 @@ class _NoEcrActionOnRole:
                 bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
                 if bad:
                     found.append(
-                        f"[{self._function.node.path}] the execution role is granted {bad} by "
+                        f"the execution role is granted {bad} by "
                         f"{construct.node.path}: the Lambda service pulls the image through the "
                         "repository policy; an execution role never needs an ecr: action. "
                         "Remove the grant (or pass role= to use a role of your own)."
@@ -409,6 +415,7 @@ class ContainerFunction(lambda_.Function):
                 isinstance(image_digest, str)
                 and not is_unresolved(image_digest)
                 and not is_digest(image_digest)
+                and not image_digest.lower().startswith("sha")
             ):
                 found.append(
                     (
@@ -482,6 +489,11 @@ class ContainerFunction(lambda_.Function):
                             "never needs an ecr: action; remove it",
                         )
                     )
+        # The function's own stack: its account goes into the repository policy (reported
+        # here, against the function, before anything registers it on the repository).
+        found += check_account_id(
+            stack.account, f"the account of the function's stack {stack.stack_name} (env=)"
+        )
         ref, repo_found = resolve_repository(repository, stack, function_name)
         found += repo_found
         raise_if_violations(found, construct_path=path)
@@ -674,6 +686,28 @@ class ContainerFunction(lambda_.Function):
         repository policy uses.
         """
         return self._literal_name
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        """``aws_lambda.Function.add_to_role_policy``; an ``ecr:`` action on the function's own
+        role is refused here, in Python, with one error (the image is pulled by the Lambda
+        service through the repository policy). With ``role=`` the role is yours: anything goes.
+        """
+        if getattr(self, "owns_role", False) and statement.effect == iam.Effect.ALLOW:
+            bad = [a for a in statement.actions if _is_ecr_action(a)]
+            if bad:
+                raise_if_violations(
+                    [
+                        (
+                            EcrLambdaAccessError,
+                            f"add_to_role_policy: the statement grants {bad} to the function's "
+                            "own execution role: the Lambda service pulls the image through the "
+                            "repository policy, and an execution role never needs an ecr: "
+                            "action. Remove it, or pass role= a role of your own",
+                        )
+                    ],
+                    construct_path=self.node.path,
+                )
+        super().add_to_role_policy(statement)
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """Add an event source (``aws_lambda.Function.add_event_source``).
@@ -907,7 +941,8 @@ class ContainerFunction(lambda_.Function):
                     )
                 return
             else:
-                iam.Policy(self, "LogsPolicy", roles=[role], statements=[statement])
+                # attached by the role itself: an immutable role attaches nothing
+                role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
                 return
         role.add_to_principal_policy(statement)
 
@@ -921,9 +956,12 @@ class ContainerFunction(lambda_.Function):
         star = iam.Policy(
             self,
             id,
-            roles=[role],
             statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
         )
+        # The role attaches it: an imported immutable role (mutable=False) attaches nothing, as
+        # it adds nothing from aws_lambda.Function's own add_to_role_policy (the policy is then
+        # not rendered).
+        role.attach_inline_policy(star)
         scanner_hints.acknowledge(star, acknowledgment)
         return star
 

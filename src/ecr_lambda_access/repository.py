@@ -7,6 +7,7 @@ This module only wires: the policy itself comes from :mod:`ecr_lambda_access.pol
 from __future__ import annotations
 
 import inspect
+import json
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ import jsii
 from aws_cdk import (
     Acknowledgment,
     Annotations,
+    Duration,
     IStableAnyProducer,
     Lazy,
     PhysicalName,
@@ -507,6 +509,41 @@ class CrossAccountImageRepo(ecr.Repository):
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
         return self._pull_policy.statements()
 
+    def add_lifecycle_rule(
+        self,
+        *,
+        description: str | None = None,
+        max_image_age: Duration | None = None,
+        max_image_count: float | None = None,
+        rule_priority: float | None = None,
+        tag_pattern_list: Sequence[str] | None = None,
+        tag_prefix_list: Sequence[str] | None = None,
+        tag_status: ecr.TagStatus | None = None,
+    ) -> None:
+        """``aws_ecr.Repository.add_lifecycle_rule``, with the ``lifecycleDeletesImages`` warning
+        that ``lifecycle_rules=`` gets (once per repository)."""
+        super().add_lifecycle_rule(
+            description=description,
+            max_image_age=max_image_age,
+            max_image_count=max_image_count,
+            rule_priority=rule_priority,
+            tag_pattern_list=tag_pattern_list,
+            tag_prefix_list=tag_prefix_list,
+            tag_status=tag_status,
+        )
+        self._warn_lifecycle()
+
+    def _warn_lifecycle(self) -> None:
+        if getattr(self, "_lifecycle_warned", False):
+            return
+        self._lifecycle_warned = True
+        warn(
+            self,
+            "lifecycleDeletesImages",
+            "lifecycle rules expire images; a Lambda function whose image is deleted stops "
+            "working (ImageDeleted). Keep the images deployed functions use out of the rules.",
+        )
+
     def grant_pull(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` pull images; never an unconditioned service-principal statement.
 
@@ -524,6 +561,9 @@ class CrossAccountImageRepo(ecr.Repository):
         stack = Stack.of(self)
         if LAMBDA_SERVICE_PRINCIPAL in services:
             self.add_consumer(stack.account)
+            if not getattr(self, "_checks_foreign_functions", False):
+                self._checks_foreign_functions = True
+                self.node.add_validation(_ForeignImageFunctions(self))
             Annotations.of(self).add_info(
                 "grant_pull(lambda.amazonaws.com) (DockerImageCode.from_ecr) admits every "
                 "function of this repository's account in its Region (aws:SourceArn "
@@ -547,12 +587,7 @@ class CrossAccountImageRepo(ecr.Repository):
 
     def _warn_about_props(self, props: dict[str, Any]) -> None:
         if props.get("lifecycle_rules"):
-            warn(
-                self,
-                "lifecycleDeletesImages",
-                "lifecycle rules expire images; a Lambda function whose image is deleted stops "
-                "working (ImageDeleted). Keep the images deployed functions use out of the rules.",
-            )
+            self._warn_lifecycle()
         encryption = props.get("encryption")
         if props.get("encryption_key") is not None or (
             encryption is not None and encryption != ecr.RepositoryEncryption.AES_256
@@ -564,6 +599,60 @@ class CrossAccountImageRepo(ecr.Repository):
                 "cross-account Lambda pull needs from the key policy. Test a cross-account "
                 "deploy before relying on it, or keep the default AES_256.",
             )
+
+
+@jsii.implements(IValidation)
+class _ForeignImageFunctions:
+    """At synth: warn on each plain ``aws_lambda`` function of another account that runs this
+    repository's images (``DockerImageCode.from_ecr``) while that account is not a consumer.
+
+    ``grant_pull(lambda.amazonaws.com)`` does not say which function asked, so the functions are
+    found once, at synth, and only for a repository that got that grant.
+    """
+
+    def __init__(self, repository: CrossAccountImageRepo) -> None:
+        self._repository = repository
+
+    def validate(self) -> list[str]:
+        from aws_cdk import aws_lambda as lambda_
+
+        from .function import ContainerFunction
+
+        repository = self._repository
+        own = Stack.of(repository)
+        if repository.organization_id is not None or Token.is_unresolved(own.account):
+            return []
+        admitted = {c.account for c in repository.consumers}
+        name = repository._literal_repository_name()
+        for construct in repository.node.root.node.find_all():
+            if not isinstance(construct, lambda_.Function) or isinstance(
+                construct, ContainerFunction
+            ):
+                continue
+            stack = Stack.of(construct)
+            account = stack.account
+            if Token.is_unresolved(account) or account == own.account or account in admitted:
+                continue
+            cfn = construct.node.default_child
+            if not isinstance(cfn, lambda_.CfnFunction):
+                continue
+            code = json.dumps(stack.resolve(cfn.code))
+            repo_name = name if name is not None else stack.resolve(repository.repository_name)
+            if not isinstance(repo_name, str) or not any(
+                f"/{repo_name}{sep}" in code for sep in ("@", ":")
+            ):
+                continue
+            warn(
+                construct,
+                "dockerImageFunctionOtherAccount",
+                f"{construct.node.path} (account {account}) runs an image of "
+                f"CrossAccountImageRepo {repository.node.path} (account {own.account}) through "
+                "DockerImageCode.from_ecr, whose grant admits only the repository's own "
+                f"account: the deploy fails (Lambda cannot pull). Use a ContainerFunction (it "
+                f"registers its account on the repository), or list the account: "
+                f"{repository.node.id}.add_consumer({account!r})",
+            )
+        return []
 
 
 class ImagePullPolicy(Construct):

@@ -167,7 +167,12 @@ def resolve_repository(
                         InvalidRepositoryError,
                         f"repository {repo.node.path} is in another Stage and has no literal "
                         "repository_name: nothing may cross stages, so the function names the "
-                        "repository by its physical name; give it repository_name=...",
+                        "repository by its physical name; give it repository_name=... (a "
+                        "repository already deployed without a name is replaced by that: keep "
+                        "it unnamed, pass the function the repository as deployed, e.g. "
+                        "ecr.Repository.from_repository_name(...) of its exported name, and "
+                        "list the function's account in the CrossAccountImageRepo's "
+                        "consumers=; see docs/adoption.md)",
                     )
                 )
             if function_name is not None and is_unresolved(function_name):
@@ -309,6 +314,15 @@ def image_uri(ref: RepositorySource, stack: Stack, reference: str, *, digest: bo
     return f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/{ref.name}{separator}{reference}"
 
 
+def _readable(text: str, stack: Stack) -> str:
+    """``text`` with the stack's unresolved account and Region written ``${AWS::AccountId}`` and
+    ``${AWS::Region}`` (CloudFormation's names) instead of ``${Token[...]}``."""
+    for value, name in ((stack.account, "${AWS::AccountId}"), (stack.region, "${AWS::Region}")):
+        if Token.is_unresolved(value):
+            text = text.replace(value, name)
+    return text
+
+
 def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
     """List the function on the construct that writes the repository's policy, or say what the
     repository's owner must add."""
@@ -331,12 +345,22 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
                 "creates it",
             )
             return
+        repo_stage = Stage.of(repo_stack)
+        if repo_stage is None or repo_stage.node.scope is None:  # the App: a top-level stack
+            where, first = (
+                f"in the top-level stack {repo_stack.stack_name}, outside this function's Stage",
+                f"deploy it before this Stage (cdk deploy {repo_stack.stack_name}; in CDK "
+                "Pipelines: the pipeline's own stack or an earlier stage)",
+            )
+        else:
+            where, first = (
+                f"in another Stage ({repo_stage.node.path}, stack {repo_stack.stack_name})",
+                "deploy the repository's stage first (in CDK Pipelines: an earlier stage or wave)",
+            )
         Annotations.of(scope).add_info(
-            f"{ref.description} is in another Stage ({repo_stack.stack_name}): the function "
-            f"registered itself on it ({name}), and no dependency crosses the stages. Deploy "
-            "the repository's stage first (in CDK Pipelines: an earlier stage or wave), or "
-            "CreateFunction fails with 'Lambda does not have permission to access the ECR "
-            "image'."
+            f"{ref.description} is {where}: the function registered itself on it ({name}), "
+            f"and no dependency crosses into a Stage. So {first}, or CreateFunction fails "
+            "with 'Lambda does not have permission to access the ECR image'."
         )
         return
     text = json.dumps(function.required_repository_policy(), separators=(",", ":"))
@@ -352,10 +376,20 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
             f"{text}",
         )
         return
-    if not Token.is_unresolved(ref.account) and ref.account == stack.account:
+    if ref.account == stack.account:
         where = "in this account"
     else:
-        where = f"of account {ref.account}"
+        where = f"of account {_readable(ref.account, stack)}"
+    if ref.name.startswith("cdk-") and "-container-assets-" in ref.name:
+        Annotations.of(scope).add_info(
+            f"the image is a CDK image asset in the bootstrap repository "
+            f"{_readable(ref.name, stack)} ({where}): `cdk deploy` builds and pushes it, and "
+            "the bootstrap template's repository policy already lets Lambda pull for every "
+            "function of its own account and Region (aws:SourceArn function:*), so nothing is "
+            "added here. A customized bootstrap template may differ; functions of other "
+            "accounts cannot pull from it (use a CrossAccountImageRepo)."
+        )
+        return
     managing = _managed_by_arn(ref.arn, function) if not is_unresolved(ref.arn) else None
     if managing is not None:
         Annotations.of(scope).add_info(

@@ -196,6 +196,15 @@ def check_tag_or_digest(value: object, argument: str = "tag_or_digest") -> list[
         ]
     if _TAG.fullmatch(value):
         return []
+    algorithm, colon, rest = value.partition(":")
+    if colon and algorithm.lower() != "sha256" and algorithm.lower().startswith("sha"):
+        return [
+            (
+                InvalidImageReferenceError,
+                f"{argument} must be an image tag or a 'sha256:' digest, got {value!r}: did "
+                f"you mean 'sha256:{rest}'? (ECR digests are sha256)",
+            )
+        ]
     if value == "":
         why = "it is empty"
     elif len(value) > TAG_MAX:
