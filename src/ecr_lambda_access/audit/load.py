@@ -367,7 +367,10 @@ def _stacks_of_manifest(reader: _Reader, directory: Path, seen: set[Path]) -> li
     if directory in seen:
         return []
     seen.add(directory)
-    path = directory / "manifest.json"
+    try:  # the manifest too may be a symbolic link out of the assembly
+        path = reader.confine(directory, "manifest.json", "manifest.json")
+    except TemplateError as error:
+        raise AssemblyError(str(error)) from None
     manifest = reader.read_json(path, "the cloud assembly manifest")
     problem = _manifest_problem(manifest)
     if problem is not None:
