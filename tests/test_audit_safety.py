@@ -549,7 +549,7 @@ def test_sigterm_during_the_write_removes_the_partial_file(
 
 
 def test_control_characters_are_escaped_in_every_format(assembly: Path) -> None:
-    evil = "Worker\x1b]0;owned\x07\x1b[2J\x00\x08\x0b"
+    evil = "Worker\x1b]0;owned\x07\x1b[2J\x00\x08\x0b\ud800\u202e"
     text = (assembly / "CrossAccountWorkload.template.json").read_text()
     text = text.replace("Worker11F36D0F", json.dumps(evil)[1:-1])
     text = text.replace(
@@ -561,7 +561,7 @@ def test_control_characters_are_escaped_in_every_format(assembly: Path) -> None:
     del manifest["artifacts"]["CrossAccountWorkload"]["additionalMetadataFile"]
     (assembly / "manifest.json").write_text(json.dumps(manifest))
     outputs = audit_every_format(assembly, 1)  # the name no longer matches the SourceArn
-    for control in ("\x1b", "\x07", "\x00", "\x08", "\x0b", "\x9b"):
+    for control in ("\x1b", "\x07", "\x00", "\x08", "\x0b", "\x9b", "\ud800", "\u202e"):
         assert control not in outputs["text"]
         assert control not in outputs["junit"]
     assert "\\x1b]0;owned" in outputs["text"] and "\\x1b]0;owned" in outputs["junit"]

@@ -354,7 +354,8 @@ def _audit_live(args: argparse.Namespace) -> int:
     def write_live_text(out: TextIO) -> None:
         text = io.StringIO()
         live.render_text(checked, strict=args.strict, out=text)
-        out.write(live.redact(text.getvalue()))
+        lines = live.redact(text.getvalue()).split("\n")  # no raw control characters either
+        out.write("\n".join(printable(line) for line in lines))
 
     if args.output is not None:  # the --format report (JSON: with the live object) to the file
         try:
