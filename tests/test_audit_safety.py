@@ -598,3 +598,20 @@ def test_junit_indexes_functions_once_not_per_stack() -> None:
     tree = junit.junit_tree(report, strict=False)
     assert len(tree.getroot()) == 2_000
     assert Counted.iterations <= 3
+
+
+def test_the_safety_guide_states_the_limits_the_code_enforces() -> None:
+    from ecr_lambda_access.audit import live
+
+    guide = (Path(__file__).parents[1] / "docs" / "audit-safety.md").read_text()
+    assert f"**{load.MAX_FILE_BYTES // 2**20} MB**" in guide
+    assert f"**{load.MAX_STACKS:,}**" in guide and f"more than {load.MAX_STACKS:,} stacks" in guide
+    assert f"**{load.MAX_NESTED_STACK_DEPTH}**" in guide
+    assert cli._parser().parse_args(["audit"]).timeout == live.DEFAULT_TIMEOUT
+    assert f"(default {live.DEFAULT_TIMEOUT:g})" in guide
+    credentials = live.AccountCredentials()
+    config = credentials._config
+    assert (config.connect_timeout, config.read_timeout) == (10, 30)
+    assert "connect timeout of 10 s and a read timeout of 30 s" in guide
+    assert config.retries == {"mode": "standard", "max_attempts": 8}
+    assert "(8 attempts" in guide
