@@ -168,9 +168,7 @@ def test_a_template_file_outside_the_assembly_is_not_read(
     assert "passed: 1 function(s)" not in outputs["text"]
 
 
-def test_a_stage_directory_outside_the_assembly_is_not_read(
-    assembly: Path, outside: Path
-) -> None:
+def test_a_stage_directory_outside_the_assembly_is_not_read(assembly: Path, outside: Path) -> None:
     add_artifact(
         assembly,
         "Stage",
@@ -183,7 +181,9 @@ def test_a_stage_directory_outside_the_assembly_is_not_read(
 
 def test_a_nested_stack_outside_the_assembly_is_not_read(assembly: Path, outside: Path) -> None:
     (assembly / "parent.template.json").write_text(
-        json.dumps({"Resources": {"Child": nested_stack_resource("../outside/planted.template.json")}})
+        json.dumps(
+            {"Resources": {"Child": nested_stack_resource("../outside/planted.template.json")}}
+        )
     )
     add_stack(assembly, "Parent", "parent.template.json")
     outputs = audit_every_format(assembly, 1)
@@ -209,7 +209,13 @@ def test_an_assets_manifest_source_outside_the_assembly_is_not_read(
 
 def test_metadata_outside_the_assembly_is_not_read(assembly: Path, outside: Path) -> None:
     (outside / "planted.metadata.json").write_text(
-        json.dumps({f"/{CANARY}/Worker/Resource": [{"type": "aws:cdk:logicalId", "data": "Worker11F36D0F"}]})
+        json.dumps(
+            {
+                f"/{CANARY}/Worker/Resource": [
+                    {"type": "aws:cdk:logicalId", "data": "Worker11F36D0F"}
+                ]
+            }
+        )
     )
     manifest = json.loads((assembly / "manifest.json").read_text())
     manifest["artifacts"]["CrossAccountWorkload"]["additionalMetadataFile"] = (
@@ -247,7 +253,7 @@ def billion_laughs(levels: int = 12) -> str:
 @pytest.mark.parametrize("where", ["policy", "image"])
 def test_yaml_aliases_that_expand_are_refused(assembly: Path, where: str) -> None:
     laughs = billion_laughs().replace("\n", "\n" + " " * 6)
-    value = f"!Join ['', *a11]" if where == "image" else "*a11"
+    value = "!Join ['', *a11]" if where == "image" else "*a11"
     template = f"""
 Resources:
   Laughs:
@@ -255,13 +261,13 @@ Resources:
     Metadata:
       {laughs}
     Properties:
-      RepositoryPolicyText: {value if where == 'policy' else '{}'}
+      RepositoryPolicyText: {value if where == "policy" else "{}"}
   Fn:
     Type: AWS::Lambda::Function
     Properties:
       PackageType: Image
       Code:
-        ImageUri: {value if where == 'image' else 'x'}
+        ImageUri: {value if where == "image" else "x"}
 """
     (assembly / "laughs.template.yaml").write_text(template)
     add_stack(assembly, "Laughs", "laughs.template.yaml")
@@ -552,9 +558,7 @@ def test_control_characters_are_escaped_in_every_format(assembly: Path) -> None:
     evil = "Worker\x1b]0;owned\x07\x1b[2J\x00\x08\x0b\ud800\u202e"
     text = (assembly / "CrossAccountWorkload.template.json").read_text()
     text = text.replace("Worker11F36D0F", json.dumps(evil)[1:-1])
-    text = text.replace(
-        '"ecr-lambda-access-integ-cross-account"', json.dumps("svc\x1b[31m\x9b")
-    )
+    text = text.replace('"ecr-lambda-access-integ-cross-account"', json.dumps("svc\x1b[31m\x9b"))
     (assembly / "CrossAccountWorkload.template.json").write_text(text)
     (assembly / "CrossAccountWorkload.metadata.json").unlink()
     manifest = json.loads((assembly / "manifest.json").read_text())

@@ -76,7 +76,7 @@ def silent_port() -> Iterator[int]:
 class _Throttling(http.server.BaseHTTPRequestHandler):
     """STS answers as account 222222222222; every other call is throttled."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if b"Action=GetCallerIdentity" in body:
             self._answer(
@@ -90,7 +90,7 @@ class _Throttling(http.server.BaseHTTPRequestHandler):
         else:
             self._throttle()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._throttle()
 
     def _throttle(self) -> None:
