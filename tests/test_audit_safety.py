@@ -489,7 +489,7 @@ def test_an_unexpected_failure_is_one_line_and_exit_2(
     never exit 1, never a traceback."""
 
     def broken(*args: Any, **kwargs: Any) -> AuditReport:
-        raise TypeError("'int' object is not subscriptable")
+        raise TypeError(f"'int' object is not subscriptable (https://u:{CANARY}@host)\x1b[2J")
 
     monkeypatch.setattr(cli, "audit_assembly", broken)
     assert cli.main(["audit", str(assembly)]) == 2
@@ -497,6 +497,7 @@ def test_an_unexpected_failure_is_one_line_and_exit_2(
     assert out == ""
     assert err.count("\n") == 1
     assert "TypeError: 'int' object is not subscriptable" in err and "this is a bug" in err
+    assert CANARY not in err and "\x1b" not in err
 
 
 # --------------------------------------------------------------------------------------------

@@ -216,6 +216,12 @@ def test_redact_removes_user_information_and_secret_variables(
     )
     assert CANARY not in text
     assert "https://***@vpce.example.com/" in text and "s3://***@bucket/x" in text
+    for url in (f"https://u:{CANARY}@@host", f"http://u:a@{CANARY}@host:1", f"'ftp://{CANARY}@h'"):
+        assert CANARY not in live.redact(url), url
+    assert (
+        live.redact(f'"http://u:{CANARY}@127.0.0.1:9/" and a@b')
+        == '"http://***@127.0.0.1:9/" and a@b'
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -160,9 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return _usage("the assembly is too large to audit in the memory available")
     except Exception as error:  # the last line of defence of a CI gate
+        from .audit.live.credentials import redact  # no boto3: a message without credentials
+
         return _usage(
             f"the audit stopped on an input it does not handle ({type(error).__name__}: "
-            f"{printable(error)}); this is a bug in {PROG} {__version__}: please report it "
+            f"{redact(str(error))}); this is a bug in {PROG} {__version__}: please report it "
             "with the assembly's shape"
         )
 
