@@ -339,6 +339,24 @@ def test_a_template_above_the_size_cap_is_not_read(assembly: Path) -> None:
     assert f"more than the {load.MAX_FILE_BYTES:,} the audit reads" in outputs["text"]
 
 
+def test_an_assembly_above_the_total_read_cap_is_refused(
+    assembly: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Many files each under the file cap: the total is capped too (in-process, with a small
+    cap standing for the 512 MB one)."""
+    for index in range(20):
+        template = {"Resources": {f"Topic{i}": {"Type": "AWS::SNS::Topic"} for i in range(400)}}
+        (assembly / f"many{index}.template.json").write_text(json.dumps(template))
+        add_stack(assembly, f"Many{index}", f"many{index}.template.json")
+    assert cli.main(["audit", str(assembly)]) == 0  # the 20 stacks are fine under the real cap
+    capsys.readouterr()
+    monkeypatch.setattr(load, "MAX_ASSEMBLY_BYTES", 200_000)
+    assert cli.main(["audit", str(assembly)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "more than the 200,000 bytes one audit reads" in err
+
+
 def test_a_template_nested_too_deeply_is_a_usage_error(assembly: Path) -> None:
     (assembly / "deep.template.json").write_text('{"a":' + "[" * 100_000 + "]" * 100_000 + "}")
     add_stack(assembly, "Deep", "deep.template.json")
@@ -610,6 +628,8 @@ def test_the_safety_guide_states_the_limits_the_code_enforces() -> None:
 
     guide = (Path(__file__).parents[1] / "docs" / "audit-safety.md").read_text()
     assert f"**{load.MAX_FILE_BYTES // 2**20} MB**" in guide
+    assert f"**{load.MAX_ASSEMBLY_BYTES // 2**20} MB**" in guide
+    assert f"more than the {load.MAX_ASSEMBLY_BYTES:,} bytes one audit reads" in guide
     assert f"**{load.MAX_STACKS:,}**" in guide and f"more than {load.MAX_STACKS:,} stacks" in guide
     assert f"**{load.MAX_NESTED_STACK_DEPTH}**" in guide
     assert cli._parser().parse_args(["audit"]).timeout == live.DEFAULT_TIMEOUT
