@@ -310,3 +310,15 @@ def test_a_throttled_api_is_retried_within_the_deadline(
     assert {f.status for f in report.functions} == {"unverifiable"}
     details = " ".join(f.detail for f in report.functions)
     assert "ThrottlingException" in details or "the --timeout of 2 s ran out" in details
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e300"])
+def test_a_timeout_the_clock_cannot_wait_for_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecr_lambda_access import cli
+
+    assert cli.main(["audit", str(SNAPSHOT), "--live", "--timeout", value]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "--timeout must be a number of seconds above 0 and at most 86400 (a day)" in err

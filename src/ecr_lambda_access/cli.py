@@ -218,6 +218,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
 # The live check: `audit PATH --live` and `live-policy` (imports boto3 only with --live)
 # --------------------------------------------------------------------------------------------
 
+_MAX_TIMEOUT = 86_400.0
+"""The longest --timeout: a deadline further away than the clock can wait for is a usage error."""
 _PROFILE = re.compile(r"(?P<account>\d{12})=(?P<profile>\S+)")
 _ROLE_TEMPLATE = re.compile(r"arn:aws[a-z-]*:iam::\{account\}:role/[\w+=,.@/-]+")
 
@@ -321,8 +323,11 @@ def _audit_live(args: argparse.Namespace) -> int:
         return _usage(problem)
     if args.concurrency < 1:
         return _usage(f"--concurrency must be at least 1, got {args.concurrency}")
-    if not args.timeout > 0:  # also NaN
-        return _usage(f"--timeout must be a number of seconds above 0, got {args.timeout}")
+    if not 0 < args.timeout <= _MAX_TIMEOUT:  # also NaN and infinity
+        return _usage(
+            f"--timeout must be a number of seconds above 0 and at most {_MAX_TIMEOUT:g} "
+            f"(a day), got {args.timeout}"
+        )
     try:
         live.require_boto3()
         report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
