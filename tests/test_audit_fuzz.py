@@ -6,8 +6,8 @@ template swapped for another type, a key removed, a value nested deep. Whatever 
 command ends with exit status 0, 1 or 2, at most one line on stderr, and never the CLI's last line
 of defence ("this is a bug"): every input is judged, not merely survived. In-process (one
 interpreter, no subprocess per example) and a bounded number of examples keep it fast; the
-mutations are small (at most one value nested 200 deep), so memory is bounded by construction,
-and hypothesis' deadline bounds the time of each example.
+mutations are small (at most one value nested 200 deep); each audit runs under an address-space
+cap (RLIMIT_AS: the process's size plus 1 GiB) and hypothesis' deadline bounds its time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import resource
 import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -102,9 +104,27 @@ def mutations(draw: st.DrawFn) -> list[tuple[str, Path_, str, Any]]:
     return found
 
 
+HEADROOM = 1024 * 1024 * 1024
+"""Bytes of address space one audit may add to the test process (RLIMIT_AS, while it runs)."""
+
+
+@contextlib.contextmanager
+def memory_cap() -> Iterator[None]:
+    """The process's address space capped at its current size plus HEADROOM (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    size = int(status.split("VmSize:", 1)[1].split()[0]) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + HEADROOM if hard == resource.RLIM_INFINITY else min(size + HEADROOM, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _audit(directory: Path, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with memory_cap(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = cli.main(["audit", str(directory), *args])
     return status, out.getvalue(), err.getvalue()
 
@@ -143,6 +163,7 @@ def test_a_mutated_assembly_is_judged_never_crashes(
     assert err.count("\n") <= 1, err
     assert "Traceback" not in out + err
     assert "this is a bug" not in err, err
+    assert "memory available" not in err, err  # a MemoryError under the cap
     if status == 2:
         assert err.startswith("ecr-lambda-access: error: "), err
     else:
