@@ -640,3 +640,19 @@ def test_the_safety_guide_states_the_limits_the_code_enforces() -> None:
     assert "connect timeout of 10 s and a read timeout of 30 s" in guide
     assert config.retries == {"mode": "standard", "max_attempts": 8}
     assert "(8 attempts" in guide
+
+
+def test_output_from_a_thread_other_than_the_main_one(assembly: Path, tmp_path: Path) -> None:
+    """Signal handlers can only be set in the main thread: elsewhere the write goes on without
+    one (a tool that runs the CLI in a worker thread gets its report, not exit 2)."""
+    output = tmp_path / "report.json"
+    statuses: list[int] = []
+    worker = threading.Thread(
+        target=lambda: statuses.append(
+            cli.main(["audit", str(assembly), "--format", "json", "--output", str(output)])
+        )
+    )
+    worker.start()
+    worker.join(timeout=TIME_CAP)
+    assert statuses == [0]
+    assert json.loads(output.read_text())["summary"]["failed"] is False

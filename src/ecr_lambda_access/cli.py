@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -135,14 +136,16 @@ def _write_report(
     def terminated(signum: int, frame: object) -> NoReturn:
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, terminated)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals: main only
+    previous = signal.signal(signal.SIGTERM, terminated) if main_thread else None
     try:
         with partial.open("w", encoding="utf-8", newline="\n") as out:
             write_to(out)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
