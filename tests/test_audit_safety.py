@@ -633,7 +633,7 @@ def test_the_safety_guide_states_the_limits_the_code_enforces() -> None:
     assert f"**{load.MAX_STACKS:,}**" in guide and f"more than {load.MAX_STACKS:,} stacks" in guide
     assert f"**{load.MAX_NESTED_STACK_DEPTH}**" in guide
     assert cli._parser().parse_args(["audit"]).timeout == live.DEFAULT_TIMEOUT
-    assert f"(default {live.DEFAULT_TIMEOUT:g})" in guide
+    assert f"(default {live.DEFAULT_TIMEOUT:g}, at most {cli._MAX_TIMEOUT:,.0f}: a day)" in guide
     credentials = live.AccountCredentials()
     config = credentials._config
     assert (config.connect_timeout, config.read_timeout) == (10, 30)
