@@ -308,8 +308,13 @@ def test_a_nested_stack_that_includes_itself_is_an_error_finding(assembly: Path)
 
 def test_more_stacks_than_the_cap_are_refused(assembly: Path) -> None:
     manifest = json.loads((assembly / "manifest.json").read_text())
+    copy = {
+        "type": "aws:cloudformation:stack",
+        "environment": "aws://111111111111/us-east-1",
+        "properties": {"templateFile": "CrossAccountRegistry.template.json"},
+    }
     for index in range(load.MAX_STACKS):
-        manifest["artifacts"][f"Copy{index}"] = manifest["artifacts"]["CrossAccountRegistry"]
+        manifest["artifacts"][f"Copy{index}"] = copy
     (assembly / "manifest.json").write_text(json.dumps(manifest))
     done = run_cli("audit", str(assembly))
     assert done.returncode == 2
