@@ -94,12 +94,25 @@ def _mutate(document: Any, location: Path_, kind: str, replacement: Any) -> Any:
     return document
 
 
+SHALLOW = {name: [p for p in found if len(p) <= 4] for name, found in LOCATIONS.items()}
+"""Where a stranger's change meets the most code: a resource's properties and their values, an
+artifact's fields; drawn three times as often as any location."""
+WEIGHTED_FILES = (
+    *FILES,
+    "CrossAccountWorkload.template.json",
+    "CrossAccountWorkload.template.json",
+    "CrossAccountRegistry.template.json",
+    "manifest.json",
+)
+
+
 @st.composite
 def mutations(draw: st.DrawFn) -> list[tuple[str, Path_, str, Any]]:
     found = []
     for _ in range(draw(st.integers(1, 3))):
-        name = draw(st.sampled_from(FILES))
-        location = draw(st.sampled_from(LOCATIONS[name]))
+        name = draw(st.sampled_from(WEIGHTED_FILES))
+        where = SHALLOW if draw(st.integers(0, 3)) else LOCATIONS
+        location = draw(st.sampled_from(where[name]))
         found.append((name, location, draw(st.sampled_from(KINDS)), draw(REPLACEMENTS)))
     return found
 
@@ -168,3 +181,37 @@ def test_a_mutated_assembly_is_judged_never_crashes(
         assert err.startswith("ecr-lambda-access: error: "), err
     else:
         assert err == "", err
+
+
+ONE_FIELD = [
+    (name, location)
+    for name in ("CrossAccountWorkload.template.json", "CrossAccountRegistry.template.json")
+    for location in LOCATIONS[name]
+    if len(location) >= 3 and location[0] == "Resources"
+] + [
+    ("manifest.json", location)
+    for location in LOCATIONS["manifest.json"]
+    if 2 <= len(location) <= 4
+    and location[1] in ("CrossAccountWorkload", "CrossAccountRegistry", "CrossAccountImage")
+]
+
+
+def test_every_one_field_type_swap_of_the_functions_and_repositories_is_judged() -> None:
+    """Exhaustive where the fuzz test samples: each value of the function's and the
+    repository's resources (and of their stacks' artifacts) once as a number, once in the
+    wrong container, as the issue's 110 one-field mutations did."""
+    assert len(ONE_FIELD) > 150
+    crashed: list[str] = []
+    with tempfile.TemporaryDirectory() as directory:
+        shutil.copytree(SNAPSHOT, directory, dirs_exist_ok=True)
+        for name, location in ONE_FIELD:
+            for kind, replacement in (("replace", 12345), ("wrap", None)):
+                document = _mutate(
+                    json.loads(json.dumps(ORIGINAL[name])), location, kind, replacement
+                )
+                (Path(directory) / name).write_text(json.dumps(document))
+                status, out, err = _audit(Path(directory))
+                if status not in (0, 1, 2) or "this is a bug" in err or err.count("\n") > 1:
+                    crashed.append(f"{name} {location} {kind}: {err.strip()}")
+            (Path(directory) / name).write_text(json.dumps(ORIGINAL[name]))
+    assert crashed == []
