@@ -199,13 +199,13 @@ ONE_FIELD = [
 def test_every_one_field_type_swap_of_the_functions_and_repositories_is_judged() -> None:
     """Exhaustive where the fuzz test samples: each value of the function's and the
     repository's resources (and of their stacks' artifacts) once as a number, once in the
-    wrong container, as the issue's 110 one-field mutations did."""
+    wrong container, once removed, as the issue's 110 one-field mutations did."""
     assert len(ONE_FIELD) > 150
     crashed: list[str] = []
     with tempfile.TemporaryDirectory() as directory:
         shutil.copytree(SNAPSHOT, directory, dirs_exist_ok=True)
         for name, location in ONE_FIELD:
-            for kind, replacement in (("replace", 12345), ("wrap", None)):
+            for kind, replacement in (("replace", 12345), ("wrap", None), ("remove", None)):
                 document = _mutate(
                     json.loads(json.dumps(ORIGINAL[name])), location, kind, replacement
                 )
