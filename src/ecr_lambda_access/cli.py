@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -138,14 +139,16 @@ def _write_report(
     def terminated(signum: int, frame: object) -> NoReturn:
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, terminated)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals: main only
+    previous = signal.signal(signal.SIGTERM, terminated) if main_thread else None
     try:
         with partial.open("w", encoding="utf-8", newline="\n") as out:
             write_to(out)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,9 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return _usage("the assembly is too large to audit in the memory available")
     except Exception as error:  # the last line of defence of a CI gate
+        from .audit.live.credentials import redact  # no boto3: a message without credentials
+
         return _usage(
             f"the audit stopped on an input it does not handle ({type(error).__name__}: "
-            f"{printable(error)}); this is a bug in {PROG} {__version__}: please report it "
+            f"{redact(str(error))}); this is a bug in {PROG} {__version__}: please report it "
             "with the assembly's shape"
         )
 
@@ -221,6 +226,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
 # The live check: `audit PATH --live` and `live-policy` (imports boto3 only with --live)
 # --------------------------------------------------------------------------------------------
 
+_MAX_TIMEOUT = 86_400.0
+"""The longest --timeout: a deadline further away than the clock can wait for is a usage error."""
 _PROFILE = re.compile(r"(?P<account>\d{12})=(?P<profile>\S+)")
 _ROLE_TEMPLATE = re.compile(r"arn:aws[a-z-]*:iam::\{account\}:role/[\w+=,.@/-]+")
 
@@ -324,8 +331,11 @@ def _audit_live(args: argparse.Namespace) -> int:
         return _usage(problem)
     if args.concurrency < 1:
         return _usage(f"--concurrency must be at least 1, got {args.concurrency}")
-    if not args.timeout > 0:  # also NaN
-        return _usage(f"--timeout must be a number of seconds above 0, got {args.timeout}")
+    if not 0 < args.timeout <= _MAX_TIMEOUT:  # also NaN and infinity
+        return _usage(
+            f"--timeout must be a number of seconds above 0 and at most {_MAX_TIMEOUT:g} "
+            f"(a day), got {args.timeout}"
+        )
     try:
         live.require_boto3()
         report, targets = live.audit_with_targets(args.path, organization_id=args.organization_id)
@@ -359,7 +369,8 @@ def _audit_live(args: argparse.Namespace) -> int:
     def write_live_text(out: TextIO) -> None:
         text = io.StringIO()
         live.render_text(checked, strict=args.strict, out=text)
-        out.write(live.redact(text.getvalue()))
+        lines = live.redact(text.getvalue()).split("\n")  # no raw control characters either
+        out.write("\n".join(printable(line) for line in lines))
 
     if args.output is not None:  # the --format report (JSON: with the live object) to the file
         try:

@@ -8,7 +8,7 @@ is confined and bounded:
   resolved once, symlinks included, and must stay inside the assembly directory; a path outside
   is an error finding naming it, and the rest is still audited;
 * only regular files are opened (never a FIFO or a device), non-blocking, and only up to
-  :data:`MAX_FILE_BYTES`, checked before reading;
+  :data:`MAX_FILE_BYTES` each and :data:`MAX_ASSEMBLY_BYTES` in all, checked before reading;
 * a manifest or template that is not shaped as the cloud-assembly schema and CloudFormation's
   template anatomy say (an object of objects, strings where strings belong, no duplicate keys)
   fails closed: a manifest is a usage error (exit 2), a template an error finding;
@@ -25,7 +25,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 from ..errors import EcrLambdaAccessError
 
 __all__ = [
+    "MAX_ASSEMBLY_BYTES",
     "MAX_FILE_BYTES",
     "MAX_NESTED_STACK_DEPTH",
     "MAX_STACKS",
@@ -94,12 +95,19 @@ MAX_NESTED_STACK_DEPTH = 50
 """CloudFormation nests stacks far less deep; deeper means a loop or a broken assembly."""
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """The largest manifest or template read (CloudFormation's own template limit is 1 MB)."""
+MAX_ASSEMBLY_BYTES = 512 * 1024 * 1024
+"""The most bytes of manifests, templates and metadata one audit reads, all files together (each
+file is read once); parsed, they take several times as much memory."""
 MAX_STACKS = 20_000
 """The most stacks (nested ones included) one assembly may hold before it is refused."""
 
 _TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs", "Metadata")
 _RESOURCE_MAPPINGS = ("Properties", "Metadata")
 _RESOURCE_STRINGS = ("Type", "Condition")
+
+
+class _OverBudget(AssemblyError):
+    """The assembly holds more bytes than one audit reads (never skipped: always exit 2)."""
 
 
 class _Outside(TemplateError):
@@ -134,7 +142,10 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.realpath(root))
         self.stacks = 0
+        self.bytes_read = 0
         self._templates: dict[Path, tuple[Mapping[str, Any], str | None]] = {}
+        self._asset_files: dict[Path, Mapping[str, Any]] = {}
+        self._asset_manifests: dict[Path, list[str]] = {}
 
     def confine(self, base: Path, value: object, what: str) -> Path:
         """``base / value`` resolved (symlinks included); raises :class:`_Outside` outside the
@@ -150,8 +161,19 @@ class _Reader:
         return candidate
 
     def read_text(self, path: Path, what: str, error: type[Exception]) -> str:
-        """A regular file's text, at most MAX_FILE_BYTES (checked before reading)."""
-        return read_regular_text(path, what, error)
+        """A regular file's text, at most MAX_FILE_BYTES, and MAX_ASSEMBLY_BYTES for all the
+        files read (both checked before reading)."""
+
+        def within_budget(size: int) -> None:
+            self.bytes_read += size
+            if self.bytes_read > MAX_ASSEMBLY_BYTES:
+                raise _OverBudget(
+                    f"{printable(path)}: the assembly's manifests, templates and metadata hold "
+                    f"more than the {MAX_ASSEMBLY_BYTES:,} bytes one audit reads: it is refused "
+                    "as broken or hostile; audit its stages one by one"
+                )
+
+        return read_regular_text(path, what, error, within_budget)
 
     def read_json(self, path: Path, what: str) -> Any:
         text = self.read_text(path, what, AssemblyError)
@@ -163,6 +185,30 @@ class _Reader:
             ) from None
         except ValueError as problem:
             raise AssemblyError(f"{printable(path)}: cannot read {what}: {problem}") from None
+
+    def asset_files(self, directory: Path, name: str) -> Mapping[str, Any]:
+        """The ``files`` of an assets manifest, read once; empty when it cannot be read."""
+        try:
+            path = self.confine(directory, name, "assets manifest")
+        except TemplateError:
+            return {}
+        if path not in self._asset_files:
+            try:
+                files = self.read_json(path, "the assets manifest").get("files")
+            except _OverBudget:
+                raise
+            except (TemplateError, AssemblyError, AttributeError):
+                files = None
+            self._asset_files[path] = files if isinstance(files, Mapping) else {}
+        return self._asset_files[path]
+
+    def asset_manifests(self, directory: Path) -> list[str]:
+        """The names of the directory's ``*.assets.json`` files, listed once."""
+        if directory not in self._asset_manifests:
+            self._asset_manifests[directory] = sorted(
+                p.name for p in directory.glob("*.assets.json")
+            )
+        return self._asset_manifests[directory]
 
     def template(self, path: Path) -> tuple[Mapping[str, Any], str | None]:
         """The template at ``path`` (already confined), read once; or ``({}, problem)``."""
@@ -212,9 +258,15 @@ class _Reader:
             )
 
 
-def read_regular_text(path: Path, what: str, error: type[Exception]) -> str:
+def read_regular_text(
+    path: Path,
+    what: str,
+    error: type[Exception],
+    before_reading: Callable[[int], None] | None = None,
+) -> str:
     """A regular file's text, at most MAX_FILE_BYTES (checked before reading); raises ``error``
-    naming the file otherwise (never blocks on a FIFO, never reads a device)."""
+    naming the file otherwise (never blocks on a FIFO, never reads a device). ``before_reading``
+    is called with the file's size once it is known to be a regular file under the cap."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
@@ -231,6 +283,8 @@ def read_regular_text(path: Path, what: str, error: type[Exception]) -> str:
                 f"{printable(path)}: {what} has {info.st_size:,} bytes, more than the "
                 f"{MAX_FILE_BYTES:,} the audit reads (CloudFormation's own limit is far lower)"
             )
+        if before_reading is not None:
+            before_reading(info.st_size)
         with os.fdopen(fd, "rb", closefd=False) as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as problem:
@@ -367,7 +421,10 @@ def _stacks_of_manifest(reader: _Reader, directory: Path, seen: set[Path]) -> li
     if directory in seen:
         return []
     seen.add(directory)
-    path = directory / "manifest.json"
+    try:  # the manifest too may be a symbolic link out of the assembly
+        path = reader.confine(directory, "manifest.json", "manifest.json")
+    except TemplateError as error:
+        raise AssemblyError(str(error)) from None
     manifest = reader.read_json(path, "the cloud assembly manifest")
     problem = _manifest_problem(manifest)
     if problem is not None:
@@ -440,13 +497,9 @@ def _nested_template_from_assets(
     match = _ASSET_KEY.search(json.dumps(url, default=str))
     if match is None:
         return None
-    for manifest in sorted(directory.glob("*.assets.json")):
-        try:
-            path = reader.confine(directory, manifest.name, "assets manifest")
-            files = reader.read_json(path, "the assets manifest").get("files") or {}
-            source = (files.get(match.group(1)) or {}).get("source") or {}
-        except (TemplateError, AssemblyError, AttributeError):
-            continue
+    for manifest in reader.asset_manifests(directory):
+        entry = reader.asset_files(directory, manifest).get(match.group(1))
+        source = entry.get("source") if isinstance(entry, Mapping) else None
         if isinstance(source, Mapping) and isinstance(source.get("path"), str):
             return str(source["path"])
     return None

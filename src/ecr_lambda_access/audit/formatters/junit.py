@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from ..load import printable
 from ..report import AuditReport, Finding, FunctionReport
 from ..rules import ERROR, EXTERNAL, FAILING_STATUSES, RULES, STRICT_FAILING_STATUSES, UNVERIFIABLE
 from .base import Formatter
@@ -107,12 +107,13 @@ def _stacks(report: AuditReport) -> Iterable[str]:
     return seen
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-"""Characters XML 1.0 does not allow (or discourages): a stranger's names may hold them."""
-
-
 def _escape(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` without the characters XML 1.0 does not allow (a stranger's names may hold
+    them) nor any other control or bidirectional-override character: escaped as the text format
+    shows them (``\\x1b``, ``\\u202e``); line breaks are kept."""
+    if text.isprintable():
+        return text
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _xml_safe(root: ET.Element) -> None:

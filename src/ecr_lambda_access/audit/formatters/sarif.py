@@ -96,7 +96,9 @@ def _result(
     properties: dict[str, Any],
 ) -> dict[str, Any]:
     line = resource_line(template_path, logical_id) or 1
-    fingerprint = hashlib.sha256(f"{rule.id}|{stack}|{construct_path}".encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        f"{rule.id}|{stack}|{construct_path}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
     return {
         "ruleId": rule.id,
         "ruleIndex": rule_index,
