@@ -79,7 +79,9 @@ __all__ = [
 ]
 
 
-DEFAULT_TIMEOUT = Duration.seconds(30)
+DEFAULT_TIMEOUT_SECONDS = 30
+"""``DEFAULT_TIMEOUT`` (``Duration.seconds(30)``) is made on first use (PEP 562): importing the
+module sends nothing to the jsii kernel, whose first request waits for aws-cdk-lib to load."""
 DEFAULT_MEMORY_SIZE = 512
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -498,7 +500,7 @@ class ContainerFunction(lambda_.Function):
         reference = image_digest if image_digest is not None else tag_or_digest
         assert reference is not None
         uri = image_uri(ref, stack, reference, digest=image_digest is not None)
-        timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        timeout = timeout if timeout is not None else _static("timeout", _default_timeout)
 
         super().__init__(
             scope,
@@ -863,7 +865,9 @@ class ContainerFunction(lambda_.Function):
                 encryption_key.grant_encrypt_decrypt(
                     iam.ServicePrincipal(f"logs.{facts_of(self._stack).region}.amazonaws.com")
                 )
-            created.apply_removal_policy(removal_policy or RemovalPolicy.RETAIN)
+            if removal_policy is not None and removal_policy != RemovalPolicy.RETAIN:
+                # aws_logs.LogGroup already retains by default.
+                created.apply_removal_policy(removal_policy)
             self._log_group_named_after_function = True
             return created
         own = logs.LogGroup(
@@ -980,9 +984,19 @@ class ContainerFunction(lambda_.Function):
         )
 
 
+def _default_timeout() -> Duration:
+    return Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_TIMEOUT":
+        return _static("timeout", _default_timeout)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _STATICS: dict[str, Any] = {}
-"""aws-cdk-lib's static constants (``Handler.FROM_IMAGE``, ``Runtime.FROM_IMAGE``), read from
-JavaScript once per process: the same immutable values in every app."""
+"""aws-cdk-lib's static constants (``Handler.FROM_IMAGE``, ``Runtime.FROM_IMAGE``) and
+``DEFAULT_TIMEOUT``, made once per process: the same immutable values in every app."""
 
 
 def _static(name: str, read: Any) -> Any:
