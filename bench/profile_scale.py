@@ -1,6 +1,7 @@
 """Where one ``ContainerFunction`` spends its build time: cProfile of the ``scale`` case.
 
     python bench/profile_scale.py [N] [ACCOUNTS]      # default 100 functions, 1 account
+    python bench/profile_scale.py N ACCOUNTS --hand   # the hand-written app, totals only
 
 Builds ``bench/synth_app.py``'s ``scale`` app (N functions) under cProfile, without synth, and
 prints a Markdown table: the functions of our package (and the aws-cdk-lib calls they make)
@@ -37,11 +38,13 @@ ROWS = (
 
 
 def main(argv: list[str]) -> int:
-    count = int(argv[0]) if argv else 100
-    accounts = int(argv[1]) if len(argv) > 1 else 1
+    hand = "--hand" in argv
+    argv = [a for a in argv if not a.startswith("-")] + [a for a in argv if a == "-v"]
+    count = int(argv[0]) if argv and argv[0] != "-v" else 100
+    accounts = int(argv[1]) if len(argv) > 1 and argv[1] != "-v" else 1
     import aws_cdk as cdk
 
-    build = synth_app._load("scale")
+    build = synth_app._load("scale-hand" if hand else "scale")
     synth_app.count_jsii()
     app = cdk.App(context=synth_app._context(), outdir="/tmp/unused-profile-scale")
     profiler = cProfile.Profile()
@@ -59,9 +62,12 @@ def main(argv: list[str]) -> int:
                 # Recursion-free functions: the largest cumulative entry is the whole.
                 table[(suffix, function)] = (max(old[0], calls), max(old[1], cumulative))
     print(
-        f"{count} functions in {accounts} account(s): build {elapsed:.2f} s under cProfile, "
+        f"{'hand-written: ' if hand else ''}{count} functions in {accounts} account(s): build "
+        f"{elapsed:.2f} s under cProfile ({elapsed * 1000 / count:.1f} ms per function), "
         f"{synth_app.jsii_total() / count:.1f} jsii requests per function"
     )
+    if hand:
+        return 0
     print()
     print("| where | ms per function (cumulative, under cProfile) |")
     print("|---|---|")

@@ -1161,14 +1161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+KEPT_SECTIONS = ("replicas", "scale-profile")
+"""Sections other benchmarks write into the file (bench/replicas.py; the per-function profile
+of bench/profile_scale.py), kept as they are."""
+
+
 def _kept_sections(output: Path) -> str:
-    """Sections other benchmarks write into the file (bench/replicas.py), kept as they are."""
     previous = output.read_text() if output.exists() else ""
-    begin, end = "<!-- replicas:begin", "<!-- replicas:end -->"
-    if begin not in previous or end not in previous:
-        return ""
-    section = begin + previous.split(begin, 1)[1].split(end, 1)[0] + end
-    return "\n" + section + "\n"
+    kept = ""
+    for name in KEPT_SECTIONS:
+        begin, end = f"<!-- {name}:begin", f"<!-- {name}:end -->"
+        if begin not in previous or end not in previous:
+            continue
+        kept += "\n" + begin + previous.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 if __name__ == "__main__":

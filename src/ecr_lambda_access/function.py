@@ -48,7 +48,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.region_info import RegionInfo
-from constructs import Construct, IValidation
+from constructs import Construct, IValidation, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
@@ -79,6 +79,7 @@ __all__ = [
 ]
 
 
+DEFAULT_TIMEOUT: Duration  # made on first use by the module's __getattr__ (below)
 DEFAULT_TIMEOUT_SECONDS = 30
 """``DEFAULT_TIMEOUT`` (``Duration.seconds(30)``) is made on first use (PEP 562): importing the
 module sends nothing to the jsii kernel, whose first request waits for aws-cdk-lib to load."""
@@ -582,7 +583,7 @@ class ContainerFunction(lambda_.Function):
             node.add_validation(_NoEcrActionOnRole(self))
 
         self._container_log_group = self._configure_log_group(
-            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope
+            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, node=node
         )
         self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
 
@@ -839,6 +840,7 @@ class ContainerFunction(lambda_.Function):
         encryption_key: kms.IKey | None,
         *,
         scope: Construct | None = None,
+        node: Node | None = None,
     ) -> logs.ILogGroup:
         """The log group the function writes to, configured when it is created here.
 
@@ -851,7 +853,7 @@ class ContainerFunction(lambda_.Function):
         if log_group is not None:
             return log_group
         retention_days = retention or DEFAULT_LOG_RETENTION
-        created = self.node.try_find_child("LogGroup")
+        created = (node if node is not None else self.node).try_find_child("LogGroup")
         if isinstance(created, logs.LogGroup) and (
             flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
             if scope is not None
