@@ -15,6 +15,12 @@ Prints the tables and writes ``docs/benchmarks.md``. Options (or environment var
     --skip-live     BENCH_SKIP_LIVE=1   do not time the live check (case 4c, bench/bench_live.py)
     --skip-profile  BENCH_SKIP_PROFILE=1
     --node20 PATH   BENCH_NODE20      the machine's Node 20 (default /usr/bin/node)
+    --only scale                      run only the scale section (and the cross-account
+                                      example's ratio), written between its markers in
+                                      docs/benchmarks.md; the rest of the file is kept
+    --baseline-src DIR  BENCH_BASELINE_SRC  a copy of an earlier src/ (e.g. ``git archive REV
+                                      src``): its ContainerFunction runs in the same
+                                      interleaved rounds of the scale section, as "before"
     --output PATH                     default docs/benchmarks.md; "-" prints only
 """
 
@@ -26,6 +32,7 @@ import json
 import os
 import platform
 import re
+import resource as rusage
 import shutil
 import statistics
 import subprocess
@@ -53,6 +60,12 @@ FLEET_STACKS = 100
 GOAL_OURS_VS_HAND = 1.05
 GOAL_LIMIT_VS_ONE = 1.3
 GOAL_CHARS_PER_ACCOUNT = 90.0
+SCALE_SIZES = ((1, 1), (100, 1), (500, 1), (500, 10))
+"""(functions, workload accounts) of the scale section."""
+GOAL_SCALE_WALL = 1.10
+GOAL_SCALE_BUILD = 1.3
+GOAL_IMPORT_MS = 50.0
+SCALE_BEGIN, SCALE_END = "<!-- scale:begin (bench/run.py --only scale) -->", "<!-- scale:end -->"
 VALIDATE_PACKAGE = "@aws/cloudformation-validate"
 
 
@@ -81,6 +94,14 @@ class Sample:
     wall: float
     phases: dict[str, float]
     facts: dict[str, Any]
+    cpu: float = 0.0
+    """User + system CPU seconds of the process and its children (the jsii kernel's Node):
+    less sensitive than wall time to other people's load on the machine."""
+
+
+def _children_cpu() -> float:
+    usage = rusage.getrusage(rusage.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 Inspector = Callable[[Variant, Path], dict[str, Any]]
@@ -108,6 +129,7 @@ def run_synth(variant: Variant, inspect: Inspector | None = None) -> Sample:
     try:
         argv = [PYTHON, SYNTH_APP, variant.argv[0], str(outdir), *variant.argv[1:]]
         start = time.perf_counter()
+        cpu_start = _children_cpu()
         done = subprocess.run(
             argv,
             cwd=ROOT,
@@ -117,6 +139,7 @@ def run_synth(variant: Variant, inspect: Inspector | None = None) -> Sample:
             check=False,
         )
         wall = time.perf_counter() - start
+        cpu = _children_cpu() - cpu_start
         if done.returncode != 0:
             raise RuntimeError(
                 f"{variant.label}: exit {done.returncode}\n{done.stdout[-2000:]}"
@@ -124,7 +147,7 @@ def run_synth(variant: Variant, inspect: Inspector | None = None) -> Sample:
             )
         phases = json.loads(done.stdout.strip().splitlines()[-1])
         facts = inspect(variant, outdir) if inspect is not None else {}
-        return Sample(wall=wall, phases=phases, facts=facts)
+        return Sample(wall=wall, phases=phases, facts=facts, cpu=cpu)
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
@@ -690,6 +713,240 @@ def case_live(report: Report) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Scale: N functions in A accounts, ours against hand-written
+# --------------------------------------------------------------------------------------------
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
+def import_cost(rounds: int) -> tuple[float, float]:
+    """Milliseconds our modules add to an import of the constructs, median of ``rounds``
+    processes: the self time (``-X importtime``) of every ``ecr_lambda_access`` module, i.e.
+    the import without the aws-cdk-lib and jsii modules it uses; and the whole import."""
+    ours: list[float] = []
+    whole: list[float] = []
+    code = "import ecr_lambda_access.function, ecr_lambda_access.repository"
+    for _ in range(rounds):
+        done = subprocess.run(
+            [PYTHON, "-X", "importtime", "-c", code],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        own = 0
+        total = 0
+        for line in done.stderr.splitlines():
+            match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
+            if match is None:
+                continue
+            self_us, cumulative_us, indent, name = match.groups()
+            if name.startswith("ecr_lambda_access"):
+                own += int(self_us)
+            if not indent:
+                total += int(cumulative_us)
+        ours.append(own / 1000)
+        whole.append(total / 1000)
+    return median(ours), median(whole)
+
+
+def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
+    """The scale section: whole processes interleaved at every size, ours against hand-written
+    (and against ``baseline``'s constructs when given); build phase per function; jsii requests
+    per function; the cross-account example's ratio; the import cost."""
+    started_load = _load()
+    baseline_env = (
+        {"PYTHONPATH": os.pathsep.join([str(ROOT), baseline])} if baseline is not None else None
+    )
+    rows: list[str] = []
+    jsii_rows: list[str] = []
+    ratios: list[float] = []
+    build_ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    for functions, accounts in SCALE_SIZES:
+        size = f"{functions} in {accounts} account{'s' if accounts > 1 else ''}"
+        argv = (str(functions), str(accounts))
+        variants = [
+            Variant(f"ours-{functions}-{accounts}", f"ours, {size}", ("scale", *argv)),
+            Variant(f"hand-{functions}-{accounts}", f"hand-written, {size}", ("scale-hand", *argv)),
+        ]
+        if baseline_env is not None:
+            variants.append(
+                Variant(
+                    f"before-{functions}-{accounts}",
+                    f"ours before, {size}",
+                    ("scale", *argv),
+                    baseline_env,
+                )
+            )
+        load_before = _load()
+        log(f"[scale] {size}: {len(variants)} variants x {rounds} rounds (load {load_before})")
+        samples = interleaved(variants, rounds)
+        for variant in variants:
+            if variant.env:
+                report.commands.append(
+                    "PYTHONPATH=.:BEFORE/src python bench/synth_app.py scale OUTDIR "
+                    + " ".join(argv)
+                )
+            else:
+                report.commands.append(synth_command(variant))
+        ours, hand = samples[variants[0].key], samples[variants[1].key]
+
+        def build_per_function(runs: list[Sample], functions: int = functions) -> float:
+            return median([s.phases["build_s"] for s in runs]) / functions * 1000
+
+        def jsii(runs: list[Sample], functions: int = functions) -> str:
+            first = runs[0].phases
+            return (
+                f"{first['jsii_unit']} | {first['jsii_build'] / functions:.1f} | "
+                f"{first['jsii_synth'] / functions:.1f}"
+            )
+
+        ratio = median(walls(ours)) / median(walls(hand))
+        cpu_ratio = median([s.cpu for s in ours]) / median([s.cpu for s in hand])
+        cpu_ratios.append(cpu_ratio)
+        paired = paired_ratios(ours, hand)
+        build_ratio = build_per_function(ours) / build_per_function(hand)
+        ratios.append(ratio)
+        build_ratios.append(build_ratio)
+        line = (
+            f"| {size} | {spread(walls(ours))} | {spread(walls(hand))} | **{ratio:.3f}** "
+            f"({min(paired):.2f}-{max(paired):.2f}) | {build_per_function(ours):.1f} | "
+            f"{build_per_function(hand):.1f} | {build_ratio:.2f} | {cpu_ratio:.3f}"
+        )
+        if baseline_env is not None:
+            before = samples[variants[2].key]
+            before_ratio = median(walls(before)) / median(walls(hand))
+            before_cpu = median([s.cpu for s in before]) / median([s.cpu for s in hand])
+            line += (
+                f" | {spread(walls(before))} | {before_ratio:.3f} | {before_cpu:.3f} | "
+                f"{build_per_function(before):.1f}"
+            )
+            jsii_rows.append(f"| {size} | {jsii(ours)} | {jsii(before)} | {jsii(hand)} |")
+        else:
+            jsii_rows.append(f"| {size} | {jsii(ours)} | - | - | - | {jsii(hand)} |")
+        rows.append(line + f" | {load_before} |")
+
+    # The cross-account example, in its own interleaved rounds.
+    example = [
+        Variant("ours", "ours (examples/cross_account.py)", ("ours",)),
+        Variant("hand", "hand-written (bench/hand_written.py)", ("hand",)),
+    ]
+    if baseline_env is not None:
+        example.append(Variant("before", "ours before", ("ours",), baseline_env))
+    example_load = _load()
+    log(f"[scale] cross-account example: {len(example)} variants x {rounds} rounds")
+    example_samples = interleaved(example, rounds)
+    example_ratio = median(walls(example_samples["ours"])) / median(walls(example_samples["hand"]))
+    example_paired = paired_ratios(example_samples["ours"], example_samples["hand"])
+    example_cpu = median([s.cpu for s in example_samples["ours"]]) / median(
+        [s.cpu for s in example_samples["hand"]]
+    )
+    example_text = (
+        f"{example_ratio:.3f} (per round {min(example_paired):.2f}-{max(example_paired):.2f}; "
+        f"CPU {example_cpu:.3f})"
+    )
+    if baseline_env is not None:
+        before_example = median(walls(example_samples["before"])) / median(
+            walls(example_samples["hand"])
+        )
+        example_text += f"; before: {before_example:.3f}"
+
+    import_rounds = max(5, rounds)
+    ours_import_ms, whole_import_ms = import_cost(import_rounds)
+    worst = max(ratios)
+    report.summary += [
+        (
+            "2b. synth, ours / hand-written at 1, 100, 500 functions and 10 x 50 (worst)",
+            f"{worst:.3f} ({', '.join(f'{r:.2f}' for r in ratios)}); CPU time: "
+            + ", ".join(f"{r:.2f}" for r in cpu_ratios),
+            f"<= {GOAL_SCALE_WALL}",
+            verdict(worst, GOAL_SCALE_WALL),
+        ),
+        (
+            "2b. build phase per function, ours / hand-written at 100 and 500 (worst)",
+            f"{max(build_ratios[1:]):.2f}",
+            f"<= {GOAL_SCALE_BUILD}",
+            verdict(max(build_ratios[1:]), GOAL_SCALE_BUILD),
+        ),
+        (
+            "2b. synth, ours / hand-written (cross-account example, scale rounds)",
+            example_text,
+            f"<= {GOAL_OURS_VS_HAND}",
+            verdict(example_ratio, GOAL_OURS_VS_HAND),
+        ),
+        (
+            "2b. import of the constructs: our modules' own import time",
+            f"{ours_import_ms:.0f} ms (whole import {whole_import_ms:.0f} ms)",
+            f"<= {GOAL_IMPORT_MS:.0f} ms",
+            verdict(ours_import_ms, GOAL_IMPORT_MS),
+        ),
+    ]
+    before_head = (
+        " | ours before | before / hand | before / hand, CPU | build ms/fn before"
+        if baseline
+        else ""
+    )
+    before_rule = "|---|---|---|---" if baseline else ""
+    lines = [
+        SCALE_BEGIN,
+        "## 2b. Scale: N functions, ours against hand-written",
+        "",
+        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {rounds} rounds per "
+        f"size, load average (1/5/15 min) {started_load} at the start, {_load()} at the end "
+        "(a shared 2-core machine: compare ratios). `python bench/synth_app.py scale OUTDIR N A`: "
+        "N `ContainerFunction`s (function names given, no event source) spread over A "
+        "workload accounts (25 a stack), pulling from a registry account's "
+        "`CrossAccountImageRepo`s (one per 100 functions: 100 exact function ARNs fit ECR's "
+        "10,240 characters). `scale-hand`: the same resources by hand (`ecr.Repository` with "
+        "the documented pair, `DockerImageFunction` + `DockerImageCode.from_ecr`, a one-month "
+        "`LogGroup`, X-Ray, one stack dependency per workload stack). Whole process, seconds, "
+        "median (min-max); the variants of one size interleaved, the order rotated every round; "
+        "*CPU*: the ratio of median CPU seconds (user + system, the Node kernel included), "
+        "which other people's load disturbs less than wall time"
+        + (
+            "; *before*: the same app on the constructs of an earlier commit "
+            "(`--baseline-src`), in the same rounds."
+            if baseline
+            else "."
+        ),
+        "",
+        "| functions | ours | hand-written | ours / hand (per round) | build ms/fn ours | "
+        f"build ms/fn hand | build ratio | ours / hand, CPU{before_head} | load before |",
+        f"|---|---|---|---|---|---|---|---{before_rule}|---|",
+        *rows,
+        "",
+        "jsii requests (round trips to the kernel's Node process, counted by wrapping the "
+        "request methods of `jsii.kernel.provider` in `bench/synth_app.py`): *one function* is "
+        "one more function built and counted alone (its stack already exists); *build / fn* "
+        "and *synth / fn* are the phase's requests divided by N (synth: callbacks into Python "
+        "and what they call).",
+        "",
+        "| functions | ours: one function | ours: build / fn | ours: synth / fn | "
+        "before: one function | before: build / fn | before: synth / fn | "
+        "DockerImageFunction: one function | hand: build / fn | hand: synth / fn |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *jsii_rows,
+        "",
+        f"The cross-account example (case 1's two processes) in {rounds} interleaved rounds "
+        f"(load {example_load} before): ours / hand-written **{example_text}**.",
+        "",
+        f"Import: `import ecr_lambda_access.function, ecr_lambda_access.repository` "
+        f"(`-X importtime`, median of {import_rounds} processes; PYTHONDONTWRITEBYTECODE is "
+        f"set here, so every import compiles): our modules' own time **{ours_import_ms:.0f} "
+        f"ms**, the whole import with the aws-cdk-lib modules they use and the jsii kernel "
+        f"{whole_import_ms:.0f} ms.",
+        "",
+        SCALE_END,
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
 # Profile
 # --------------------------------------------------------------------------------------------
 
@@ -846,6 +1103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-live", action="store_true", default=flag("BENCH_SKIP_LIVE"))
     parser.add_argument("--node20", default=os.environ.get("BENCH_NODE20", "/usr/bin/node"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--only", choices=("scale",), default=None)
+    parser.add_argument("--baseline-src", default=os.environ.get("BENCH_BASELINE_SRC") or None)
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -857,7 +1116,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report()
     log(f"warm-up: one untimed synth ({'ours'})")
     run_synth(Variant("warmup", "warm-up", ("ours",)))
+    if args.only == "scale":
+        scale = case_scale(report, args.rounds, args.baseline_src)
+        summary = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in report.summary)
+        scale = scale.replace(
+            "\n\n", f"\n\n| measure | value | goal | verdict |\n|---|---|---|---|\n{summary}\n\n", 1
+        )
+        print(scale)
+        if args.output != "-":
+            output = Path(args.output)
+            previous = output.read_text() if output.exists() else ""
+            if SCALE_BEGIN in previous and SCALE_END in previous:
+                head, rest = previous.split(SCALE_BEGIN, 1)
+                previous = head + scale + rest.split(SCALE_END, 1)[1]
+            else:
+                previous = previous.rstrip("\n") + "\n\n" + scale + "\n"
+            output.write_text(previous)
+            log(f"wrote the scale section into {output}")
+        return 0
     case_synth(report, args.rounds, node20)
+    report.add("2b", case_scale(report, args.rounds, args.baseline_src))
     case_consumers(report, args.rounds)
     if not args.skip_profile:
         case_profile(report)
@@ -883,14 +1161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+KEPT_SECTIONS = ("replicas", "scale-profile")
+"""Sections other benchmarks write into the file (bench/replicas.py; the per-function profile
+of bench/profile_scale.py), kept as they are."""
+
+
 def _kept_sections(output: Path) -> str:
-    """Sections other benchmarks write into the file (bench/replicas.py), kept as they are."""
     previous = output.read_text() if output.exists() else ""
-    begin, end = "<!-- replicas:begin", "<!-- replicas:end -->"
-    if begin not in previous or end not in previous:
-        return ""
-    section = begin + previous.split(begin, 1)[1].split(end, 1)[0] + end
-    return "\n" + section + "\n"
+    kept = ""
+    for name in KEPT_SECTIONS:
+        begin, end = f"<!-- {name}:begin", f"<!-- {name}:end -->"
+        if begin not in previous or end not in previous:
+            continue
+        kept += "\n" + begin + previous.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 if __name__ == "__main__":

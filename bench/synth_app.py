@@ -8,11 +8,15 @@ start-up are part of what a user pays on every ``cdk synth``)::
     python bench/synth_app.py empty OUTDIR          # one stack, one resource: what any app pays
     python bench/synth_app.py consumers OUTDIR N    # one CrossAccountImageRepo, N consumer accounts
     python bench/synth_app.py fleet OUTDIR N        # 1 registry + N-1 workload stacks (audit input)
+    python bench/synth_app.py scale OUTDIR N A      # N ContainerFunctions in A workload accounts
+    python bench/synth_app.py scale-hand OUTDIR N A # the same resources wired by hand
 
 The app gets cdk.json's context (feature flags and the examples' accounts), as ``cdk synth``
 gives it. The last line on stdout is a JSON object with the phases measured inside the process:
 ``import_s`` (aws_cdk with the jsii kernel start, and the modules that build the app),
-``build_s`` (constructing the app), ``synth_s`` (``app.synth()``).
+``build_s`` (constructing the app), ``synth_s`` (``app.synth()``). The ``scale`` cases add
+``jsii_build``/``jsii_synth`` (requests to the jsii kernel in each phase, see :func:`count_jsii`)
+and ``jsii_unit`` (the requests of one more function, built and counted on its own).
 """
 
 from __future__ import annotations
@@ -33,7 +37,20 @@ if str(ROOT) not in sys.path:
 
 REGISTRY_ACCOUNT = "111111111111"
 REGION = "us-east-1"
-CASES = ("ours", "hand", "empty", "consumers", "fleet")
+CASES = ("ours", "hand", "empty", "consumers", "fleet", "scale", "scale-hand")
+SCALE_FUNCTIONS_PER_REPOSITORY = 100
+"""Functions per registry repository in the scale cases (each names its functions: 100 exact
+function ARNs fit ECR's 10,240 characters, 500 do not)."""
+SCALE_FUNCTIONS_PER_STACK = 25
+"""Functions per workload stack in the scale cases (CloudFormation's 500 resources a stack)."""
+
+JSII_REQUESTS = (
+    "create", "get", "set", "sget", "sset", "invoke", "sinvoke", "delete", "begin", "sbegin",
+    "end", "callbacks", "complete", "sync_complete",
+)  # fmt: skip
+"""The request methods of the jsii kernel's provider (``sync_complete``: a callback's answer)."""
+JSII_COUNTS: dict[str, int] = {}
+UNIT: dict[str, int] = {}
 
 Builder = Callable[[Any, int], None]
 
@@ -46,6 +63,47 @@ def consumer_accounts(count: int) -> list[str]:
 def fleet_accounts(stacks: int) -> list[str]:
     """The workload accounts of a ``fleet`` of ``stacks`` stacks: three workloads per account."""
     return consumer_accounts(max(1, (stacks - 1 + 2) // 3))
+
+
+def count_jsii() -> None:
+    """Count every request the Python side sends to the jsii kernel (one Node round trip each),
+    by wrapping the request methods of the kernel's provider."""
+    import jsii
+
+    provider = jsii.kernel.provider
+    for name in JSII_REQUESTS:
+        method = getattr(provider, name, None)
+        if method is None:
+            continue
+
+        def counted(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
+            JSII_COUNTS[_name] = JSII_COUNTS.get(_name, 0) + 1
+            return _method(*args, **kwargs)
+
+        setattr(provider, name, counted)
+
+
+def jsii_total() -> int:
+    return sum(JSII_COUNTS.values())
+
+
+def scale_layout(count: int, accounts: int) -> list[tuple[str, int, int]]:
+    """(account, stack index within the account, repository index) of each of ``count``
+    functions spread evenly over ``accounts`` workload accounts."""
+    ids = consumer_accounts(accounts)
+    per_account = max(1, -(-count // accounts))
+    return [
+        (
+            ids[index // per_account],
+            (index % per_account) // SCALE_FUNCTIONS_PER_STACK,
+            index // SCALE_FUNCTIONS_PER_REPOSITORY,
+        )
+        for index in range(count)
+    ]
+
+
+def scale_function_name(index: int) -> str:
+    return f"scale-fn-{index:04d}"
 
 
 def _context() -> dict[str, Any]:
@@ -127,7 +185,128 @@ def _load(case: str) -> Builder:
                 worker.add_sqs_source(work_queue(stack, "Jobs", function_timeout=timeout))
 
         return fleet
+    if case in ("scale", "scale-hand"):
+        return _scale(case == "scale")
     raise SystemExit(f"unknown case {case!r}: one of {', '.join(CASES)}")
+
+
+def _scale(ours: bool) -> Builder:
+    """N image functions (no event source) in A workload accounts, pulling from the registry
+    account's repositories (one per 100 functions): ours with ``ContainerFunction`` on
+    ``CrossAccountImageRepo``; by hand with ``ecr.Repository`` + the documented pair
+    (``add_to_resource_policy``), ``DockerImageFunction`` + ``DockerImageCode.from_ecr``, a
+    one-month log group and X-Ray, and one stack dependency per workload stack."""
+    from aws_cdk import Environment, RemovalPolicy, Stack
+    from aws_cdk import aws_ecr as ecr
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+
+    from ecr_lambda_access import ContainerFunction, CrossAccountImageRepo
+    from examples.settings import EXAMPLE_DIGEST
+
+    pull = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+    def build(app: Any, count: int, accounts: int = 1, *, unit: bool = False) -> None:
+        layout = scale_layout(count, accounts)
+        registry = Stack(app, "Registry", env=Environment(account=REGISTRY_ACCOUNT, region=REGION))
+        repositories: list[Any] = []
+        names = [f"shared/scale{r}" for r in range(layout[-1][2] + 1)]
+        for r, name in enumerate(names):
+            if ours:
+                repositories.append(
+                    CrossAccountImageRepo(registry, f"Images{r}", repository_name=name)
+                )
+                continue
+            repository = ecr.Repository(
+                registry,
+                f"Images{r}",
+                repository_name=name,
+                image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+                image_scan_on_push=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            served = [i for i, (_, _, rr) in enumerate(layout) if rr == r]
+            roots = sorted({layout[i][0] for i in served})
+            repository.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CrossAccountPermission",
+                    actions=pull,
+                    principals=[iam.ArnPrincipal(f"arn:aws:iam::{a}:root") for a in roots],
+                )
+            )
+            repository.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="LambdaECRImageCrossAccountRetrievalPolicy",
+                    actions=pull,
+                    principals=[iam.ServicePrincipal("lambda.amazonaws.com")],
+                    conditions={
+                        "StringLike": {
+                            "aws:SourceArn": [
+                                f"arn:aws:lambda:{REGION}:{layout[i][0]}:function:"
+                                f"{scale_function_name(i)}"
+                                for i in served
+                            ]
+                        }
+                    },
+                )
+            )
+            repositories.append(repository)
+        stacks: dict[tuple[str, int], Any] = {}
+        imported: dict[tuple[str, int, int], Any] = {}
+        for index, (account, stack_index, r) in enumerate(layout):
+            # With ``unit``, the last function's requests are counted alone (its stack and, by
+            # hand, its imported repository are made before the count starts).
+            key = (account, stack_index)
+            stack = stacks.get(key)
+            if stack is None:
+                stack = Stack(
+                    app,
+                    f"W{account}S{stack_index}",
+                    env=Environment(account=account, region=REGION),
+                )
+                if not ours:
+                    stack.add_stack_dependency(registry, "the repository policy comes first")
+                stacks[key] = stack
+            name = scale_function_name(index)
+            if ours:
+                if unit and index == len(layout) - 1:
+                    UNIT["start"] = jsii_total()
+                ContainerFunction(
+                    stack,
+                    f"Fn{index}",
+                    repository=repositories[r],
+                    tag_or_digest=EXAMPLE_DIGEST,
+                    function_name=name,
+                )
+            else:
+                repo = imported.get((*key, r))
+                if repo is None:
+                    repo = ecr.Repository.from_repository_arn(
+                        stack,
+                        f"Images{r}",
+                        f"arn:aws:ecr:{REGION}:{REGISTRY_ACCOUNT}:repository/{names[r]}",
+                    )
+                    imported[(*key, r)] = repo
+                if unit and index == len(layout) - 1:
+                    UNIT["start"] = jsii_total()
+                lambda_.DockerImageFunction(
+                    stack,
+                    f"Fn{index}",
+                    code=lambda_.DockerImageCode.from_ecr(repo, tag_or_digest=EXAMPLE_DIGEST),
+                    function_name=name,
+                    tracing=lambda_.Tracing.ACTIVE,
+                    log_group=logs.LogGroup(
+                        stack,
+                        f"Fn{index}Logs",
+                        retention=logs.RetentionDays.ONE_MONTH,
+                        removal_policy=RemovalPolicy.RETAIN,
+                    ),
+                )
+            if unit and index == len(layout) - 1:
+                UNIT["requests"] = jsii_total() - UNIT["start"]
+
+    return build  # type: ignore[return-value]
 
 
 def main(argv: list[str]) -> int:
@@ -136,15 +315,23 @@ def main(argv: list[str]) -> int:
         return 2
     case, outdir = argv[0], argv[1]
     count = int(argv[2]) if len(argv) > 2 else 1
+    scale = case.startswith("scale")
+    accounts = int(argv[3]) if scale and len(argv) > 3 else 1
 
     import aws_cdk as cdk
 
     build = _load(case)
     imported = time.perf_counter()
+    if scale:
+        count_jsii()
 
     app = cdk.App(context=_context(), outdir=outdir)
-    build(app, count)
+    if scale:
+        build(app, count, accounts)  # type: ignore[call-arg]
+    else:
+        build(app, count)
     built = time.perf_counter()
+    jsii_built = jsii_total()
 
     app.synth()
     synthesized = time.perf_counter()
@@ -153,6 +340,13 @@ def main(argv: list[str]) -> int:
         "build_s": built - imported,
         "synth_s": synthesized - built,
     }
+    if scale:
+        phases["jsii_build"] = jsii_built
+        phases["jsii_synth"] = jsii_total() - jsii_built
+        # One more function in an app of its own, its requests counted alone.
+        unit_app = cdk.App(context=_context(), outdir=outdir + "-unit")
+        build(unit_app, 2, 1, unit=True)  # type: ignore[call-arg]
+        phases["jsii_unit"] = UNIT["requests"]
     print(json.dumps(phases))
     return 0
 

@@ -48,10 +48,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.region_info import RegionInfo
-from constructs import Construct, IValidation
+from constructs import Construct, IValidation, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
+from ._stack_facts import facts_of, flag_enabled
 from .errors import (
     EcrLambdaAccessError,
     InvalidFunctionNameError,
@@ -84,7 +85,10 @@ __all__ = [
 ]
 
 
-DEFAULT_TIMEOUT = Duration.seconds(30)
+DEFAULT_TIMEOUT: Duration  # made on first use by the module's __getattr__ (below)
+DEFAULT_TIMEOUT_SECONDS = 30
+"""``DEFAULT_TIMEOUT`` (``Duration.seconds(30)``) is made on first use (PEP 562): importing the
+module sends nothing to the jsii kernel, whose first request waits for aws-cdk-lib to load."""
 DEFAULT_MEMORY_SIZE = 512
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -187,12 +191,12 @@ class _ImageUriCode(lambda_.Code):
 class _WithoutManagedPolicies:
     """The role's ManagedPolicyArns without the AWS managed policies Function attaches."""
 
-    def __init__(self, role: iam.CfnRole, original: Any) -> None:
-        self._role = role
+    def __init__(self, stack: Stack, original: Any) -> None:
+        self._stack = stack
         self._original = original
 
     def produce(self) -> Any:
-        resolved = Stack.of(self._role).resolve(self._original)
+        resolved = self._stack.resolve(self._original)
         if not isinstance(resolved, list):
             return resolved
         kept = [
@@ -211,7 +215,7 @@ class _NoEcrActionOnRole:
         self._function = function
 
     def validate(self) -> list[str]:
-        stack = Stack.of(self._function)
+        stack = self._function._stack
         found: list[str] = []
         for construct in self._function.node.find_all():
             if not isinstance(construct, iam.CfnPolicy):
@@ -390,8 +394,7 @@ class ContainerFunction(lambda_.Function):
         log_retention_retry_options: lambda_.LogRetentionRetryOptions | None = None,
         log_retention_role: iam.IRole | None = None,
     ) -> None:
-        path = f"{scope.node.path}/{id}".lstrip("/")
-        stack = Stack.of(scope)
+        stack = scope if isinstance(scope, Stack) else Stack.of(scope)
 
         found: list[Violation] = []
         if (tag_or_digest is None) == (image_digest is None):
@@ -491,12 +494,15 @@ class ContainerFunction(lambda_.Function):
                     )
         # The function's own stack: its account goes into the repository policy (reported
         # here, against the function, before anything registers it on the repository).
-        found += check_account_id(
-            stack.account, f"the account of the function's stack {stack.stack_name} (env=)"
-        )
+        facts = facts_of(stack)
+        if not facts.account_unresolved:
+            found += check_account_id(
+                facts.account, f"the account of the function's stack {facts.stack_name} (env=)"
+            )
         ref, repo_found = resolve_repository(repository, stack, function_name)
         found += repo_found
-        raise_if_violations(found, construct_path=path)
+        if found:
+            raise_if_violations(found, construct_path=f"{scope.node.path}/{id}".lstrip("/"))
         assert ref is not None
 
         literal_name: str | None
@@ -509,7 +515,7 @@ class ContainerFunction(lambda_.Function):
         reference = image_digest if image_digest is not None else tag_or_digest
         assert reference is not None
         uri = image_uri(ref, stack, reference, digest=image_digest is not None)
-        timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        timeout = timeout if timeout is not None else _static("timeout", _default_timeout)
 
         super().__init__(
             scope,
@@ -517,8 +523,8 @@ class ContainerFunction(lambda_.Function):
             code=_ImageUriCode(
                 uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
             ),
-            handler=lambda_.Handler.FROM_IMAGE,
-            runtime=lambda_.Runtime.FROM_IMAGE,
+            handler=_static("handler", lambda: lambda_.Handler.FROM_IMAGE),
+            runtime=_static("runtime", lambda: lambda_.Runtime.FROM_IMAGE),
             function_name=literal_name,
             timeout=timeout,
             memory_size=memory_size if memory_size is not None else DEFAULT_MEMORY_SIZE,
@@ -561,6 +567,7 @@ class ContainerFunction(lambda_.Function):
         )
 
         self._ref = ref
+        self._stack = stack
         self._literal_name = literal_name
         self._sqs_sources: dict[str, lambda_.EventSourceMapping] = {}
         self.tag_or_digest: str | None = tag_or_digest
@@ -571,7 +578,8 @@ class ContainerFunction(lambda_.Function):
         """``ACCOUNT.dkr.ecr.REGION.URLSUFFIX/NAME@sha256:...`` (or ``:tag``)."""
         self.owns_role: bool = role is None
         """True when the execution role is the function's own (no ``role=``)."""
-        cfn_function = self.node.default_child
+        node = self.node
+        cfn_function = node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         self._cfn_function = cfn_function
         execution_role = self.role
@@ -583,13 +591,13 @@ class ContainerFunction(lambda_.Function):
             # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
             # other aspects) sees what is deployed.
             cfn_role.managed_policy_arns = Lazy.list(
-                _WithoutManagedPolicies(cfn_role, cfn_role.managed_policy_arns),
+                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns),
                 omit_empty=True,
             )
-            self.node.add_validation(_NoEcrActionOnRole(self))
+            node.add_validation(_NoEcrActionOnRole(self))
 
         self._container_log_group = self._configure_log_group(
-            log_group, log_retention, log_removal_policy, log_encryption_key
+            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, node=node
         )
         self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
 
@@ -615,7 +623,11 @@ class ContainerFunction(lambda_.Function):
                 mode=_TRACING_MODES[self.tracing]
             )
             self.tracing_policy = self._star_policy(
-                "TracingPolicy", "WriteTraces", TRACING_ACTIONS, scanner_hints.ACK_XRAY
+                "TracingPolicy",
+                "WriteTraces",
+                TRACING_ACTIONS,
+                scanner_hints.ACK_XRAY,
+                role=execution_role,
             )
             # Traces of the first invocations need the permission too.
             cfn_function.node.add_dependency(self.tracing_policy)
@@ -862,6 +874,9 @@ class ContainerFunction(lambda_.Function):
         retention: logs.RetentionDays | None,
         removal_policy: RemovalPolicy | None,
         encryption_key: kms.IKey | None,
+        *,
+        scope: Construct | None = None,
+        node: Node | None = None,
     ) -> logs.ILogGroup:
         """The log group the function writes to, configured when it is created here.
 
@@ -874,9 +889,11 @@ class ContainerFunction(lambda_.Function):
         if log_group is not None:
             return log_group
         retention_days = retention or DEFAULT_LOG_RETENTION
-        created = self.node.try_find_child("LogGroup")
-        if isinstance(created, logs.LogGroup) and FeatureFlags.of(self).is_enabled(
-            _CDK_MANAGED_LOG_GROUP
+        created = (node if node is not None else self.node).try_find_child("LogGroup")
+        if isinstance(created, logs.LogGroup) and (
+            flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
+            if scope is not None
+            else FeatureFlags.of(self).is_enabled(_CDK_MANAGED_LOG_GROUP)
         ):
             cfn_log_group = created.node.default_child
             assert isinstance(cfn_log_group, logs.CfnLogGroup)
@@ -884,9 +901,11 @@ class ContainerFunction(lambda_.Function):
             if encryption_key is not None:
                 cfn_log_group.kms_key_id = encryption_key.key_arn
                 encryption_key.grant_encrypt_decrypt(
-                    iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com")
+                    iam.ServicePrincipal(f"logs.{facts_of(self._stack).region}.amazonaws.com")
                 )
-            created.apply_removal_policy(removal_policy or RemovalPolicy.RETAIN)
+            if removal_policy is not None and removal_policy != RemovalPolicy.RETAIN:
+                # aws_logs.LogGroup already retains by default.
+                created.apply_removal_policy(removal_policy)
             self._log_group_named_after_function = True
             return created
         own = logs.LogGroup(
@@ -897,7 +916,7 @@ class ContainerFunction(lambda_.Function):
             encryption_key=encryption_key,
         )
         config = self._cfn_function.logging_config
-        resolved = Stack.of(self).resolve(config) if config is not None else {}
+        resolved = self._stack.resolve(config) if config is not None else {}
         # The L1 holds aws_lambda.Function's own (camelCase) value.
         self._cfn_function.logging_config = lambda_.CfnFunction.LoggingConfigProperty(
             log_group=own.log_group_name,
@@ -915,43 +934,59 @@ class ContainerFunction(lambda_.Function):
         the group by its literal ARN. Without a literal function name it goes into a policy of
         its own (``LogsPolicy``), which the function does not depend on.
         """
+        if cdk_managed and self._literal_name is not None:
+            stack = self._stack
+            facts = facts_of(stack)
+            resource_name = f"/aws/lambda/{self._literal_name}:*"
+            if facts.account_unresolved or facts.region_unresolved:
+                arn = stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=resource_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    partition=facts.arn_partition,
+                )
+                resolved_arn = stack.resolve(arn)
+            else:
+                # What format_arn writes for a literal environment, without the round trips.
+                arn = resolved_arn = (
+                    f"arn:{facts.arn_partition}:logs:{facts.region}:{facts.account}:"
+                    f"log-group:{resource_name}"
+                )
+            statement = iam.PolicyStatement(
+                sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
+            )
+            role.add_to_principal_policy(statement)
+            if self.owns_role:
+                default_policy = role.node.try_find_child("DefaultPolicy")
+                if default_policy is not None:
+                    scanner_hints.acknowledge(
+                        default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
+                    )
+            return
         statement = iam.PolicyStatement(
             sid="WriteLogs",
             actions=list(LOG_ACTIONS),
             resources=[self._container_log_group.log_group_arn],
         )
         if cdk_managed:
-            stack = Stack.of(self)
-            if self._literal_name is not None:
-                arn = stack.format_arn(
-                    service="logs",
-                    resource="log-group",
-                    resource_name=f"/aws/lambda/{self._literal_name}:*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    partition=_partition_of(stack.region, stack.partition),
-                )
-                statement = iam.PolicyStatement(
-                    sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
-                )
-                role.add_to_principal_policy(statement)
-                default_policy = role.node.try_find_child("DefaultPolicy")
-                if self.owns_role and default_policy is not None:
-                    scanner_hints.acknowledge(
-                        default_policy, scanner_hints.log_streams_acknowledgment(stack.resolve(arn))
-                    )
-                return
-            else:
-                # attached by the role itself: an immutable role attaches nothing
-                role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
-                return
+            # attached by the role itself: an immutable role attaches nothing
+            role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
+            return
         role.add_to_principal_policy(statement)
 
     def _star_policy(
-        self, id: str, sid: str, actions: Sequence[str], acknowledgment: Acknowledgment
+        self,
+        id: str,
+        sid: str,
+        actions: Sequence[str],
+        acknowledgment: Acknowledgment,
+        *,
+        role: iam.IRole | None = None,
     ) -> iam.Policy:
         """A policy of its own for actions that only work on Resource '*', so that the cdk-nag
         acknowledgement of that '*' covers nothing else."""
-        role = self.role
+        role = role if role is not None else self.role
         assert role is not None
         star = iam.Policy(
             self,
@@ -966,7 +1001,7 @@ class ContainerFunction(lambda_.Function):
         return star
 
     def _consumer(self) -> LambdaConsumer:
-        account = Stack.of(self).account
+        account = facts_of(self._stack).account
         if self._literal_name is None:
             return LambdaConsumer(account=account)
         return LambdaConsumer(account=account, function_name=self._literal_name)
@@ -989,6 +1024,28 @@ class ContainerFunction(lambda_.Function):
             "create/update only; moving the tag later does not change the function. A digest "
             "makes every image change a template change."
         )
+
+
+def _default_timeout() -> Duration:
+    return Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_TIMEOUT":
+        return _static("timeout", _default_timeout)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_STATICS: dict[str, Any] = {}
+"""aws-cdk-lib's static constants (``Handler.FROM_IMAGE``, ``Runtime.FROM_IMAGE``) and
+``DEFAULT_TIMEOUT``, made once per process: the same immutable values in every app."""
+
+
+def _static(name: str, read: Any) -> Any:
+    value = _STATICS.get(name)
+    if value is None:
+        value = _STATICS[name] = read()
+    return value
 
 
 def _partition_of(region: str, fallback: str) -> str:

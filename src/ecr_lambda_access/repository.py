@@ -32,6 +32,7 @@ from constructs import Construct, IValidation
 
 from . import policy
 from ._annotations import skip_checkov, warn
+from ._stack_facts import facts_of
 from .errors import (
     EcrLambdaAccessError,
     InvalidConsumerError,
@@ -72,6 +73,11 @@ class _PullPolicy:
     ) -> None:
         self.owner = owner
         self.repository = repository
+        self.stack = Stack.of(repository)
+        """The repository's stack (read once: every registration needs it)."""
+        self.owner_path: str = owner.node.path
+        self.repository_path: str = self.owner_path if repository is owner else repository.node.path
+        self._names: tuple[str, str, str | None] | None = None
         self.consumers: list[LambdaConsumer] = [policy.as_consumer(c) for c in consumers]
         self.organization_id = organization_id
         self.replica_source: Any = None
@@ -81,16 +87,16 @@ class _PullPolicy:
         cfn = repository.node.default_child
         if not isinstance(cfn, ecr.CfnRepository):
             raise InvalidRepositoryError(
-                f"repository {repository.node.path} has no AWS::ECR::Repository resource as its "
+                f"repository {self.repository_path} has no AWS::ECR::Repository resource as its "
                 "default child: pass an aws_ecr.Repository",
-                construct_path=owner.node.path,
+                construct_path=self.owner_path,
             )
         self.cfn = cfn
         if cfn.image_tag_mutability in ("MUTABLE", "MUTABLE_WITH_EXCLUSION"):
             warn(
                 owner,
                 "mutableTags",
-                f"the image tags of {repository.node.path} are mutable: Lambda resolves a tag "
+                f"the image tags of {self.repository_path} are mutable: Lambda resolves a tag "
                 "to a digest once, at create/update, so moving a tag does not change running "
                 "functions. Make tags IMMUTABLE or deploy functions by digest.",
             )
@@ -119,11 +125,26 @@ class _PullPolicy:
                     ),
                 )
             )
+        self._size = _SizeBound(self)
         self.check_size()
 
     @property
     def label(self) -> str:
-        return f"{type(self.owner).__name__} {self.owner.node.path}"
+        return f"{type(self.owner).__name__} {self.owner_path}"
+
+    def names(self) -> tuple[str, str, str | None]:
+        """The repository's ARN and name (tokens), and its literal name or None; read once
+        (the L2's attributes are fixed at construction)."""
+        if self._names is None:
+            from .sources import literal_name
+
+            repository = self.repository
+            self._names = (
+                repository.repository_arn,
+                repository.repository_name,
+                literal_name(repository),
+            )
+        return self._names
 
     def add_consumer(self, consumers: Sequence[LambdaConsumer | str]) -> None:
         if self.rendered:
@@ -133,7 +154,7 @@ class _PullPolicy:
                 "is synthesized when it is added to a pipeline (pipeline.add_stage): create "
                 "the functions that use this repository (the workload stages) before adding "
                 "the repository's stage",
-                construct_path=self.owner.node.path,
+                construct_path=self.owner_path,
             )
         found: list[Violation] = []
         for index, consumer in enumerate(consumers):
@@ -141,24 +162,24 @@ class _PullPolicy:
                 "add_consumer(consumer)" if len(consumers) == 1 else f"add_consumer(#{index})"
             )
             found += policy.check_consumer(consumer, argument)
-        raise_if_violations(found, construct_path=self.owner.node.path)
+        raise_if_violations(found, construct_path=self.owner_path)
         added = [policy.as_consumer(c) for c in consumers]
         self.consumers.extend(added)
         try:
-            self.check_size()
+            self._size.added(added)
         except PolicyTooLargeError:
             del self.consumers[len(self.consumers) - len(added) :]
             raise
 
     def statements(self) -> list[dict[str, Any]]:
-        stack = Stack.of(self.repository)
+        stack = facts_of(self.stack)
         consumers: Sequence[LambdaConsumer] = self.consumers
         source = self.replica_source
         if source is not None:
             # A replica: whom it admits is decided in one place (policy.build).
             consumers = replica_consumers(
                 source._declared_consumers(),
-                source_account=Stack.of(source).account,
+                source_account=facts_of(source._pull_policy.stack).account,
                 replica_account=stack.account,
                 consumers=self.consumers,
             )
@@ -175,19 +196,21 @@ class _PullPolicy:
         return {"Version": policy.POLICY_VERSION, "Statement": statements} if statements else None
 
     def check_size(self) -> None:
+        """Render the policy and raise if it can exceed ECR's limit; restart the running bound."""
         # Tokens are measured with the longest value they can take (policy/size.py).
+        document = self.document()
+        region = facts_of(self.stack).region
         raise_if_violations(
-            policy.check_policy_size(
-                self.document(), self.label, region=Stack.of(self.repository).region
-            ),
-            construct_path=self.owner.node.path,
+            policy.check_policy_size(document, self.label, region=region),
+            construct_path=self.owner_path,
         )
+        self._size.reset(policy.policy_length_bound(document, region=region))
 
     def render(self) -> dict[str, Any] | None:
         """Our statements, then those added to the repository (grants), at synth time."""
         extra: list[Any] = []
         if self.user_policy is not None:
-            resolved = Stack.of(self.repository).resolve(self.user_policy)
+            resolved = self.stack.resolve(self.user_policy)
             if isinstance(resolved, dict):
                 extra = list(resolved.get("Statement", []))
         return self.document(extra)
@@ -213,11 +236,82 @@ class _PolicySizeValidation:
         self._policy = pull_policy
 
     def validate(self) -> list[str]:
-        rendered = Stack.of(self._policy.repository).resolve(self._policy.render())
+        rendered = self._policy.stack.resolve(self._policy.render())
         found = policy.check_policy_size(
-            rendered, self._policy.label, region=Stack.of(self._policy.repository).region
+            rendered, self._policy.label, region=facts_of(self._policy.stack).region
         )
         return [message for _, message in found]
+
+
+class _SizeBound:
+    """A running upper bound of a pull policy's length, so that adding a consumer costs what
+    that consumer adds, not a render of the whole policy (which made registering N functions
+    cost N renders of up to N consumers).
+
+    Adding a consumer can lengthen the merged policy by at most its root principal (only for an
+    account not listed yet), its ``aws:SourceArn`` pattern (only for a pattern not listed yet),
+    their quotes and separators, the brackets of a value turning into a list, and, the first
+    time, the statements themselves. Merging (covered patterns) only shortens the policy. While
+    the bound stays under ECR's limit the policy surely fits; when it does not, the policy is
+    rendered and measured exactly (:meth:`_PullPolicy.check_size`), which raises the same error
+    as before or restarts the bound from the exact length.
+    """
+
+    _SEPARATORS = 2 * (len('"", ') + len("[]"))
+    """Per consumer: quotes and ", " of two list items, and brackets if a value becomes a list."""
+    _STATEMENTS = 400
+    """More than the root and service statements' fixed text (their Sid, actions, keys)."""
+
+    def __init__(self, pull_policy: _PullPolicy) -> None:
+        self._policy = pull_policy
+        self._length = 0
+        self._accounts: set[str] = set()
+        self._patterns: set[tuple[str, str]] = set()
+
+    def reset(self, exact: int) -> None:
+        self._length = exact
+        self._accounts = set()
+        self._patterns = set()
+        for consumer in self._policy.consumers:
+            self._accounts.add(consumer.account)
+            self._patterns.add((consumer.account, consumer.pattern))
+
+    def added(self, consumers: Sequence[LambdaConsumer]) -> None:
+        pull_policy = self._policy
+        if pull_policy.replica_source is not None:
+            # A replica's policy also depends on its source's consumers: render it.
+            pull_policy.check_size()
+            return
+        stack = facts_of(pull_policy.stack)
+        growth = 0
+        for consumer in consumers:
+            key = (consumer.account, consumer.pattern)
+            if key in self._patterns:
+                continue
+            if not self._patterns:
+                growth += self._STATEMENTS
+            self._patterns.add(key)
+            texts = [
+                policy.function_arn_pattern(
+                    consumer.account,
+                    consumer.pattern,
+                    region=stack.region,
+                    partition=stack.partition,
+                )
+            ]
+            if consumer.account not in self._accounts:
+                self._accounts.add(consumer.account)
+                texts.append(policy.root_arn(consumer.account, stack.partition))
+            growth += (
+                policy.policy_length_bound({"": texts}, region=stack.region)
+                - len('{"": []}')
+                + self._SEPARATORS
+            )
+        if growth == 0:
+            return
+        self._length += growth
+        if self._length > policy.ECR_POLICY_MAX_CHARS:
+            pull_policy.check_size()
 
 
 def _check_arguments(
@@ -463,7 +557,7 @@ class CrossAccountImageRepo(ecr.Repository):
     def replica_for(self, *, account: str, region: str) -> CrossAccountImageRepo | None:
         """The replica in this account and Region, or None."""
         for replica in self._replicas:
-            stack = Stack.of(replica)
+            stack = facts_of(replica._pull_policy.stack)
             if stack.account == account and stack.region == region:
                 return replica
         return None
@@ -483,7 +577,8 @@ class CrossAccountImageRepo(ecr.Repository):
 
     def _register_function(self, consumer: LambdaConsumer) -> None:
         """A ContainerFunction of this app registers itself (not inherited by replicas)."""
-        self.add_consumer(consumer)
+        # Replicas inherit declared consumers only, so their policies do not change here.
+        self._pull_policy.add_consumer((consumer,))
         self._function_consumers.append(consumer)
 
     def _declared_consumers(self) -> list[LambdaConsumer]:

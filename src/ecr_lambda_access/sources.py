@@ -16,6 +16,7 @@ from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from ._annotations import warn
+from ._stack_facts import StackFacts, facts_of
 from .errors import (
     InvalidFunctionNameError,
     InvalidRepositoryError,
@@ -66,6 +67,11 @@ def find_wrapper(repository: ecr.IRepository) -> PolicyManager | None:
     return ImagePullPolicy.of(repository)
 
 
+def _stack_of_manager(manager: PolicyManager) -> Stack:
+    """The stack of the repository ``manager`` writes the policy of (kept by the manager)."""
+    return manager._pull_policy.stack
+
+
 def managed_repository(manager: PolicyManager) -> ecr.Repository:
     return manager if isinstance(manager, CrossAccountImageRepo) else manager.repository
 
@@ -108,16 +114,19 @@ def replica_for_function(source: CrossAccountImageRepo, stack: Stack) -> CrossAc
     used: it admits only that account's functions (a workload registry is not a distribution
     point for its neighbours).
     """
-    replicas = source.replicas
-    if not replicas or Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+    replicas = source._replicas
+    if not replicas:
         return source
-    own = source.replica_for(account=stack.account, region=stack.region)
+    mine = facts_of(stack)
+    if mine.account_unresolved or mine.region_unresolved:
+        return source
+    own = source.replica_for(account=mine.account, region=mine.region)
     if own is not None:
         return own
-    source_stack = Stack.of(source)
-    if source_stack.region == stack.region:
+    source_facts = facts_of(_stack_of_manager(source))
+    if source_facts.region == mine.region:
         return source
-    registry = source.replica_for(account=source_stack.account, region=stack.region)
+    registry = source.replica_for(account=source_facts.account, region=mine.region)
     return registry if registry is not None else source
 
 
@@ -127,45 +136,45 @@ def resolve_repository(
     """The repository ``repository=`` names, as plain values, and every problem found."""
     found: list[Violation] = []
     ref: RepositorySource | None = None
-    manager = find_wrapper(repository) if is_repository(repository) else None  # type: ignore[arg-type]
-    if isinstance(manager, CrossAccountImageRepo):
+    if isinstance(repository, CrossAccountImageRepo):
         # A replica of the function's own account and Region, else of its Region.
-        manager = replica_for_function(manager, stack)
+        manager: PolicyManager | None = replica_for_function(repository, stack)
+    else:
+        manager = find_wrapper(repository) if is_repository(repository) else None  # type: ignore[arg-type]
     if manager is not None:
-        repo = managed_repository(manager)
-        repo_stack = Stack.of(repo)
-        arn = repo.repository_arn
-        name = repo.repository_name
-        literal = literal_name(repo)
-        other_stage = not same_stage(repo_stack, stack)
-        if literal is not None and repo_stack.node.path != stack.node.path:
+        pull_policy = manager._pull_policy
+        repo_stack = pull_policy.stack
+        repo_facts = facts_of(repo_stack)
+        mine = facts_of(stack)
+        arn, name, literal = pull_policy.names()
+        other_stage = repo_facts.stage_path != mine.stage_path
+        if literal is not None and repo_facts.path != mine.path:
             # Plain strings across stacks (no export, no cross-stack reference); register()
             # orders the deployments (a stack dependency in one stage). In one stack the Ref
             # keeps the function after the repository (and its policy).
             name = literal
-            if not Token.is_unresolved(repo_stack.account) and not Token.is_unresolved(
-                repo_stack.region
-            ):
+            if not repo_facts.account_unresolved and not repo_facts.region_unresolved:
                 arn = (
-                    f"arn:{repo_stack.partition}:ecr:{repo_stack.region}:"
-                    f"{repo_stack.account}:repository/{literal}"
+                    f"arn:{repo_facts.partition}:ecr:{repo_facts.region}:"
+                    f"{repo_facts.account}:repository/{literal}"
                 )
         ref = RepositorySource(
             arn=arn,
             name=name,
-            account=repo_stack.account,
-            region=repo_stack.region,
-            partition=repo_stack.partition,
+            account=repo_facts.account,
+            region=repo_facts.region,
+            partition=repo_facts.partition,
             wired_to=manager,
-            description=f"{type(manager).__name__} {manager.node.path}",
+            description=f"{type(manager).__name__} {pull_policy.owner_path}",
         )
-        if repo_stack.node.path != stack.node.path:
-            found += check_environments(repo_stack, stack)
+        if repo_facts.path != mine.path:
+            found += _check_environments(repo_facts, mine)
             if other_stage and literal is None:
                 found.append(
                     (
                         InvalidRepositoryError,
-                        f"repository {repo.node.path} is in another Stage and has no literal "
+                        f"repository {pull_policy.repository_path} is in another Stage and "
+                        "has no literal "
                         "repository_name: nothing may cross stages, so the function names the "
                         "repository by its physical name; give it repository_name=... (a "
                         "repository already deployed without a name is replaced by that: keep "
@@ -180,7 +189,7 @@ def resolve_repository(
                     (
                         InvalidFunctionNameError,
                         f"function_name must be a literal string when the repository "
-                        f"({repo.node.path}) is in another stack, got the token "
+                        f"({pull_policy.repository_path}) is in another stack, got the token "
                         f"{function_name!r}: its policy names this function; pass a literal "
                         "name or leave function_name unset to generate one",
                     )
@@ -235,18 +244,22 @@ def resolve_repository(
 
 def check_environments(repo_stack: Stack, stack: Stack) -> list[Violation]:
     """Two stacks of one app: their accounts/Regions must be both literal or both tokens."""
+    return _check_environments(facts_of(repo_stack), facts_of(stack))
+
+
+def _check_environments(repo_stack: StackFacts, stack: StackFacts) -> list[Violation]:
     found: list[Violation] = []
     for what, mine, theirs in (
-        ("account", stack.account, repo_stack.account),
-        ("Region", stack.region, repo_stack.region),
+        ("account", stack.account_unresolved, repo_stack.account_unresolved),
+        ("Region", stack.region_unresolved, repo_stack.region_unresolved),
     ):
-        if Token.is_unresolved(mine) != Token.is_unresolved(theirs):
+        if mine != theirs:
             found.append(
                 (
                     InvalidRepositoryError,
                     f"repository: the stack {repo_stack.stack_name} has "
-                    f"{'no ' if Token.is_unresolved(theirs) else ''}explicit {what} and "
-                    f"{stack.stack_name} has {'no ' if Token.is_unresolved(mine) else ''}"
+                    f"{'no ' if theirs else ''}explicit {what} and "
+                    f"{stack.stack_name} has {'no ' if mine else ''}"
                     f"explicit {what}: the repository policy must name this function's "
                     "account, so give both stacks an explicit env=Environment(account=..., "
                     "region=...)",
@@ -256,9 +269,10 @@ def check_environments(repo_stack: Stack, stack: Stack) -> list[Violation]:
 
 
 def check_region(ref: RepositorySource, stack: Stack) -> list[Violation]:
-    if Token.is_unresolved(ref.region) or Token.is_unresolved(stack.region):
+    mine = facts_of(stack)
+    if mine.region_unresolved or ref.region == mine.region:
         return []
-    if ref.region == stack.region:
+    if Token.is_unresolved(ref.region):
         return []
     if isinstance(ref.wired_to, CrossAccountImageRepo):
         return [
@@ -311,7 +325,8 @@ def image_uri(ref: RepositorySource, stack: Stack, reference: str, *, digest: bo
     is a digest only when it starts with ``sha256:``; a token there stays a tag.
     """
     separator = "@" if digest or is_digest(reference) else ":"
-    return f"{ref.account}.dkr.ecr.{ref.region}.{stack.url_suffix}/{ref.name}{separator}{reference}"
+    suffix = facts_of(stack).url_suffix
+    return f"{ref.account}.dkr.ecr.{ref.region}.{suffix}/{ref.name}{separator}{reference}"
 
 
 def _readable(text: str, stack: Stack) -> str:
@@ -335,14 +350,15 @@ def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -
         running = getattr(owner, "_functions", None)  # ImagePullMonitor watches these
         if isinstance(running, list):
             running.append(function)
-        repo_stack = Stack.of(managed_repository(owner))
-        if repo_stack.node.path == stack.node.path:
+        repo_stack = _stack_of_manager(owner)
+        repo_facts, mine = facts_of(repo_stack), facts_of(stack)
+        if repo_facts.path == mine.path:
             return
-        if same_stage(repo_stack, stack):
+        if repo_facts.stage_path == mine.stage_path:
             stack.add_stack_dependency(
                 repo_stack,
-                f"the repository policy of {owner.node.path} must allow {name} before Lambda "
-                "creates it",
+                f"the repository policy of {owner._pull_policy.owner_path} must allow {name} "
+                "before Lambda creates it",
             )
             return
         repo_stage = Stage.of(repo_stack)

@@ -1,0 +1,91 @@
+"""What the constructs read about a stack, read from JavaScript once per stack.
+
+Every jsii call is a round trip to the kernel's Node process (about 0.3 ms). A stack's account,
+Region, partition, path and Stage never change after it is constructed, so each is read once and
+kept in Python, keyed by the stack object itself: nothing is shared between two stacks, nor
+between two ``App`` objects of one process (each has its own stack objects).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from aws_cdk import Stack, Stage, Token
+from aws_cdk.region_info import RegionInfo
+from constructs import Construct
+
+__all__ = ["StackFacts", "facts_of", "flag_enabled"]
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    """A stack's environment and place in the app, as plain values (CDK tokens where the stack
+    is environment-agnostic)."""
+
+    path: str
+    """``stack.node.path``: unique in the app."""
+    stage_path: str | None
+    """The path of the stack's ``Stage`` (``""`` for the app itself, None outside one)."""
+    stack_name: str
+    account: str
+    region: str
+    partition: str
+    """``stack.partition`` (a token unless the Region is literal and known)."""
+    arn_partition: str
+    """The partition of a literal Region from the Region facts, else ``partition``."""
+    url_suffix: str
+    account_unresolved: bool
+    region_unresolved: bool
+
+
+_FACTS: weakref.WeakKeyDictionary[Stack, StackFacts] = weakref.WeakKeyDictionary()
+
+
+def facts_of(stack: Stack) -> StackFacts:
+    """The facts of ``stack`` (read from JavaScript the first time only)."""
+    found = _FACTS.get(stack)
+    if found is None:
+        found = _read(stack)
+        _FACTS[stack] = found
+    return found
+
+
+def _read(stack: Stack) -> StackFacts:
+    account, region, partition = stack.account, stack.region, stack.partition
+    region_unresolved = Token.is_unresolved(region)
+    arn_partition = partition
+    if not region_unresolved:
+        known = RegionInfo.get(region).partition
+        arn_partition = known if known else partition
+    stage = Stage.of(stack)
+    return StackFacts(
+        path=stack.node.path,
+        stage_path=stage.node.path if stage else None,
+        stack_name=stack.stack_name,
+        account=account,
+        region=region,
+        partition=partition,
+        arn_partition=arn_partition,
+        url_suffix=stack.url_suffix,
+        account_unresolved=Token.is_unresolved(account),
+        region_unresolved=region_unresolved,
+    )
+
+
+_FLAGS: weakref.WeakKeyDictionary[Construct, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def flag_enabled(scope: Construct, flag: str) -> bool:
+    """``FeatureFlags.of(child).is_enabled(flag)`` for a new child of ``scope``, read once per
+    scope (a construct's context is its scope's until it sets its own, and a construct with
+    children can no longer set context)."""
+    from aws_cdk import FeatureFlags
+
+    flags = _FLAGS.get(scope)
+    if flags is None:
+        flags = _FLAGS[scope] = {}
+    value = flags.get(flag)
+    if value is None:
+        value = flags[flag] = bool(FeatureFlags.of(scope).is_enabled(flag))
+    return value
