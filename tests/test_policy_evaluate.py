@@ -1540,3 +1540,20 @@ def test_each_kind_of_undecidable_statement_is_explained() -> None:
         )
         == "statement Odd: Allow with NotPrincipal, which AWS does not support in a resource policy"
     )
+
+
+def test_the_example_in_docs_evaluator_md_is_what_the_evaluator_says() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "evaluator.md").read_text()
+    (guard,) = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    (said,) = re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL)
+    result = evaluate_pull(
+        doc(root_stmt(), service_stmt(), json.loads(guard)),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+    )
+    assert result.service.detail == " ".join(said.split())

@@ -8,9 +8,14 @@ DOMAIN.md "IAM evaluation"):
 * an explicit Deny beats any Allow; no matching Allow is an implicit deny;
 * ``Effect`` is exactly ``Allow`` or ``Deny``; anything else makes the policy invalid (ECR rejects
   it), as do a statement with both or neither of ``Principal``/``NotPrincipal`` or
-  ``Action``/``NotAction``, both ``Resource`` and ``NotResource``, or an unknown condition
-  operator: :func:`policy_problems` lists them and :func:`evaluate_pull` answers
+  ``Action``/``NotAction``, both ``Resource`` and ``NotResource``, an unknown condition
+  operator, or an element outside the policy grammar (``"Condtion"``, ``"Resources"``, an
+  unknown top-level key): :func:`policy_problems` lists them and :func:`evaluate_pull` answers
   :attr:`Access.INVALID`;
+* a wildcard in the service or the resource type of a ``Resource`` ARN (``...:*/app``), which
+  AWS's ARN reference does not allow, is neither a match nor a miss: unknown;
+* a Bool, Date, Numeric, IP or Binary operator on a key of another documented data type
+  (``Bool`` on ``aws:SourceAccount``, ``DateNotEquals`` on ``aws:SourceArn``) is unknown;
 * ``Deny`` + ``NotPrincipal`` denies every principal not listed, service principals included;
   ``Allow`` + ``NotPrincipal`` (which AWS does not support) is never taken as a grant;
 * ``Arn*`` operators match each of the six colon-separated ARN components on its own (``*`` never
@@ -19,14 +24,19 @@ DOMAIN.md "IAM evaluation"):
   ``...IfExists`` true, ``ForAnyValue`` false, ``ForAllValues`` true; ``Null`` tests presence;
 * keys are case-insensitive, values case-sensitive (except ``...IgnoreCase``); policy variables
   (``${aws:SourceAccount}``) are substituted in Version ``2012-10-17`` policies, their values
-  taken literally; a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
+  taken literally, a default only in the documented form ``${key, 'default'}`` (any other form
+  is unknown); a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
   answer unknown, since AWS does not document whether the ARN is cut at its colons before or
   after substitution (the independent simulator cuts first).
 
 The request each side makes is written down once, in :func:`lambda_pull_request` (the Lambda
 service re-fetching the image) and :func:`deployer_request` (the consumer account's deployer
 creating the function). A key the request carries with a value not known here (an organization
-that was not given) makes a condition on it unknown, and so the answer ``UNKNOWN``: never a guess.
+that was not given; ``aws:PrincipalType`` and ``aws:userid``, present in every signed request with
+values AWS does not document for Lambda's pull) makes a condition on it unknown, and so the
+answer ``UNKNOWN``: never a guess. An ``UNKNOWN`` answer names the statements and what makes each
+undecidable (the condition operator and key, the resource pattern or the principal). See
+docs/evaluator.md.
 """
 
 from __future__ import annotations
@@ -167,7 +177,9 @@ def lambda_pull_request(
     ``aws:SourceAccount``, ``aws:PrincipalIsAWSService`` = true, ``aws:PrincipalServiceName``.
     ``aws:SourceOrgID`` is the function account's organization only as a third party reports it:
     when ``organization_id`` is given it is taken as carried, otherwise it is unknown. A service
-    principal carries none of the ``aws:Principal*`` account, ARN and organization keys.
+    principal carries none of the ``aws:Principal*`` account, ARN and organization keys;
+    ``aws:PrincipalType`` and ``aws:userid`` are in every signed request (IAM user guide), with
+    values AWS does not document for this request.
     """
     return Request(
         side="service",
