@@ -1557,3 +1557,79 @@ def test_the_example_in_docs_evaluator_md_is_what_the_evaluator_says() -> None:
         repository_account=REPO,
     )
     assert result.service.detail == " ".join(said.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# What the audit says about these policies (a hand-written cloud assembly, no jsii)
+# ---------------------------------------------------------------------------------------------
+
+
+def _audit(tmp_path: Any, statements: list[dict[str, Any]]) -> tuple[str, str]:
+    import json
+
+    from ecr_lambda_access.audit import audit_assembly
+
+    registry = {
+        "Resources": {
+            "Repo": {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {
+                    "RepositoryName": "team/app",
+                    "RepositoryPolicyText": {"Version": "2012-10-17", "Statement": statements},
+                },
+            }
+        }
+    }
+    image = f"{REPO}.dkr.ecr.{REGION}.amazonaws.com/team/app@sha256:{'a' * 64}"
+    consumer = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {"ImageUri": image},
+                    "PackageType": "Image",
+                    "FunctionName": "orders-api",
+                },
+            }
+        }
+    }
+    artifacts = {}
+    for name, account, template in (("Registry", REPO, registry), ("Consumer", FUNC, consumer)):
+        (tmp_path / f"{name}.template.json").write_text(json.dumps(template))
+        artifacts[name] = {
+            "type": "aws:cloudformation:stack",
+            "environment": f"aws://{account}/{REGION}",
+            "properties": {"templateFile": f"{name}.template.json"},
+        }
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"version": "55.0.0", "artifacts": artifacts})
+    )
+    (function,) = audit_assembly(tmp_path).functions
+    return function.status, function.detail
+
+
+def test_the_audit_calls_a_misspelt_condition_an_invalid_policy(tmp_path: Any) -> None:
+    condition = {"StringLike": {"aws:SourceArn": f"arn:aws:lambda:{REGION}:{OTHER}:function:*"}}
+    status, detail = _audit(tmp_path, [root_stmt(), service_stmt(Condtion=condition)])
+    assert status == "invalid-policy"
+    assert "'Condtion'" in detail
+    status, _ = _audit(tmp_path, [root_stmt(), service_stmt(Condition=condition)])
+    assert status == "missing-service-grant"
+
+
+def test_the_audit_detail_names_the_undecidable_key(tmp_path: Any) -> None:
+    guard = {
+        "Sid": "OfficeOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+    }
+    status, detail = _audit(tmp_path, [root_stmt(), service_stmt(), guard])
+    assert status == "unverifiable"
+    assert "statement OfficeOnly: NotIpAddress on aws:SourceIp" in detail
+    assert "aws:PrincipalOrgID" not in detail
+    typed = service_stmt({"Bool": {"aws:SourceAccount": FUNC}})
+    status, detail = _audit(tmp_path, [root_stmt(), typed])
+    assert status == "unverifiable"
+    assert "Bool on aws:SourceAccount: the IAM docs define string operators" in detail
