@@ -351,6 +351,8 @@ def test_numeric_date_ip_and_binary_operators_on_known_values() -> None:
         ({"NumericGreaterThanEquals": {age: FUNC}}, Access.GRANTED),
         ({"NumericEquals": {"aws:EpochTime": "1"}}, Access.MISSING),  # not a number
         ({"NumericEquals": {age: "x"}}, Access.UNKNOWN),
+        ({"NumericEquals": {age: "1"}}, Access.MISSING),
+        ({"NumericEquals": {age: "300000000000"}}, Access.MISSING),
         ({"DateEquals": {"aws:EpochTime": "2020-01-01T00:00:00Z"}}, Access.MISSING),
         ({"DateLessThan": {"aws:EpochTime": "garbage"}}, Access.UNKNOWN),
         ({"BinaryEquals": {"x:blob": FUNC}}, Access.GRANTED),
@@ -1287,7 +1289,10 @@ def test_a_wildcard_in_the_resource_type_or_service_is_neither_a_match_nor_a_mis
         repository_account=REPO,
         repository_arn=REPO_ARN,
     ).service.detail
-    assert f"statement Guard: Resource {pattern} has a wildcard in the {where}" in detail
+    assert (
+        f"statement Guard: Resource {pattern} has a wildcard in the {where}, where AWS's ARN "
+        "reference does not allow one"
+    ) in detail
 
 
 def test_wildcards_where_the_arn_reference_allows_them_still_match() -> None:
@@ -1299,7 +1304,12 @@ def test_wildcards_where_the_arn_reference_allows_them_still_match() -> None:
         f"arn:*:ecr:us-*:{REPO[:3]}*:repository/*app",
     ):
         assert service(doc(service_stmt(Resource=pattern))) is Access.GRANTED, pattern
-    assert service(doc(service_stmt(Resource=f"{ECR_ARN}:repository/other*"))) is (Access.MISSING)
+    for pattern in (
+        f"{ECR_ARN}:repository/other*",
+        f"arn:aws:eXr:{REGION}:{REPO}:repository/team/app",  # no wildcard: a plain miss
+        f"{ECR_ARN}:Xrepository/team/app",
+    ):
+        assert service(doc(service_stmt(Resource=pattern))) is Access.MISSING, pattern
 
 
 @pytest.mark.parametrize(
@@ -1633,3 +1643,19 @@ def test_the_audit_detail_names_the_undecidable_key(tmp_path: Any) -> None:
     status, detail = _audit(tmp_path, [root_stmt(), typed])
     assert status == "unverifiable"
     assert "Bool on aws:SourceAccount: the IAM docs define string operators" in detail
+
+
+def test_the_reason_is_the_undecidable_part_of_the_statement() -> None:
+    statement = service_stmt(
+        {
+            "StringEquals": {"aws:SourceAccount": FUNC},
+            "NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"},
+        },
+        Resource=REPO_ARN,
+    )
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    decision = evaluate_request(doc(statement), request, resource=REPO_ARN)
+    assert decision.problem == (
+        "statement #0: NotIpAddress on aws:SourceIp: the service's request may or may not carry "
+        "aws:SourceIp"
+    )

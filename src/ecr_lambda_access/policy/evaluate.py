@@ -589,14 +589,13 @@ def _type_mismatch(family: str, key: str) -> str | None:
     return f"the IAM docs define {key_type.replace(' ', ' or ')} operators for {key}, not {family}"
 
 
-def _condition_why(
+def _condition_reason(
     operator: str, key: str, expected: Any, request: Request, variables: bool
-) -> tuple[Tri, str]:
-    """One key of one condition operator, tri-state, and why when it is None."""
-    result = _condition(operator, key, expected, request, variables)
-    if result is not None:
-        return result, ""
-    return None, f"{operator} on {key}: {_unknown_reason(operator, key, expected, request)}"
+) -> str | None:
+    """Why one key of one condition operator cannot be decided here; None when it can."""
+    if _condition(operator, key, expected, request, variables) is not None:
+        return None
+    return f"{operator} on {key}: {_unknown_reason(operator, key, expected, request)}"
 
 
 def _unknown_reason(operator: str, key: str, expected: Any, request: Request) -> str:
@@ -727,7 +726,7 @@ def _misplaced_wildcard(pattern: str) -> str | None:
     if any(char in parts[2] for char in "*?"):
         return "service"
     resource = parts[5]
-    kind = re.split("[/:]", resource, maxsplit=1)[0]
+    kind = re.split("[/:]", resource)[0]
     if resource != "*" and any(char in kind for char in "*?"):
         return "resource type"
     return None
@@ -1013,8 +1012,8 @@ def _statement_reason(
         return _resource_reason(statement, resource)
     for operator, block in (statement.get("Condition") or {}).items():
         for key, expected in block.items():
-            result, why = _condition_why(str(operator), str(key), expected, request, variables)
-            if result is None:
+            why = _condition_reason(str(operator), str(key), expected, request, variables)
+            if why is not None:
                 return why
     return "Allow with NotPrincipal, which AWS does not support in a resource policy"
 
