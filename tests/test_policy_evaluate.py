@@ -1366,6 +1366,20 @@ def test_typed_operators_on_keys_of_their_type_are_still_decided() -> None:
     # tag keys are strings; string and ARN operators keep their meaning on every key
     tags = custom(aws_principaltag__team="a")
     assert answer({"NumericEquals": {"aws:PrincipalTag/team": "1"}}, tags) is Access.UNKNOWN
+    for condition, reason in [
+        (
+            {"NumericEquals": {"aws:PrincipalTag/team": "1"}},
+            "NumericEquals on aws:PrincipalTag/team: the IAM docs define string operators for "
+            "aws:PrincipalTag/team, not numeric",
+        ),
+        (
+            {"Bool": {"aws:EpochTime": "true"}},
+            "Bool on aws:EpochTime: the IAM docs define date or numeric operators for "
+            "aws:EpochTime, not bool",
+        ),
+    ]:
+        decision = evaluate_request(doc(service_stmt(condition)), tags)
+        assert decision.problem == f"statement #0: {reason}"
     assert service(doc(service_stmt({"StringEquals": {"aws:PrincipalIsAWSService": "true"}}))) is (
         Access.GRANTED
     )

@@ -1101,7 +1101,7 @@ def _denies_only(policy: Mapping[str, Any] | None) -> dict[str, Any]:
 _ALLOW_ALL = {"Sid": "identity", "Effect": "Allow", "Principal": "*", "Action": "*"}
 
 
-def _root_detail(access: Access, account: str, partition: str, reason: str = "") -> str:
+def _root_detail(access: Access, account: str, partition: str, reason: str) -> str:
     actions = " and ".join(ECR_PULL_ACTIONS)
     if access is Access.GRANTED:
         return f"account {account} may pull ({actions})"
@@ -1118,7 +1118,7 @@ def _root_detail(access: Access, account: str, partition: str, reason: str = "")
     )
 
 
-def _service_detail(access: Access, function_arn: str, reason: str = "") -> str:
+def _service_detail(access: Access, function_arn: str, reason: str) -> str:
     if access is Access.GRANTED:
         return f"lambda.amazonaws.com may pull for {function_arn}"
     if access is Access.DENIED:
