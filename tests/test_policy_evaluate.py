@@ -1673,3 +1673,51 @@ def test_the_reason_is_the_undecidable_part_of_the_statement() -> None:
         "statement #0: NotIpAddress on aws:SourceIp: the service's request may or may not carry "
         "aws:SourceIp"
     )
+
+
+def test_reasons_are_joined_and_only_for_unknown_answers() -> None:
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    two = doc(
+        service_stmt({"StringEquals": {"aws:SourceOrgID": ORG}}, Sid="Org"),
+        service_stmt({"StringEquals": {"aws:userid": "x"}}, Sid="User"),
+    )
+    assert evaluate_request(two, request).problem == (
+        "statement Org: StringEquals on aws:SourceOrgID: the service's request may or may not "
+        "carry aws:SourceOrgID; statement User: StringEquals on aws:userid: the service's "
+        "request carries aws:userid with a value not known here"
+    )
+    for policy in (doc(service_stmt()), doc(), doc(service_stmt(Effect="Deny"))):
+        decision = evaluate_request(policy, request)
+        assert decision.access is not Access.UNKNOWN
+        assert decision.problem == ""
+
+
+def test_same_account_unknown_deny_names_its_key() -> None:
+    guard = {
+        "Sid": "Guard",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}},
+    }
+    own = evaluate_pull(
+        doc(service_stmt(), guard),
+        function_arn=FN_ARN.replace(FUNC, REPO),
+        function_account=REPO,
+        repository_account=REPO,
+    )
+    assert own.root == Grant(
+        Access.UNKNOWN,
+        f"whether account {REPO} may pull cannot be checked here (statement Guard: "
+        "StringNotEquals on aws:PrincipalOrgID: the deployer's request may or may not carry "
+        "aws:PrincipalOrgID): make sure the account meets the policy",
+        ("Guard", "identity"),
+    )
+
+
+def test_the_unknown_element_messages_exactly() -> None:
+    assert policy_problems(doc(service_stmt(Notes="x"))) == [
+        "statement #0 has the element 'Notes', which the IAM policy grammar does not know (a "
+        "statement holds only Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, "
+        "NotResource, Condition)"
+    ]
