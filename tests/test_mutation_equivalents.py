@@ -31,12 +31,12 @@ EQUIVALENT: dict[str, str] = {
         "the partition is read only by the 'missing' detail, and the same-account deployer's "
         "answer is never missing (its Deny statements are evaluated after an Allow of everything)"
     ),
-    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_75": (
+    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_79": (
         "the Lambda service's request never compares principal ARNs (a service principal has "
         "none), so the partition passed to lambda_pull_request is never read"
     ),
-    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_79": (
-        "as evaluate_pull__mutmut_75: lambda_pull_request's default partition is never read either"
+    "ecr_lambda_access.policy.evaluate.x_evaluate_pull__mutmut_83": (
+        "as evaluate_pull__mutmut_79: lambda_pull_request's default partition is never read either"
     ),
     "ecr_lambda_access.policy.size.xǁ_Boundsǁvalue__mutmut_2": (
         "substituting tokens in a text that holds none returns the same text"

@@ -258,37 +258,50 @@ def test_organization_mode_with_a_known_different_organization_is_missing() -> N
     assert service(policy) is Access.UNKNOWN
 
 
+TAG = "aws:PrincipalTag/team"
+
+
 @pytest.mark.parametrize(
-    ("operator", "expected"),
+    ("operator", "key", "expected"),
     [
-        ("StringEquals", Access.MISSING),
-        ("StringNotEquals", Access.GRANTED),
-        ("StringEqualsIfExists", Access.GRANTED),
-        ("StringNotEqualsIfExists", Access.GRANTED),
-        ("StringLike", Access.MISSING),
-        ("StringNotLike", Access.GRANTED),
-        ("ForAnyValue:StringEquals", Access.MISSING),
-        ("ForAnyValue:StringNotEquals", Access.MISSING),
-        ("ForAllValues:StringEquals", Access.GRANTED),
-        ("ForAllValues:StringNotLike", Access.GRANTED),
-        ("ArnNotLike", Access.GRANTED),
-        ("ArnLike", Access.MISSING),
-        ("ArnLikeIfExists", Access.GRANTED),
-        ("NumericLessThan", Access.MISSING),
-        ("DateGreaterThan", Access.MISSING),
-        ("IpAddress", Access.MISSING),
-        ("NotIpAddress", Access.GRANTED),
-        ("BinaryEquals", Access.MISSING),
-        ("Bool", Access.MISSING),
-        ("BoolIfExists", Access.GRANTED),
+        ("StringEquals", TAG, Access.MISSING),
+        ("StringNotEquals", TAG, Access.GRANTED),
+        ("StringEqualsIfExists", TAG, Access.GRANTED),
+        ("StringNotEqualsIfExists", TAG, Access.GRANTED),
+        ("StringLike", TAG, Access.MISSING),
+        ("StringNotLike", TAG, Access.GRANTED),
+        ("ForAnyValue:StringEquals", TAG, Access.MISSING),
+        ("ForAnyValue:StringNotEquals", TAG, Access.MISSING),
+        ("ForAllValues:StringEquals", TAG, Access.GRANTED),
+        ("ForAllValues:StringNotLike", TAG, Access.GRANTED),
+        ("ArnNotLike", TAG, Access.GRANTED),
+        ("ArnLike", TAG, Access.MISSING),
+        ("ArnLikeIfExists", TAG, Access.GRANTED),
+        ("NumericLessThan", "aws:MultiFactorAuthAge", Access.MISSING),
+        ("DateGreaterThan", "aws:TokenIssueTime", Access.MISSING),
+        ("IpAddress", "aws:SourceIp", Access.MISSING),
+        ("NotIpAddress", "aws:SourceIp", Access.GRANTED),
+        ("BinaryEquals", "x:blob", Access.MISSING),  # a key of no known type
+        ("Bool", "aws:MultiFactorAuthPresent", Access.MISSING),
+        ("BoolIfExists", "aws:MultiFactorAuthPresent", Access.GRANTED),
     ],
 )
-def test_allow_conditioned_on_a_key_the_service_never_carries(
-    operator: str, expected: Access
+def test_allow_conditioned_on_a_key_the_request_never_carries(
+    operator: str, key: str, expected: Access
 ) -> None:
-    # aws:PrincipalTag/team is absent from the Lambda service's request
-    policy = doc(service_stmt({operator: {"aws:PrincipalTag/team": "1"}}))
-    assert service(policy) is expected
+    from ecr_lambda_access.policy.evaluate import Request
+
+    request = Request(
+        side="service",
+        account=FUNC,
+        partition="aws",
+        service="lambda.amazonaws.com",
+        keys={},
+        absent=frozenset({key.lower()}),
+    )
+    assert evaluate_request(doc(service_stmt({operator: {key: "1"}})), request).access is expected
+    if key == TAG:  # aws:PrincipalTag/... is absent from the Lambda service's request
+        assert service(doc(service_stmt({operator: {key: "1"}}))) is expected
 
 
 @pytest.mark.parametrize(
@@ -325,21 +338,26 @@ def test_unknown_value_on_a_present_key_is_unknown_even_negated() -> None:
 
 
 def test_numeric_date_ip_and_binary_operators_on_known_values() -> None:
-    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    age = "aws:MultiFactorAuthAge"
+    request = custom(
+        aws_multifactorauthage=FUNC, aws_epochtime="x", aws_sourceip="not-an-ip", x_blob=FUNC
+    )
     cases = [
-        ({"NumericEquals": {"aws:SourceAccount": FUNC}}, Access.GRANTED),
-        ({"NumericNotEquals": {"aws:SourceAccount": FUNC}}, Access.MISSING),
-        ({"NumericLessThan": {"aws:SourceAccount": "300000000000"}}, Access.GRANTED),
-        ({"NumericLessThanEquals": {"aws:SourceAccount": FUNC}}, Access.GRANTED),
-        ({"NumericGreaterThan": {"aws:SourceAccount": FUNC}}, Access.MISSING),
-        ({"NumericGreaterThanEquals": {"aws:SourceAccount": FUNC}}, Access.GRANTED),
-        ({"NumericEquals": {"aws:SourceArn": "1"}}, Access.MISSING),  # not a number
-        ({"NumericEquals": {"aws:SourceAccount": "x"}}, Access.UNKNOWN),
-        ({"DateEquals": {"aws:SourceAccount": "2020-01-01T00:00:00Z"}}, Access.MISSING),
-        ({"DateLessThan": {"aws:SourceAccount": "garbage"}}, Access.UNKNOWN),
-        ({"BinaryEquals": {"aws:SourceAccount": FUNC}}, Access.GRANTED),
-        ({"IpAddress": {"aws:SourceAccount": "10.0.0.0/8"}}, Access.MISSING),
-        ({"NotIpAddress": {"aws:SourceAccount": "10.0.0.0/8"}}, Access.GRANTED),
+        ({"NumericEquals": {age: FUNC}}, Access.GRANTED),
+        ({"NumericNotEquals": {age: FUNC}}, Access.MISSING),
+        ({"NumericLessThan": {age: "300000000000"}}, Access.GRANTED),
+        ({"NumericLessThanEquals": {age: FUNC}}, Access.GRANTED),
+        ({"NumericGreaterThan": {age: FUNC}}, Access.MISSING),
+        ({"NumericGreaterThanEquals": {age: FUNC}}, Access.GRANTED),
+        ({"NumericEquals": {"aws:EpochTime": "1"}}, Access.MISSING),  # not a number
+        ({"NumericEquals": {age: "x"}}, Access.UNKNOWN),
+        ({"NumericEquals": {age: "1"}}, Access.MISSING),
+        ({"NumericEquals": {age: "300000000000"}}, Access.MISSING),
+        ({"DateEquals": {"aws:EpochTime": "2020-01-01T00:00:00Z"}}, Access.MISSING),
+        ({"DateLessThan": {"aws:EpochTime": "garbage"}}, Access.UNKNOWN),
+        ({"BinaryEquals": {"x:blob": FUNC}}, Access.GRANTED),
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, Access.MISSING),
+        ({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, Access.GRANTED),
     ]
     for condition, expected in cases:
         got = evaluate_request(doc(service_stmt(condition)), request).access
@@ -747,6 +765,8 @@ def test_each_sides_request_context_exactly() -> None:
             "aws:principalservicename": "lambda.amazonaws.com",
             "aws:sourceorgid": MAYBE_PRESENT,
             "aws:sourceorgpaths": MAYBE_PRESENT,
+            "aws:principaltype": UNKNOWN_VALUE,
+            "aws:userid": UNKNOWN_VALUE,
         },
         absent=frozenset(
             {
@@ -755,8 +775,6 @@ def test_each_sides_request_context_exactly() -> None:
                 "aws:principalorgid",
                 "aws:principalorgpaths",
                 "aws:principaltag/",
-                "aws:principaltype",
-                "aws:userid",
                 "aws:username",
                 "aws:sourceidentity",
                 "aws:federatedprovider",
@@ -829,12 +847,14 @@ def test_detail_texts_exactly() -> None:
         doc(root_stmt(Condition=org), service_stmt({"StringEquals": {"aws:SourceOrgID": ORG}}))
     )
     assert unknown.root.detail == (
-        f"account {FUNC} is admitted only under a condition that cannot be checked here (for "
-        "example aws:PrincipalOrgID): make sure the account meets it"
+        f"whether account {FUNC} may pull cannot be checked here (statement #0: StringEquals on "
+        "aws:PrincipalOrgID: the deployer's request may or may not carry aws:PrincipalOrgID): "
+        "make sure the account meets the policy"
     )
     assert unknown.service.detail == (
-        f"lambda.amazonaws.com is admitted for {FN_ARN} only under a condition that cannot be "
-        "checked here (for example aws:SourceOrgID)"
+        f"whether lambda.amazonaws.com may pull for {FN_ARN} cannot be checked here (statement "
+        "#1: StringEquals on aws:SourceOrgID: the service's request may or may not carry "
+        "aws:SourceOrgID)"
     )
     missing = pull(doc())
     assert missing.root.detail == (
@@ -878,9 +898,8 @@ def test_json_booleans_and_numbers_in_conditions() -> None:
     assert service(doc(service_stmt({"StringEquals": {"aws:PrincipalIsAWSService": False}}))) is (
         Access.MISSING
     )
-    assert service(doc(service_stmt({"NumericEquals": {"aws:SourceAccount": int(FUNC)}}))) is (
-        Access.GRANTED
-    )
+    age = custom(aws_multifactorauthage=FUNC)
+    assert answer({"NumericEquals": {"aws:MultiFactorAuthAge": int(FUNC)}}, age) is Access.GRANTED
     assert service(doc(service_stmt({"Bool": {"aws:PrincipalIsAWSService": False}}))) is (
         Access.MISSING
     )
@@ -938,11 +957,11 @@ def test_for_any_value_negated_needs_one_value_that_matches_none() -> None:
 
 
 def test_binary_and_ip_corners() -> None:
-    request = custom(aws_sourceaccount="YQ==", aws_sourceip="10.9.9.9", aws_userid="not*b64")
-    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ=="}}, request) is Access.GRANTED
-    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ==!"}}, request) is Access.MISSING
-    assert answer({"BinaryEquals": {"aws:userid": "not*b64"}}, request) is Access.GRANTED
-    assert answer({"BinaryEquals": {"aws:userid": "other"}}, request) is Access.MISSING
+    request = custom(x_blob="YQ==", aws_sourceip="10.9.9.9", x_text="not*b64")
+    assert answer({"BinaryEquals": {"x:blob": "YQ=="}}, request) is Access.GRANTED
+    assert answer({"BinaryEquals": {"x:blob": "YQ==!"}}, request) is Access.MISSING
+    assert answer({"BinaryEquals": {"x:text": "not*b64"}}, request) is Access.GRANTED
+    assert answer({"BinaryEquals": {"x:text": "other"}}, request) is Access.MISSING
     # a network written with host bits set still names the network
     assert answer({"IpAddress": {"aws:SourceIp": "10.1.2.3/8"}}, request) is Access.GRANTED
     assert answer({"IpAddress": {"aws:SourceIp": "not an address"}}, request) is Access.MISSING
@@ -1174,20 +1193,15 @@ def test_more_operator_corners() -> None:
         Access.UNKNOWN
     )
     # strict and non-strict comparisons
-    number = custom(aws_sourceaccount=FUNC)
-    assert answer({"NumericLessThan": {"aws:SourceAccount": FUNC}}, number) is Access.MISSING
-    assert answer({"NumericLessThanEquals": {"aws:SourceAccount": "300000000000"}}, number) is (
-        Access.GRANTED
-    )
-    assert answer({"NumericGreaterThan": {"aws:SourceAccount": "100000000000"}}, number) is (
-        Access.GRANTED
-    )
-    assert answer({"NumericGreaterThanEquals": {"aws:SourceAccount": "300000000000"}}, number) is (
-        Access.MISSING
-    )
+    number = custom(aws_multifactorauthage=FUNC)
+    age = "aws:MultiFactorAuthAge"
+    assert answer({"NumericLessThan": {age: FUNC}}, number) is Access.MISSING
+    assert answer({"NumericLessThanEquals": {age: "300000000000"}}, number) is Access.GRANTED
+    assert answer({"NumericGreaterThan": {age: "100000000000"}}, number) is Access.GRANTED
+    assert answer({"NumericGreaterThanEquals": {age: "300000000000"}}, number) is Access.MISSING
     # binary: the request's value must be valid base64 too
-    binary = custom(aws_sourceaccount="YQ==!")
-    assert answer({"BinaryEquals": {"aws:SourceAccount": "YQ=="}}, binary) is Access.MISSING
+    binary = custom(x_blob="YQ==!")
+    assert answer({"BinaryEquals": {"x:blob": "YQ=="}}, binary) is Access.MISSING
     # ForAnyValue needs one request value matching a policy value
     tags = custom(aws_tagkeys=("a", "b"))
     assert answer({"ForAnyValue:StringEquals": {"aws:TagKeys": ["a", "b"]}}, tags) is (
@@ -1235,3 +1249,475 @@ def test_token_in_a_resource_pattern_is_unknown_without_variables() -> None:
     pattern = "arn:aws:ecr:us-east-1:111111111111:repository/${Token[TOKEN.1]}"
     for version in ("2012-10-17", "2008-10-17"):
         assert service(doc(service_stmt(Resource=pattern), version=version)) is Access.UNKNOWN
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 16: the evaluator's last corners
+# ---------------------------------------------------------------------------------------------
+
+ECR_ARN = f"arn:aws:ecr:{REGION}:{REPO}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "where"),
+    [
+        (f"{ECR_ARN}:*/team/app", "resource type"),
+        (f"{ECR_ARN}:repositor?/team/app", "resource type"),
+        (f"{ECR_ARN}:repo*", "resource type"),
+        (f"{ECR_ARN}:*:team/app", "resource type"),
+        (f"arn:aws:ec*:{REGION}:{REPO}:repository/team/app", "service"),
+        (f"arn:aws:*:{REGION}:{REPO}:repository/team/app", "service"),
+    ],
+)
+def test_a_wildcard_in_the_resource_type_or_service_is_neither_a_match_nor_a_miss(
+    pattern: str, where: str
+) -> None:
+    allow = doc(root_stmt(Resource=pattern), service_stmt(Resource=pattern))
+    assert (root(allow), service(allow)) == (Access.UNKNOWN, Access.UNKNOWN)
+    deny = doc(
+        root_stmt(),
+        service_stmt(),
+        {"Sid": "Guard", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": pattern},
+    )
+    assert (root(deny), service(deny)) == (Access.UNKNOWN, Access.UNKNOWN)
+    not_resource = doc(service_stmt(NotResource=pattern))
+    assert service(not_resource) is Access.UNKNOWN
+    detail = evaluate_pull(
+        deny,
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+        repository_arn=REPO_ARN,
+    ).service.detail
+    assert (
+        f"statement Guard: Resource {pattern} has a wildcard in the {where}, where AWS's ARN "
+        "reference does not allow one"
+    ) in detail
+
+
+def test_wildcards_where_the_arn_reference_allows_them_still_match() -> None:
+    for pattern in (
+        f"{ECR_ARN}:*",
+        f"{ECR_ARN}:repository/*",
+        f"{ECR_ARN}:repository/team/*",
+        "arn:aws:ecr:*:*:repository/team/ap?",
+        f"arn:*:ecr:us-*:{REPO[:3]}*:repository/*app",
+    ):
+        assert service(doc(service_stmt(Resource=pattern))) is Access.GRANTED, pattern
+    for pattern in (
+        f"{ECR_ARN}:repository/other*",
+        f"arn:aws:eXr:{REGION}:{REPO}:repository/team/app",  # no wildcard: a plain miss
+        f"{ECR_ARN}:Xrepository/team/app",
+    ):
+        assert service(doc(service_stmt(Resource=pattern))) is Access.MISSING, pattern
+
+
+@pytest.mark.parametrize(
+    ("effect", "operator", "key", "value"),
+    [
+        ("Allow", "Bool", "aws:SourceAccount", FUNC),
+        ("Allow", "BoolIfExists", "aws:SourceAccount", FUNC),
+        ("Allow", "NumericEquals", "aws:SourceAccount", FUNC),
+        ("Allow", "ForAnyValue:NumericEquals", "aws:SourceAccount", FUNC),
+        ("Allow", "NotIpAddress", "aws:SourceAccount", "10.0.0.0/8"),
+        ("Allow", "BinaryEquals", "aws:SourceAccount", FUNC),
+        ("Allow", "DateNotEquals", "aws:SourceArn", "2020-01-01T00:00:00Z"),
+        ("Allow", "NumericNotEquals", "aws:SourceArn", "1"),
+        ("Allow", "NotIpAddress", "aws:PrincipalArn", "10.0.0.0/8"),
+        ("Allow", "DateNotEqualsIfExists", "aws:PrincipalOrgID", "2020-01-01"),
+        ("Deny", "DateNotEquals", "aws:SourceArn", "2020-01-01T00:00:00Z"),
+        ("Deny", "IpAddress", "aws:PrincipalArn", "10.0.0.0/8"),
+        ("Deny", "NumericNotEquals", "aws:SourceArn", "1"),
+        ("Deny", "Bool", "aws:SourceAccount", FUNC),
+    ],
+)
+def test_bool_date_numeric_ip_operators_on_string_or_arn_keys_are_unknown(
+    effect: str, operator: str, key: str, value: str
+) -> None:
+    condition = {operator: {key: value}}
+    if effect == "Allow":
+        policy = doc(root_stmt(Condition=condition), service_stmt(condition))
+    else:
+        guard = {"Effect": "Deny", "Principal": "*", "Action": "*", "Condition": condition}
+        policy = doc(root_stmt(), service_stmt(), guard)
+    result = evaluate_pull(
+        policy,
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+        organization_id=ORG,
+    )
+    assert (result.root.access, result.service.access) == (Access.UNKNOWN, Access.UNKNOWN)
+    for grant in (result.root, result.service):
+        assert f"{operator} on {key}: the IAM docs define " in grant.detail
+        assert f"operators for {key}, not " in grant.detail
+
+
+def test_typed_operators_on_keys_of_their_type_are_still_decided() -> None:
+    request = custom(
+        aws_sourceip="10.1.2.3", aws_epochtime="1767312000", aws_securetransport="true"
+    )
+    assert answer({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, request) is Access.GRANTED
+    assert answer({"NumericEquals": {"aws:EpochTime": "1767312000"}}, request) is Access.GRANTED
+    assert answer({"DateEquals": {"aws:EpochTime": "1767312000"}}, request) is Access.GRANTED
+    assert answer({"Bool": {"aws:SecureTransport": "true"}}, request) is Access.GRANTED
+    assert answer({"NumericEquals": {"aws:SecureTransport": "1"}}, request) is Access.UNKNOWN
+    assert answer({"DateEquals": {"aws:SourceIp": "1"}}, request) is Access.UNKNOWN
+    # tag keys are strings; string and ARN operators keep their meaning on every key
+    tags = custom(aws_principaltag__team="a")
+    assert answer({"NumericEquals": {"aws:PrincipalTag/team": "1"}}, tags) is Access.UNKNOWN
+    for condition, reason in [
+        (
+            {"NumericEquals": {"aws:PrincipalTag/team": "1"}},
+            "NumericEquals on aws:PrincipalTag/team: the IAM docs define string operators for "
+            "aws:PrincipalTag/team, not numeric",
+        ),
+        (
+            {"Bool": {"aws:EpochTime": "true"}},
+            "Bool on aws:EpochTime: the IAM docs define date or numeric operators for "
+            "aws:EpochTime, not bool",
+        ),
+    ]:
+        decision = evaluate_request(doc(service_stmt(condition)), tags)
+        assert decision.problem == f"statement #0: {reason}"
+    assert service(doc(service_stmt({"StringEquals": {"aws:PrincipalIsAWSService": "true"}}))) is (
+        Access.GRANTED
+    )
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "${aws:PrincipalAccount,'" + FUNC + "'}",
+        "${aws:PrincipalAccount ,'" + FUNC + "'}",
+        "${aws:PrincipalAccount,  '" + FUNC + "'}",
+        "${ aws:PrincipalAccount, '" + FUNC + "' }",
+        "${aws:PrincipalAccount, " + FUNC + "}",
+        '${aws:PrincipalAccount, "' + FUNC + '"}',
+        "${ aws:SourceAccount }",
+    ],
+)
+def test_a_variable_default_without_the_documented_comma_and_space_is_not_taken(
+    variable: str,
+) -> None:
+    policy = doc(service_stmt({"StringEquals": {"aws:SourceAccount": variable}}))
+    assert service(policy) is Access.UNKNOWN
+    detail = evaluate_pull(
+        policy, function_arn=FN_ARN, function_account=FUNC, repository_account=REPO
+    ).service.detail
+    assert "StringEquals on aws:SourceAccount" in detail
+
+
+def test_the_documented_default_is_taken() -> None:
+    default = "${aws:PrincipalAccount, '" + FUNC + "'}"
+    assert service(doc(service_stmt({"StringEquals": {"aws:SourceAccount": default}}))) is (
+        Access.GRANTED
+    )
+    assert service(
+        doc(service_stmt({"StringEquals": {"aws:SourceAccount": "${aws:sourceaccount}"}}))
+    ) is (Access.GRANTED)
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        (
+            service_stmt(Condtion={"StringEquals": {"aws:SourceAccount": OTHER}}),
+            "statement #0 has the element 'Condtion', which the IAM policy grammar does not know",
+        ),
+        (
+            {**service_stmt(), "condition": {"StringEquals": {"aws:SourceAccount": OTHER}}},
+            "element 'condition'",
+        ),
+        (service_stmt(Resources=f"{ECR_ARN}:repository/other"), "element 'Resources'"),
+        (service_stmt(Id="x"), "element 'Id'"),
+        (service_stmt(Notes="x"), "element 'Notes'"),
+    ],
+)
+def test_an_element_outside_the_grammar_makes_the_policy_invalid(
+    statement: dict[str, Any], problem: str
+) -> None:
+    policy = doc(statement)
+    assert problem in policy_problems(policy)[0]
+    result = evaluate_pull(
+        policy, function_arn=FN_ARN, function_account=FUNC, repository_account=REPO
+    )
+    assert (result.root.access, result.service.access) == (Access.INVALID, Access.INVALID)
+    assert problem in result.service.detail
+
+
+def test_an_unknown_top_level_element_makes_the_policy_invalid() -> None:
+    for element in ("Versoin", "Statements", "Sid", "Condition"):
+        policy = {**doc(service_stmt()), element: "x"}
+        assert policy_problems(policy) == [
+            f"the policy has the element {element!r}, which the IAM policy grammar does not know "
+            "(a policy holds only Version, Id, Statement)"
+        ]
+    assert policy_problems({**doc(service_stmt()), "Id": "my-policy"}) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"StringEquals": {"aws:PrincipalType": "Service"}}, Access.UNKNOWN),
+        ({"StringNotEqualsIfExists": {"aws:PrincipalType": "AssumedRole"}}, Access.UNKNOWN),
+        ({"StringLike": {"aws:userid": "*"}}, Access.UNKNOWN),
+        ({"StringNotLike": {"aws:userid": "AROA*"}}, Access.UNKNOWN),
+        ({"Null": {"aws:userid": "false"}}, Access.GRANTED),  # present in every request
+        ({"Null": {"aws:PrincipalType": "true"}}, Access.MISSING),
+    ],
+)
+def test_principal_type_and_userid_are_present_with_values_not_known(
+    condition: dict[str, Any], expected: Access
+) -> None:
+    assert service(doc(service_stmt(condition))) is expected
+    assert root(doc(root_stmt(Condition=condition))) is expected
+    guard = {"Effect": "Deny", "Principal": "*", "Action": "*", "Condition": condition}
+    denied = Access.DENIED if expected is Access.GRANTED else Access.UNKNOWN
+    if expected is Access.MISSING:
+        denied = Access.GRANTED  # the guard never applies
+    assert service(doc(service_stmt(), guard)) is denied
+
+
+def test_the_request_contexts_carry_principal_type_and_userid() -> None:
+    for request in (
+        lambda_pull_request(function_arn=FN_ARN, function_account=FUNC),
+        deployer_request(function_account=FUNC),
+    ):
+        assert request.value("aws:PrincipalType") is UNKNOWN_VALUE
+        assert request.value("aws:userid") is UNKNOWN_VALUE
+    service_side = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    assert service_side.value("aws:username") is None  # IAM users only
+    assert service_side.value("aws:PrincipalArn") is None
+
+
+def test_an_undecidable_statement_names_its_key_and_operator() -> None:
+    guard = {
+        "Sid": "OfficeOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+    }
+    result = evaluate_pull(
+        doc(root_stmt(), service_stmt(), guard),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+    )
+    assert result.service.detail == (
+        f"whether lambda.amazonaws.com may pull for {FN_ARN} cannot be checked here (statement "
+        "OfficeOnly: NotIpAddress on aws:SourceIp: the service's request may or may not carry "
+        "aws:SourceIp)"
+    )
+    assert "statement OfficeOnly: NotIpAddress on aws:SourceIp: the deployer's request" in (
+        result.root.detail
+    )
+    assert "PrincipalOrgID" not in result.root.detail
+
+
+def test_each_kind_of_undecidable_statement_is_explained() -> None:
+    def reason(policy: dict[str, Any], **kwargs: Any) -> str:
+        request = kwargs.pop("request", deployer_request(function_account=FUNC))
+        decision = evaluate_request(policy, request, **kwargs)
+        assert decision.access is Access.UNKNOWN
+        return decision.problem
+
+    role = {"AWS": f"arn:aws:iam::{FUNC}:role/deployer"}
+    assert reason(doc(root_stmt(Principal=role))) == (
+        "statement #0: whether its Principal names the deployer cannot be told here (a principal "
+        "not resolved at synth time, or a role or user of the account)"
+    )
+    assert "whether its NotPrincipal names the deployer" in reason(
+        doc(root_stmt(), {"Effect": "Deny", "NotPrincipal": {"AWS": FUNC}, "Action": "*"})
+    )
+    assert reason(doc(root_stmt(Resource=f"{ECR_ARN}:repository/*"))) == (
+        "statement #0: Resource is matched against the repository's ARN, which is not known here"
+    )
+    assert reason(
+        doc(root_stmt(NotResource="arn:aws:ecr:*:${aws:PrincipalAccount}:repository/x")),
+        resource=REPO_ARN,
+    ) == (
+        "statement #0: NotResource holds a value not resolved at synth time, or a policy "
+        "variable in an ARN"
+    )
+    token = {"StringEquals": {"aws:PrincipalAccount": "${Token[AWS.AccountId.1]}"}}
+    assert reason(doc(root_stmt(Condition=token))) == (
+        "statement #0: StringEquals on aws:PrincipalAccount: its value is not resolved at synth "
+        "time"
+    )
+    arn = {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}}
+    assert reason(doc(root_stmt(Condition=arn))) == (
+        "statement #0: StringLike on aws:PrincipalArn: the deployer's request carries "
+        "aws:PrincipalArn with a value not known here"
+    )
+    variable = {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalOrgID}"}}
+    assert reason(doc(root_stmt(Condition=variable))) == (
+        "statement #0: StringEquals on aws:PrincipalAccount: a policy variable or pattern in its "
+        "value that cannot be read here"
+    )
+    not_principal = {"Sid": "Odd", "Effect": "Allow", "NotPrincipal": {"AWS": OTHER}, "Action": "*"}
+    assert (
+        reason(
+            doc(not_principal),
+            request=lambda_pull_request(function_arn=FN_ARN, function_account=FUNC),
+        )
+        == "statement Odd: Allow with NotPrincipal, which AWS does not support in a resource policy"
+    )
+
+
+def test_the_example_in_docs_evaluator_md_is_what_the_evaluator_says() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "evaluator.md").read_text()
+    (guard,) = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    (said,) = re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL)
+    result = evaluate_pull(
+        doc(root_stmt(), service_stmt(), json.loads(guard)),
+        function_arn=FN_ARN,
+        function_account=FUNC,
+        repository_account=REPO,
+    )
+    assert result.service.detail == " ".join(said.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# What the audit says about these policies (a hand-written cloud assembly, no jsii)
+# ---------------------------------------------------------------------------------------------
+
+
+def _audit(tmp_path: Any, statements: list[dict[str, Any]]) -> tuple[str, str]:
+    import json
+
+    from ecr_lambda_access.audit import audit_assembly
+
+    registry = {
+        "Resources": {
+            "Repo": {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {
+                    "RepositoryName": "team/app",
+                    "RepositoryPolicyText": {"Version": "2012-10-17", "Statement": statements},
+                },
+            }
+        }
+    }
+    image = f"{REPO}.dkr.ecr.{REGION}.amazonaws.com/team/app@sha256:{'a' * 64}"
+    consumer = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {"ImageUri": image},
+                    "PackageType": "Image",
+                    "FunctionName": "orders-api",
+                },
+            }
+        }
+    }
+    artifacts = {}
+    for name, account, template in (("Registry", REPO, registry), ("Consumer", FUNC, consumer)):
+        (tmp_path / f"{name}.template.json").write_text(json.dumps(template))
+        artifacts[name] = {
+            "type": "aws:cloudformation:stack",
+            "environment": f"aws://{account}/{REGION}",
+            "properties": {"templateFile": f"{name}.template.json"},
+        }
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"version": "55.0.0", "artifacts": artifacts})
+    )
+    (function,) = audit_assembly(tmp_path).functions
+    return function.status, function.detail
+
+
+def test_the_audit_calls_a_misspelt_condition_an_invalid_policy(tmp_path: Any) -> None:
+    condition = {"StringLike": {"aws:SourceArn": f"arn:aws:lambda:{REGION}:{OTHER}:function:*"}}
+    status, detail = _audit(tmp_path, [root_stmt(), service_stmt(Condtion=condition)])
+    assert status == "invalid-policy"
+    assert "'Condtion'" in detail
+    status, _ = _audit(tmp_path, [root_stmt(), service_stmt(Condition=condition)])
+    assert status == "missing-service-grant"
+
+
+def test_the_audit_detail_names_the_undecidable_key(tmp_path: Any) -> None:
+    guard = {
+        "Sid": "OfficeOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+    }
+    status, detail = _audit(tmp_path, [root_stmt(), service_stmt(), guard])
+    assert status == "unverifiable"
+    assert "statement OfficeOnly: NotIpAddress on aws:SourceIp" in detail
+    assert "aws:PrincipalOrgID" not in detail
+    typed = service_stmt({"Bool": {"aws:SourceAccount": FUNC}})
+    status, detail = _audit(tmp_path, [root_stmt(), typed])
+    assert status == "unverifiable"
+    assert "Bool on aws:SourceAccount: the IAM docs define string operators" in detail
+
+
+def test_the_reason_is_the_undecidable_part_of_the_statement() -> None:
+    statement = service_stmt(
+        {
+            "StringEquals": {"aws:SourceAccount": FUNC},
+            "NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"},
+        },
+        Resource=REPO_ARN,
+    )
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    decision = evaluate_request(doc(statement), request, resource=REPO_ARN)
+    assert decision.problem == (
+        "statement #0: NotIpAddress on aws:SourceIp: the service's request may or may not carry "
+        "aws:SourceIp"
+    )
+
+
+def test_reasons_are_joined_and_only_for_unknown_answers() -> None:
+    request = lambda_pull_request(function_arn=FN_ARN, function_account=FUNC)
+    two = doc(
+        service_stmt({"StringEquals": {"aws:SourceOrgID": ORG}}, Sid="Org"),
+        service_stmt({"StringEquals": {"aws:userid": "x"}}, Sid="User"),
+    )
+    assert evaluate_request(two, request).problem == (
+        "statement Org: StringEquals on aws:SourceOrgID: the service's request may or may not "
+        "carry aws:SourceOrgID; statement User: StringEquals on aws:userid: the service's "
+        "request carries aws:userid with a value not known here"
+    )
+    for policy in (doc(service_stmt()), doc(), doc(service_stmt(Effect="Deny"))):
+        decision = evaluate_request(policy, request)
+        assert decision.access is not Access.UNKNOWN
+        assert decision.problem == ""
+
+
+def test_same_account_unknown_deny_names_its_key() -> None:
+    guard = {
+        "Sid": "Guard",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}},
+    }
+    own = evaluate_pull(
+        doc(service_stmt(), guard),
+        function_arn=FN_ARN.replace(FUNC, REPO),
+        function_account=REPO,
+        repository_account=REPO,
+    )
+    assert own.root == Grant(
+        Access.UNKNOWN,
+        f"whether account {REPO} may pull cannot be checked here (statement Guard: "
+        "StringNotEquals on aws:PrincipalOrgID: the deployer's request may or may not carry "
+        "aws:PrincipalOrgID): make sure the account meets the policy",
+        ("Guard", "identity"),
+    )
+
+
+def test_the_unknown_element_messages_exactly() -> None:
+    assert policy_problems(doc(service_stmt(Notes="x"))) == [
+        "statement #0 has the element 'Notes', which the IAM policy grammar does not know (a "
+        "statement holds only Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, "
+        "NotResource, Condition)"
+    ]

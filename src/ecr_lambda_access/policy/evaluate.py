@@ -8,9 +8,14 @@ DOMAIN.md "IAM evaluation"):
 * an explicit Deny beats any Allow; no matching Allow is an implicit deny;
 * ``Effect`` is exactly ``Allow`` or ``Deny``; anything else makes the policy invalid (ECR rejects
   it), as do a statement with both or neither of ``Principal``/``NotPrincipal`` or
-  ``Action``/``NotAction``, both ``Resource`` and ``NotResource``, or an unknown condition
-  operator: :func:`policy_problems` lists them and :func:`evaluate_pull` answers
+  ``Action``/``NotAction``, both ``Resource`` and ``NotResource``, an unknown condition
+  operator, or an element outside the policy grammar (``"Condtion"``, ``"Resources"``, an
+  unknown top-level key): :func:`policy_problems` lists them and :func:`evaluate_pull` answers
   :attr:`Access.INVALID`;
+* a wildcard in the service or the resource type of a ``Resource`` ARN (``...:*/app``), which
+  AWS's ARN reference does not allow, is neither a match nor a miss: unknown;
+* a Bool, Date, Numeric, IP or Binary operator on a key of another documented data type
+  (``Bool`` on ``aws:SourceAccount``, ``DateNotEquals`` on ``aws:SourceArn``) is unknown;
 * ``Deny`` + ``NotPrincipal`` denies every principal not listed, service principals included;
   ``Allow`` + ``NotPrincipal`` (which AWS does not support) is never taken as a grant;
 * ``Arn*`` operators match each of the six colon-separated ARN components on its own (``*`` never
@@ -19,14 +24,19 @@ DOMAIN.md "IAM evaluation"):
   ``...IfExists`` true, ``ForAnyValue`` false, ``ForAllValues`` true; ``Null`` tests presence;
 * keys are case-insensitive, values case-sensitive (except ``...IgnoreCase``); policy variables
   (``${aws:SourceAccount}``) are substituted in Version ``2012-10-17`` policies, their values
-  taken literally; a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
+  taken literally, a default only in the documented form ``${key, 'default'}`` (any other form
+  is unknown); a variable inside an ARN pattern (``Arn*`` operators, ``Resource``) makes the
   answer unknown, since AWS does not document whether the ARN is cut at its colons before or
   after substitution (the independent simulator cuts first).
 
 The request each side makes is written down once, in :func:`lambda_pull_request` (the Lambda
 service re-fetching the image) and :func:`deployer_request` (the consumer account's deployer
 creating the function). A key the request carries with a value not known here (an organization
-that was not given) makes a condition on it unknown, and so the answer ``UNKNOWN``: never a guess.
+that was not given; ``aws:PrincipalType`` and ``aws:userid``, present in every signed request with
+values AWS does not document for Lambda's pull) makes a condition on it unknown, and so the
+answer ``UNKNOWN``: never a guess. An ``UNKNOWN`` answer names the statements and what makes each
+undecidable (the condition operator and key, the resource pattern or the principal). See
+docs/evaluator.md.
 """
 
 from __future__ import annotations
@@ -133,8 +143,6 @@ _PRINCIPAL_KEYS = frozenset(
         "aws:principalorgid",
         "aws:principalorgpaths",
         "aws:principaltag/",
-        "aws:principaltype",
-        "aws:userid",
         "aws:username",
         "aws:sourceidentity",
         "aws:federatedprovider",
@@ -169,7 +177,9 @@ def lambda_pull_request(
     ``aws:SourceAccount``, ``aws:PrincipalIsAWSService`` = true, ``aws:PrincipalServiceName``.
     ``aws:SourceOrgID`` is the function account's organization only as a third party reports it:
     when ``organization_id`` is given it is taken as carried, otherwise it is unknown. A service
-    principal carries none of the ``aws:Principal*`` account, ARN and organization keys.
+    principal carries none of the ``aws:Principal*`` account, ARN and organization keys;
+    ``aws:PrincipalType`` and ``aws:userid`` are in every signed request (IAM user guide), with
+    values AWS does not document for this request.
     """
     return Request(
         side="service",
@@ -183,6 +193,10 @@ def lambda_pull_request(
             "aws:principalservicename": LAMBDA_SERVICE_PRINCIPAL,
             "aws:sourceorgid": organization_id if organization_id else MAYBE_PRESENT,
             "aws:sourceorgpaths": MAYBE_PRESENT,
+            # present in every signed request (IAM user guide, global condition keys), with
+            # values AWS does not document for a service principal
+            "aws:principaltype": UNKNOWN_VALUE,
+            "aws:userid": UNKNOWN_VALUE,
         },
         absent=_PRINCIPAL_KEYS,
     )
@@ -276,7 +290,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_DEFAULT = re.compile(r"\s*([^,\s]+)\s*,\s*'([^']*)'\s*")
+_KEY_NAME = re.compile(r"[^\s,'{}$]+")
+# the documented default: the key, a comma and a space, the default in single quotes
+# (IAM user guide, "Policy variables": "Specifying default values")
+_DEFAULT = re.compile(r"([^\s,'{}$]+), '([^']*)'")
 
 
 def _substitute(value: str, request: Request, variables: bool) -> list[tuple[str, bool]] | None:
@@ -294,11 +311,12 @@ def _substitute(value: str, request: Request, variables: bool) -> list[tuple[str
             pieces.append((inner, True))
             continue
         default_match = _DEFAULT.fullmatch(inner)
-        key, default = (
-            (default_match.group(1), default_match.group(2))
-            if default_match
-            else (inner.strip(), None)
-        )
+        if default_match:
+            key, default = default_match.group(1), default_match.group(2)
+        elif _KEY_NAME.fullmatch(inner):
+            key, default = inner, None
+        else:
+            return None  # not a documented form (a default without ", ", spaces): unknown
         found = request.value(key)
         if isinstance(found, str):
             pieces.append((found, True))
@@ -507,12 +525,107 @@ def _parse_operator(operator: str) -> _Operator:
     return _Operator(qualifier, base, if_exists)
 
 
+# The data type of the global condition keys the two requests carry (IAM user guide, "AWS global
+# condition context keys": each key names the operators it works with). A key not listed here
+# keeps whatever operator the policy uses.
+_KEY_TYPES: dict[str, str] = {
+    **dict.fromkeys(("aws:sourcearn", "aws:principalarn"), "arn"),
+    **dict.fromkeys(
+        (
+            "aws:sourceaccount",
+            "aws:sourceorgid",
+            "aws:sourceorgpaths",
+            "aws:sourceowner",
+            "aws:principalaccount",
+            "aws:principalorgid",
+            "aws:principalorgpaths",
+            "aws:principalservicename",
+            "aws:principalservicenameslist",
+            "aws:principaltype",
+            "aws:userid",
+            "aws:username",
+            "aws:sourceidentity",
+            "aws:federatedprovider",
+            "aws:sourcevpc",
+            "aws:sourcevpce",
+            "aws:requestedregion",
+            "aws:resourceaccount",
+            "aws:resourceorgid",
+            "aws:resourceorgpaths",
+            "aws:calledvia",
+            "aws:calledviafirst",
+            "aws:calledvialast",
+            "aws:tagkeys",
+        ),
+        "string",
+    ),
+    **dict.fromkeys(
+        (
+            "aws:principalisawsservice",
+            "aws:securetransport",
+            "aws:multifactorauthpresent",
+            "aws:viaawsservice",
+        ),
+        "bool",
+    ),
+    **dict.fromkeys(("aws:currenttime", "aws:tokenissuetime"), "date"),
+    "aws:epochtime": "date numeric",
+    "aws:multifactorauthage": "numeric",
+    "aws:sourceip": "ip",
+}
+_TAG_PREFIXES = ("aws:principaltag/", "aws:requesttag/", "aws:resourcetag/")
+_TYPED_FAMILIES = frozenset({"bool", "date", "numeric", "ip", "binary"})
+
+
+def _key_type(key: str) -> str | None:
+    k = key.lower()
+    if k.startswith(_TAG_PREFIXES):
+        return "string"
+    return _KEY_TYPES.get(k)
+
+
+def _type_mismatch(family: str, key: str) -> str | None:
+    """Why a Bool, Date, Numeric, IP or Binary operator does not fit ``key``'s documented data
+    type (None when it fits, or the key's type is not known here)."""
+    key_type = _key_type(key)
+    if family not in _TYPED_FAMILIES or key_type is None or family in key_type.split():
+        return None
+    return f"the IAM docs define {key_type.replace(' ', ' or ')} operators for {key}, not {family}"
+
+
+def _condition_reason(
+    operator: str, key: str, expected: Any, request: Request, variables: bool
+) -> str | None:
+    """Why one key of one condition operator cannot be decided here; None when it can."""
+    if _condition(operator, key, expected, request, variables) is not None:
+        return None
+    return f"{operator} on {key}: {_unknown_reason(operator, key, expected, request)}"
+
+
+def _unknown_reason(operator: str, key: str, expected: Any, request: Request) -> str:
+    """Why a condition cannot be decided here (only called when it cannot)."""
+    op = _parse_operator(operator)
+    if any(is_unresolved(_scalar(v)) for v in _as_list(expected)):
+        return "its value is not resolved at synth time"
+    mismatch = None if op.base == "null" else _type_mismatch(_OPERATORS[op.base][1], key)
+    if mismatch is not None:
+        return mismatch
+    actual = request.value(key)
+    if actual is MAYBE_PRESENT:
+        return f"the {request.side}'s request may or may not carry {key}"
+    if actual is UNKNOWN_VALUE:
+        return f"the {request.side}'s request carries {key} with a value not known here"
+    return "a policy variable or pattern in its value that cannot be read here"
+
+
 def _condition(operator: str, key: str, expected: Any, request: Request, variables: bool) -> Tri:
     """One key of one condition operator, tri-state."""
     op = _parse_operator(operator)
     values = [_scalar(v) for v in _as_list(expected)]
     if any(is_unresolved(v) for v in values):
         return None
+    if op.base != "null" and _type_mismatch(_OPERATORS[op.base][1], key) is not None:
+        return None  # an operator the key's data type does not document: undecidable
     actual = request.value(key)
     if op.base == "null":
         if isinstance(actual, _Value) and actual is MAYBE_PRESENT:
@@ -589,12 +702,38 @@ def _resource_matches(statement: Mapping[str, Any], resource: str | None, variab
     for pattern in patterns:
         if pattern == "*":
             results.append(True)
-        elif resource is None or is_unresolved(pattern) or is_unresolved(resource):
+        elif (
+            resource is None
+            or is_unresolved(pattern)
+            or is_unresolved(resource)
+            or _misplaced_wildcard(pattern) is not None
+        ):
             results.append(None)
         else:
             results.append(_arn_matcher(pattern, resource, variables))
     found = _or(results)
     return _not(found) if negate else found
+
+
+def _misplaced_wildcard(pattern: str) -> str | None:
+    """Where a resource ARN pattern has a wildcard AWS does not allow, or None.
+
+    The IAM user guide allows ``*`` and ``?`` within the segments of a resource ARN, but not in
+    the service segment ("Resource" element) nor in the resource type (IAM identifiers: "don't
+    use a wildcard in the ``user/`` ... part of the ARN", ``arn:aws:iam::123456789012:u*`` "is
+    not allowed"). What IAM does with such a pattern is not documented: never a match, never a
+    miss. A resource part that is exactly ``*`` is every resource, as documented.
+    """
+    parts = _arn_parts(pattern)
+    if parts is None:
+        return None
+    if any(char in parts[2] for char in "*?"):
+        return "service"
+    resource = parts[5]
+    kind = re.split("[/:]", resource)[0]
+    if resource != "*" and any(char in kind for char in "*?"):
+        return "resource type"
+    return None
 
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -672,9 +811,37 @@ def _statements_of(policy: Mapping[str, Any] | None) -> list[Any]:
     return _as_list(statements)
 
 
+# The policy grammar (IAM user guide, "IAM JSON policy language grammar"): a policy holds
+# Version, Id and Statement; a statement Sid, Effect, (Not)Principal, (Not)Action, (Not)Resource
+# and Condition. Element names are case-sensitive; any other element makes the policy invalid
+# (IAM Access Analyzer: "Error - Invalid policy element").
+_POLICY_ELEMENTS = ("Version", "Id", "Statement")
+_STATEMENT_ELEMENTS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+
+
+def _unknown_element(document: Mapping[Any, Any], allowed: tuple[str, ...]) -> str | None:
+    return next((str(k) for k in document if k not in allowed), None)
+
+
 def _check_statement(statement: Any, name: str) -> None:
     if not isinstance(statement, Mapping):
         raise InvalidPolicy(f"statement {name} is not an object")
+    unknown = _unknown_element(statement, _STATEMENT_ELEMENTS)
+    if unknown is not None:
+        raise InvalidPolicy(
+            f"statement {name} has the element {unknown!r}, which the IAM policy grammar does "
+            f"not know (a statement holds only {', '.join(_STATEMENT_ELEMENTS)})"
+        )
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise InvalidPolicy(
@@ -726,6 +893,12 @@ def policy_problems(policy: Mapping[str, Any] | None) -> list[str]:
         return []
     try:
         statements = _statements_of(policy)
+        unknown = _unknown_element(policy, _POLICY_ELEMENTS)
+        if unknown is not None:
+            raise InvalidPolicy(
+                f"the policy has the element {unknown!r}, which the IAM policy grammar does not "
+                f"know (a policy holds only {', '.join(_POLICY_ELEMENTS)})"
+            )
         version = policy.get("Version")
         if version is not None and version not in _VERSIONS:
             raise InvalidPolicy(f"Version {version!r} is not 2012-10-17 or 2008-10-17")
@@ -748,6 +921,8 @@ class Decision:
     access: Access
     statements: tuple[str, ...] = ()
     problem: str = ""
+    """Why the policy is invalid (INVALID), or which statements cannot be decided here and why:
+    the condition key and operator, the principal or the resource pattern (UNKNOWN)."""
 
 
 def evaluate_request(
@@ -770,9 +945,11 @@ def evaluate_request(
     variables = policy is not None and policy.get("Version") == "2012-10-17"
     per_action: list[Access] = []
     names: dict[Access, list[str]] = {a: [] for a in Access}
+    undecided: dict[str, Mapping[str, Any]] = {}  # statements that may or may not apply
     for action in actions:
         allows: list[tuple[str, Tri]] = []  # (statement name, applies: True or None)
         denies: list[tuple[str, Tri]] = []
+        candidates: dict[str, Mapping[str, Any]] = {}
         for index, statement in enumerate(statements):
             if not _action_matches(statement, action):
                 continue
@@ -786,6 +963,7 @@ def evaluate_request(
             if applies is False:
                 continue
             name = _statement_name(statement, index)
+            candidates[name] = statement
             if statement["Effect"] == "Deny":
                 denies.append((name, applies))
             else:
@@ -801,6 +979,7 @@ def evaluate_request(
         elif deny is None or allow is None:
             access = Access.UNKNOWN
             names[access] += [n for n, _ in [*allows, *denies]]
+            undecided.update((n, candidates[n]) for n, a in [*allows, *denies] if a is None)
         else:
             access = Access.GRANTED
             names[access] += [n for n, a in allows if a]
@@ -812,8 +991,49 @@ def evaluate_request(
                 if access is not Access.DENIED
                 else tuple(dict.fromkeys(names[access]))
             )
-            return Decision(access, ordered)
+            why = ""
+            if access is Access.UNKNOWN:
+                why = "; ".join(
+                    f"statement {n}: {_statement_reason(st, request, resource, variables)}"
+                    for n, st in undecided.items()
+                )
+            return Decision(access, ordered, why)
     return Decision(Access.GRANTED)
+
+
+def _statement_reason(
+    statement: Mapping[str, Any], request: Request, resource: str | None, variables: bool
+) -> str:
+    """Why a statement may or may not apply to ``request``: the first element that cannot be
+    decided here (its principal, its resource pattern, or a condition key and operator)."""
+    if _principal(statement, request) is None:
+        element = "NotPrincipal" if "NotPrincipal" in statement else "Principal"
+        return (
+            f"whether its {element} names the {request.side} cannot be told here (a principal "
+            "not resolved at synth time, or a role or user of the account)"
+        )
+    if _resource_matches(statement, resource, variables) is None:
+        return _resource_reason(statement, resource)
+    for operator, block in (statement.get("Condition") or {}).items():
+        for key, expected in block.items():
+            why = _condition_reason(str(operator), str(key), expected, request, variables)
+            if why is not None:
+                return why
+    return "Allow with NotPrincipal, which AWS does not support in a resource policy"
+
+
+def _resource_reason(statement: Mapping[str, Any], resource: str | None) -> str:
+    element = "NotResource" if "NotResource" in statement else "Resource"
+    for pattern in map(str, _as_list(statement[element])):
+        where = _misplaced_wildcard(pattern)
+        if where is not None:
+            return (
+                f"{element} {pattern} has a wildcard in the {where}, where AWS's ARN reference "
+                "does not allow one"
+            )
+    if resource is None:
+        return f"{element} is matched against the repository's ARN, which is not known here"
+    return f"{element} holds a value not resolved at synth time, or a policy variable in an ARN"
 
 
 def evaluate_pull(
@@ -852,10 +1072,10 @@ def evaluate_pull(
         if own.access is Access.GRANTED:
             root = Grant(Access.NOT_NEEDED, "the function is in the repository's account")
         else:
-            detail = _root_detail(own.access, function_account, partition)
+            detail = _root_detail(own.access, function_account, partition, own.problem)
             root = Grant(own.access, detail, own.statements)
     else:
-        detail = _root_detail(decision.access, function_account, partition)
+        detail = _root_detail(decision.access, function_account, partition, decision.problem)
         root = Grant(decision.access, detail, decision.statements)
     service_request = lambda_pull_request(
         function_arn=function_arn,
@@ -868,7 +1088,9 @@ def evaluate_pull(
         service = Grant(Access.INVALID, f"the repository policy is invalid: {decision.problem}")
     else:
         service = Grant(
-            decision.access, _service_detail(decision.access, function_arn), decision.statements
+            decision.access,
+            _service_detail(decision.access, function_arn, decision.problem),
+            decision.statements,
         )
     return PullAccess(root=root, service=service)
 
@@ -883,7 +1105,7 @@ def _denies_only(policy: Mapping[str, Any] | None) -> dict[str, Any]:
 _ALLOW_ALL = {"Sid": "identity", "Effect": "Allow", "Principal": "*", "Action": "*"}
 
 
-def _root_detail(access: Access, account: str, partition: str) -> str:
+def _root_detail(access: Access, account: str, partition: str, reason: str) -> str:
     actions = " and ".join(ECR_PULL_ACTIONS)
     if access is Access.GRANTED:
         return f"account {account} may pull ({actions})"
@@ -891,8 +1113,8 @@ def _root_detail(access: Access, account: str, partition: str) -> str:
         return f"a Deny statement blocks account {account}: remove it or exclude the account"
     if access is Access.UNKNOWN:
         return (
-            f"account {account} is admitted only under a condition that cannot be checked here "
-            "(for example aws:PrincipalOrgID): make sure the account meets it"
+            f"whether account {account} may pull cannot be checked here ({reason}): make sure "
+            "the account meets the policy"
         )
     return (
         f"the repository policy does not allow {root_arn(account, partition)} to {actions}: "
@@ -900,15 +1122,15 @@ def _root_detail(access: Access, account: str, partition: str) -> str:
     )
 
 
-def _service_detail(access: Access, function_arn: str) -> str:
+def _service_detail(access: Access, function_arn: str, reason: str) -> str:
     if access is Access.GRANTED:
         return f"lambda.amazonaws.com may pull for {function_arn}"
     if access is Access.DENIED:
         return f"a Deny statement blocks lambda.amazonaws.com for {function_arn}"
     if access is Access.UNKNOWN:
         return (
-            f"lambda.amazonaws.com is admitted for {function_arn} only under a condition that "
-            "cannot be checked here (for example aws:SourceOrgID)"
+            f"whether lambda.amazonaws.com may pull for {function_arn} cannot be checked here "
+            f"({reason})"
         )
     return (
         f"no statement allows lambda.amazonaws.com to pull with an aws:SourceArn matching "
