@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..policy import root_arn
-from ..replication_plan import (
+from ..registry.replication import (
     REPLICATE_ACTION,
     Destination,
     Replication,

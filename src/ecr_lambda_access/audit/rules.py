@@ -27,6 +27,8 @@ __all__ = [
     "INVALID_REPOSITORY_POLICY",
     "UNREADABLE_TEMPLATE",
     "NOT_REPLICATED",
+    "UNSUPPORTED_IMAGE",
+    "help_uri",
     "POLICY_TOO_LARGE",
     "CONFUSED_DEPUTY",
     "EXECUTION_ROLE_ECR",
@@ -34,6 +36,15 @@ __all__ = [
 ]
 
 HELP_URI = "https://github.com/ecr-lambda-access/ecr-lambda-access#the-pipeline-check"
+"""Where every status and finding is documented. The one place to change: every rule's help link
+(SARIF ``helpUri``, JUnit, the plugin) comes from :func:`help_uri`."""
+
+
+def help_uri(rule_id: str) -> str:
+    """The help link of a status or finding (today one section for all of them)."""
+    del rule_id  # one documentation section lists every id
+    return HELP_URI
+
 
 ERROR = "error"
 WARNING = "warning"
@@ -49,6 +60,7 @@ EXTERNAL = "external"
 UNVERIFIABLE = "unverifiable"
 INVALID_POLICY = "invalid-policy"
 NOT_REPLICATED = "not-replicated"
+UNSUPPORTED_IMAGE = "unsupported-image"
 
 # Finding codes
 POLICY_TOO_LARGE = "policy-too-large"
@@ -73,7 +85,11 @@ class Rule:
     severity: str
     """For a status: ``error`` when it fails the check, ``warning`` when only ``--strict`` fails
     on it, ``note`` for ``ok``. For a finding: its severity."""
-    help_uri: str = HELP_URI
+    help_uri: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.help_uri:
+            object.__setattr__(self, "help_uri", help_uri(self.id))
 
 
 _RULES = (
@@ -149,6 +165,15 @@ _RULES = (
         ERROR,
     ),
     Rule(
+        UNSUPPORTED_IMAGE,
+        "status",
+        "Lambda refuses this image URI: it is not a private ECR image on the standard endpoint "
+        "(a FIPS endpoint dkr.ecr-fips, public.ecr.aws, Docker Hub, GHCR or another registry)",
+        "Copy the image into a private ECR repository of the function's Region and use its "
+        "standard URI ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME (not dkr.ecr-fips).",
+        ERROR,
+    ),
+    Rule(
         POLICY_TOO_LARGE,
         "finding",
         "the repository policy is over ECR's 10,240-character limit",
@@ -220,6 +245,7 @@ FAILING_STATUSES = frozenset(
         NO_POLICY,
         INVALID_POLICY,
         NOT_REPLICATED,
+        UNSUPPORTED_IMAGE,
     }
 )
 """Definite problems: the audit exits 1 when a function has one of these."""

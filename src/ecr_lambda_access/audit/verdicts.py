@@ -15,27 +15,39 @@ by pattern makes it ``unverifiable`` when a pattern could match a generated name
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from .. import policy
 from ..policy import Access, LambdaConsumer, PullAccess
+from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
+from ..registry.replication import (
+    Destination,
+    Replication,
+    parse_replication_configuration,
+    rules_covering,
+    rules_replicating,
+)
+from ..registry.templates import REPLICATION, applying_template, templates_supported
 from .load import StackTemplate, load_assembly
+from .model import (
+    AssemblyModel,
+    ModelFunction,
+    ModelRepository,
+    ParsedPolicy,
+    PolicyState,
+    build_model,
+)
 from .replicas import (
-    REGISTRY_RESOURCE_TYPES,
-    RegistryResource,
-    replica_of,
     replica_source,
     replica_verdict,
 )
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
-from .resolve import MARK, Assembly, Resolver, has_marker, partition_of
+from .resolve import MARK, Resolver, has_marker, partition_of
 from .rules import (
     ANY_ACCOUNT,
     CONFUSED_DEPUTY,
@@ -54,42 +66,15 @@ from .rules import (
     POLICY_TOO_LARGE,
     REGION_MISMATCH,
     UNREADABLE_TEMPLATE,
+    UNSUPPORTED_IMAGE,
     UNVERIFIABLE,
     WARNING,
 )
 
-__all__ = ["audit_assembly", "audit_stacks"]
+__all__ = ["audit_assembly", "audit_stacks", "audit_model"]
 
 
-_IMAGE_URI = re.compile(
-    r"(?P<account>[^./]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[^./]+)\.(?P<suffix>[^/]+)/"
-    r"(?P<name>[^:@]+)(?:@(?P<digest>[^@]+)|:(?P<tag>[^:@/]+))?"
-)
-
-
-@dataclass(frozen=True)
-class _Image:
-    uri: str
-    account: str
-    region: str
-    name: str
-    reference: str | None
-
-
-def _parse_image(uri: str) -> _Image | None:
-    match = _IMAGE_URI.fullmatch(uri)
-    if match is None:
-        return None
-    return _Image(
-        uri=uri,
-        account=match["account"],
-        region=match["region"],
-        name=match["name"],
-        reference=match["digest"] or match["tag"],
-    )
-
-
-def _is_bootstrap_repository(image: _Image) -> bool:
+def _is_bootstrap_repository(image: ImageRef) -> bool:
     """True for a name of the CDK bootstrap's container-assets repository of the image's own
     account and Region (``cdk-QUALIFIER-container-assets-ACCOUNT-REGION``)."""
     expected = (
@@ -98,7 +83,7 @@ def _is_bootstrap_repository(image: _Image) -> bool:
         + "-"
         + re.escape(image.region)
     )
-    return re.fullmatch(expected, image.name) is not None
+    return re.fullmatch(expected, image.repository) is not None
 
 
 def bootstrap_repository_policy(account: str, region: str, partition: str) -> dict[str, Any]:
@@ -122,32 +107,6 @@ def bootstrap_repository_policy(account: str, region: str, partition: str) -> di
             }
         ],
     }
-
-
-@dataclass
-class _Repository:
-    index: int
-    logical_id: str
-    name: str
-    arn: str
-    account: str
-    region: str
-    policy: dict[str, Any] | None
-    path: str
-    consumers: list[str] = field(default_factory=list)
-    replica_of: str | None = None
-    """The source repository ARN ``add_replica`` recorded in the resource's metadata."""
-
-    @property
-    def policy_has_markers(self) -> bool:
-        """True when the policy holds values known only at deploy time."""
-        if self._has_markers is None:
-            self._has_markers = self.policy is not None and has_marker(
-                json.dumps(self.policy, ensure_ascii=False)
-            )
-        return self._has_markers
-
-    _has_markers: bool | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,94 +201,38 @@ def _estimated_length(document: Mapping[str, Any]) -> int:
 
 
 class _Audit:
-    def __init__(self, stacks: Sequence[StackTemplate], organization_id: str | None) -> None:
-        self.assembly = Assembly(stacks)
+    def __init__(self, model: AssemblyModel, organization_id: str | None) -> None:
+        self.model = model
+        self.assembly = model.assembly
         self.unknowns = self.assembly.unknowns
         self.organization_id = organization_id
-        self.repositories: list[_Repository] = []
-        self.by_target: dict[tuple[int, str], _Repository] = {}
-        self.by_name: dict[str, list[_Repository]] = {}
+        self.repositories = model.repositories
+        self.by_target = model.by_target
+        self.by_name = model.by_name
+        self.consumers: dict[tuple[int, str], list[str]] = {}
         self.findings: list[Finding] = []
         self.functions: list[FunctionReport] = []
         self._checked_roles: dict[int, set[str]] = {}
-        self.replication_configurations: list[RegistryResource] = []
-        self.registry_policies: list[RegistryResource] = []
+        self.replication_configurations = model.replication_configurations
+        self.registry_policies = model.registry_policies
+        self._markers: dict[int, bool] = {}
 
     def human(self, text: str | None) -> str | None:
         return None if text is None else self.unknowns.describe(text)
 
+    def policy_has_markers(self, repository: ModelRepository) -> bool:
+        """True when the policy holds values known only at deploy time."""
+        key = id(repository)
+        if key not in self._markers:
+            document = repository.document
+            self._markers[key] = document is not None and has_marker(
+                json.dumps(document, ensure_ascii=False, default=str)
+            )
+        return self._markers[key]
+
     # repositories -------------------------------------------------------------------------
 
-    def collect_repositories(self) -> None:
-        for index, stack in enumerate(self.assembly.stacks):
-            resolver = self.assembly.resolvers[index]
-            for logical_id, resource in stack.resources.items():
-                if not isinstance(resource, Mapping):
-                    continue
-                if resource.get("Type") in REGISTRY_RESOURCE_TYPES:
-                    self.collect_registry_resource(index, logical_id, resource)
-                if resource.get("Type") != "AWS::ECR::Repository":
-                    continue
-                if self.absent(index, resource):
-                    continue
-                properties = resource.get("Properties") or {}
-                document = resolver.resolve(properties.get("RepositoryPolicyText"))
-                if isinstance(document, str) and not has_marker(document):
-                    try:
-                        document = json.loads(document)
-                    except json.JSONDecodeError as error:
-                        document = {"_unreadable": f"the policy text is not JSON: {error}"}
-                elif document is not None and not isinstance(document, dict):
-                    document = {"_unreadable": "the policy is neither an object nor JSON text"}
-                repository = _Repository(
-                    index=index,
-                    logical_id=logical_id,
-                    name=str(resolver.ref(logical_id, 0)),
-                    arn=str(resolver.get_att(logical_id, "Arn", 0)),
-                    account=resolver.account,
-                    region=resolver.region,
-                    policy=document if isinstance(document, dict) else None,
-                    path=stack.path_of(logical_id),
-                    replica_of=replica_of(resource),
-                )
-                self.repositories.append(repository)
-                self.by_target[(index, logical_id)] = repository
-                if not has_marker(repository.name):
-                    self.by_name.setdefault(repository.name, []).append(repository)
-
-    def collect_registry_resource(
-        self, index: int, logical_id: str, resource: Mapping[str, Any]
-    ) -> None:
-        """A replication configuration or registry policy (registry-wide, one per registry)."""
-        kind = str(resource.get("Type"))
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        condition = resource.get("Condition")
-        created = resolver.condition(condition, 0) if isinstance(condition, str) else True
-        if created is False:
-            return
-        value = resolver.resolve(
-            (resource.get("Properties") or {}).get(REGISTRY_RESOURCE_TYPES[kind])
-        )
-        if created is not True:
-            value = None  # created only under a condition not known here: cannot be relied on
-        if isinstance(value, str) and not has_marker(value):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                value = None
-        found = RegistryResource(
-            account=resolver.account,
-            region=resolver.region,
-            value=_tokenize_foreign(value, set()),
-            where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
-        )
-        if kind == "AWS::ECR::RegistryPolicy":
-            self.registry_policies.append(found)
-        else:
-            self.replication_configurations.append(found)
-
-    def replica_status(self, repository: _Repository) -> tuple[str, str] | None:
+    def replica_status(self, repository: ModelRepository) -> tuple[str, str] | None:
         """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
         if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
             return None
@@ -341,7 +244,7 @@ class _Audit:
             configurations=self.replication_configurations,
         )
         if source is None:
-            return None
+            return self.unreached_replica(repository)
         verdict = replica_verdict(
             name=repository.name,
             arn=repository.arn,
@@ -358,12 +261,12 @@ class _Audit:
         status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
         return status, f"repository {repository.path} is a replica: {verdict.detail}"
 
-    def admits_every_account(self, repository: _Repository) -> bool:
+    def admits_every_account(self, repository: ModelRepository) -> bool:
         """True when a stranger's account (not in any organization we know, in no condition)
         surely gets a pull action: a policy open to every AWS account."""
-        if repository.policy is None:
+        if repository.document is None:
             return False
-        document = _tokenize_foreign(repository.policy, set())
+        document = _tokenize_foreign(repository.document, set())
         stranger = "000000000000" if repository.account != "000000000000" else "000000000001"
         return any(
             policy.evaluate_pull(
@@ -393,11 +296,192 @@ class _Audit:
                     )
                 )
 
+    def model_findings(self) -> None:
+        """Resources the model could not read (wrong-typed values): an error, never a crash."""
+        for index, logical_id, why in self.model.problems:
+            stack = self.assembly.stacks[index]
+            self.findings.append(
+                Finding(
+                    severity=ERROR,
+                    code=UNREADABLE_TEMPLATE,
+                    resource=stack.path_of(logical_id),
+                    stack=stack.display_name,
+                    message=f"resource {stack.path_of(logical_id)} of stack "
+                    f"{stack.display_name} cannot be read ({why}): it is not checked",
+                    logical_id=logical_id,
+                    template_path=stack.template_path,
+                )
+            )
+
+    def replicating_sources(
+        self, name: str, account: str, region: str
+    ) -> tuple[list[tuple[str, str, str]], bool]:
+        """The registries of the assembly whose replication rules send repository ``name`` to
+        ``account``/``region``: (source account, source Region, where); and whether a rule
+        could but depends on deploy-time values."""
+        found: list[tuple[str, str, str]] = []
+        unknown = False
+        destination = Destination(account, region)
+        for configuration in self.replication_configurations:
+            if (configuration.account, configuration.region) == (account, region):
+                continue
+            rules = parse_replication_configuration(configuration.value)
+            if rules is None:
+                continue
+            answer = rules_replicating(rules, name, destination)
+            if answer is Replication.YES:
+                found.append((configuration.account, configuration.region, configuration.where))
+            elif answer is Replication.UNKNOWN:
+                unknown = True
+        return found, unknown
+
+    def created_by_replication(
+        self,
+        report: Callable[..., FunctionReport],
+        image: ImageRef,
+        resolver: Resolver,
+        name: str | None,
+        logical_id: str,
+    ) -> FunctionReport | None:
+        """A repository in no template that a replication rule of the assembly creates: ECR
+        creates it with no policy, or with the policy of the creation template that applies."""
+        if any(has_marker(v) for v in (image.account, image.region, image.repository)):
+            return None
+        sources, _ = self.replicating_sources(image.repository, image.account, image.region)
+        if not sources:
+            return None
+        source_account, source_region, where = sources[0]
+        arn = (
+            f"arn:{partition_of(image.region)}:ecr:{image.region}:{image.account}"
+            f":repository/{image.repository}"
+        )
+        created = (
+            f"repository {image.repository} is in no template of the assembly, but the "
+            f"replication configuration {where} sends it from {source_account}/{source_region} "
+            f"to {image.account}/{image.region}: ECR creates it there on the first replication"
+        )
+        templates = self.model.creation_templates
+        if not templates_supported(image.region):
+            templates = ()
+        template = applying_template(
+            templates,
+            account=image.account,
+            region=image.region,
+            name=image.repository,
+            cause=REPLICATION,
+        )
+        doubtful = [
+            t for t in templates if not t.known or any(has_marker(v) for v in (t.account, t.region))
+        ]
+        if template is None or not template.known:
+            if doubtful or (template is not None and not template.known):
+                which = (template or doubtful[0]).where
+                return report(
+                    UNVERIFIABLE,
+                    f"{created}; whether the creation template {which} applies (and with what "
+                    "policy) depends on values known only at deploy time",
+                    repository=arn,
+                )
+            return report(
+                NO_POLICY,
+                f"{created}, with no repository policy: no repository creation template of "
+                f"{image.account}/{image.region} with AppliedFor REPLICATION matches the name. "
+                "Create the replica in a stack (CrossAccountImageRepo.add_replica) or add a "
+                "creation template whose RepositoryPolicy admits the function",
+                repository=arn,
+            )
+        at_creation = (
+            f"the policy of creation template {template.where} (prefix {template.prefix}), "
+            "which applies only when ECR creates the repository: a later change of the template "
+            "does not reach an existing repository"
+        )
+        if template.policy_problem is not None:
+            return report(
+                INVALID_POLICY,
+                f"{created}, with {at_creation}; that policy is invalid: {template.policy_problem}",
+                repository=arn,
+            )
+        if template.repository_policy is None:
+            return report(
+                NO_POLICY,
+                f"{created}, with no repository policy: the creation template {template.where} "
+                "that applies sets no RepositoryPolicy",
+                repository=arn,
+            )
+        replica = ModelRepository(
+            index=resolver.index,
+            logical_id="",
+            name=image.repository,
+            arn=arn,
+            account=image.account,
+            region=image.region,
+            path=f"{image.repository} (created by replication)",
+            policy=ParsedPolicy(PolicyState.VALID, document=template.repository_policy),
+        )
+        status, detail = self.evaluate(resolver, replica, name, logical_id)
+        if status == OK:
+            verdict = replica_verdict(
+                name=image.repository,
+                arn=arn,
+                account=image.account,
+                region=image.region,
+                source=(source_account, source_region),
+                declared=False,
+                configurations=self.replication_configurations,
+                registry_policies=self.registry_policies,
+                partition=partition_of(image.region),
+            )
+            if not verdict.ok:
+                status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
+                detail = verdict.detail
+        return report(status, f"{created}, with {at_creation}: {detail}", repository=arn)
+
+    def unreached_replica(self, repository: ModelRepository) -> tuple[str, str] | None:
+        """A repository named like a source repository whose registry replicates elsewhere but
+        not here: NOT_REPLICATED when a rule of that registry matches the name (without this
+        destination), UNVERIFIABLE when none does (only direct pushes fill it)."""
+        for source in self.by_name.get(repository.name, ()):
+            if (source.account, source.region) == (repository.account, repository.region):
+                continue
+            if not source.known:
+                continue
+            outgoing, _ = self.replicating_sources(source.name, source.account, source.region)
+            if any((a, r) == (repository.account, repository.region) for a, r, _ in outgoing):
+                continue  # this repository is the other's source, not its replica
+            own = [
+                c
+                for c in self.replication_configurations
+                if (c.account, c.region) == (source.account, source.region)
+            ]
+            if len(own) != 1:
+                continue
+            rules = parse_replication_configuration(own[0].value)
+            if rules is None:
+                continue
+            here = f"{repository.account}/{repository.region}"
+            covering = rules_covering(rules, repository.name)
+            if covering:
+                targets = sorted({str(d) for r in covering for d in r.destinations})
+                return NOT_REPLICATED, (
+                    f"repository {repository.path} is a replica of {source.path} "
+                    f"({source.account}/{source.region}): the rules of {own[0].where} that match "
+                    f"{repository.name} send it to {', '.join(targets) or 'no destination'}, not "
+                    f"to {here}: images never arrive here. Add the destination {here} "
+                    "(CrossAccountImageRepo.add_replica does)"
+                )
+            return UNVERIFIABLE, (
+                f"repository {repository.path} has the name of {source.path} "
+                f"({source.account}/{source.region}), whose registry replicates ({own[0].where}) "
+                f"but no rule of which matches {repository.name}: nothing replicates images to "
+                f"{here}, so only direct pushes fill this repository"
+            )
+        return None
+
     def repository_findings(self) -> list[RepositoryReport]:
         reports = []
         for repository in self.repositories:
             stack = self.assembly.stacks[repository.index]
-            document = repository.policy
+            document = repository.document
             size = 0 if document is None else _estimated_length(document)
             unconditioned = tuple(policy.unconditioned_service_statements(document))
 
@@ -464,10 +548,12 @@ class _Audit:
                     stack=stack.display_name,
                     account=stack.account,
                     region=stack.region,
-                    has_policy=document is not None,
+                    has_policy=repository.policy.state is not PolicyState.ABSENT,
                     policy_size=size,
                     unconditioned_service_statements=unconditioned,
-                    consumers=tuple(repository.consumers),
+                    consumers=tuple(
+                        self.consumers.get((repository.index, repository.logical_id), ())
+                    ),
                     logical_id=repository.logical_id,
                     template_path=stack.template_path,
                 )
@@ -477,53 +563,23 @@ class _Audit:
     # functions ----------------------------------------------------------------------------
 
     def collect_functions(self) -> None:
-        for index, stack in enumerate(self.assembly.stacks):
-            for logical_id, resource in stack.resources.items():
-                if (
-                    not isinstance(resource, Mapping)
-                    or resource.get("Type") != "AWS::Lambda::Function"
-                ):
-                    continue
-                properties = resource.get("Properties") or {}
-                code = properties.get("Code")
-                image_uri = code.get("ImageUri") if isinstance(code, Mapping) else None
-                if image_uri is None and properties.get("PackageType") != "Image":
-                    continue
-                if self.absent(index, resource):
-                    continue
-                self.functions.append(self.check_function_every_way(index, logical_id, properties))
-                self.check_execution_role(index, logical_id, properties)
+        for function in self.model.functions:
+            self.functions.append(self.check_function_every_way(function))
+            self.check_execution_role(function)
 
-    def absent(self, index: int, resource: Mapping[str, Any]) -> bool:
-        """True when the resource's Condition is surely false (CloudFormation does not create
-        it)."""
-        condition = resource.get("Condition")
-        if not isinstance(condition, str):
-            return False
-        return self.assembly.resolvers[index].condition(condition, 0) is False
-
-    def check_function_every_way(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> FunctionReport:
+    def check_function_every_way(self, function: ModelFunction) -> FunctionReport:
         """The verdict, and when it depends on conditions not known here (Fn::If), the verdict
-        for each way they can go: one verdict when all ways agree, ``unverifiable`` otherwise."""
-        resolver = self.assembly.resolvers[index]
-        resolver.assumptions.clear()
-        resolver.open_conditions.clear()
-        first = self.check_function(index, logical_id, properties)
-        opened = sorted(resolver.open_conditions)
-        if first.status != UNVERIFIABLE or not opened:
+        for each way they can go (the model's scenarios): one verdict when all ways agree,
+        ``unverifiable`` otherwise."""
+        first = self.check_function(function, function.image_uri, function.function_name)
+        if first.status != UNVERIFIABLE or not function.scenarios:
             return first
-        opened = opened[:_MAX_OPEN_CONDITIONS]
-        reports: list[tuple[dict[str, bool], FunctionReport]] = []
-        for bits in itertools.product((True, False), repeat=len(opened)):
-            resolver.assumptions = dict(zip(opened, bits, strict=True))
-            reports.append(
-                (resolver.assumptions, self.check_function(index, logical_id, properties))
-            )
-        resolver.assumptions = {}
+        reports = [
+            (dict(way.assumptions), self.check_function(function, way.image_uri, way.function_name))
+            for way in function.scenarios
+        ]
         statuses = {r.status for _, r in reports}
-        names = ", ".join(opened)
+        names = ", ".join(function.open_conditions)
         if len(statuses) == 1:
             chosen = reports[0][1]
             return dataclasses.replace(
@@ -542,15 +598,12 @@ class _Audit:
             repository=reports[0][1].repository,
         )
 
-    def check_function(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> FunctionReport:
+    def check_function(self, function: ModelFunction, uri: Any, raw_name: Any) -> FunctionReport:
+        index, logical_id = function.index, function.logical_id
         stack = self.assembly.stacks[index]
         resolver = self.assembly.resolvers[index]
-        uri = resolver.resolve((properties.get("Code") or {}).get("ImageUri"))
-        raw_name = resolver.resolve(properties.get("FunctionName"))
         name: str | None = raw_name if isinstance(raw_name, str) else None
-        function_path = stack.path_of(logical_id)
+        function_path = function.path
         base: dict[str, Any] = {
             "function": function_path,
             "stack": stack.display_name,
@@ -574,15 +627,18 @@ class _Audit:
                 UNVERIFIABLE,
                 f"function {function_path} has no image URI the audit can read (Code.ImageUri)",
             )
-        image = _parse_image(uri)
+        image = function.image if uri is function.image_uri else read_image(uri)
+        if isinstance(image, UnsupportedImage):
+            return report(UNSUPPORTED_IMAGE, self.human(image.detail) or image.detail)
         if image is None:
             return report(
                 UNVERIFIABLE,
-                f"the image URI {self.human(uri)} is not a private Amazon ECR image "
-                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG): it cannot be checked",
+                f"the image URI {self.human(uri)} is not known before deploy: its registry "
+                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) is a deploy-time value, so it cannot be "
+                "checked",
             )
-        reference = None if image.reference is None else self.human(image.reference)
-        base["tag_or_digest"] = reference
+        reference = image.tag_or_digest
+        base["tag_or_digest"] = None if reference is None else self.human(reference)
         region = resolver.region
         account = resolver.account
         if image.region != region and not has_marker(image.region) and not has_marker(region):
@@ -592,27 +648,37 @@ class _Audit:
                 f"runs images only from its own Region. Replicate the repository to {region} "
                 "(ECR replication) and use the replica's URI",
                 repository=self.human(
-                    f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
+                    f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
+                    f":repository/{image.repository}"
                 ),
             )
         repository, why_not = self.find_repository(image)
         bootstrap = repository is None and _is_bootstrap_repository(image)
         if bootstrap:
-            repository = _Repository(
+            repository = ModelRepository(
                 index=index,
                 logical_id="",
-                name=image.name,
+                name=image.repository,
                 arn=f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
-                f":repository/{image.name}",
+                f":repository/{image.repository}",
                 account=image.account,
                 region=image.region,
-                policy=bootstrap_repository_policy(image.account, image.region, resolver.partition),
-                path=f"CDK bootstrap repository {self.human(image.name)}",
+                policy=ParsedPolicy(
+                    PolicyState.VALID,
+                    document=bootstrap_repository_policy(
+                        image.account, image.region, resolver.partition
+                    ),
+                ),
+                path=f"CDK bootstrap repository {self.human(image.repository)}",
             )
         if repository is None:
+            created = self.created_by_replication(report, image, resolver, name, logical_id)
+            if created is not None:
+                return created
             return self.external_or_unverifiable(report, image, resolver, name, why_not)
-        if function_path not in repository.consumers:
-            repository.consumers.append(function_path)
+        consumers = self.consumers.setdefault((repository.index, repository.logical_id), [])
+        if not bootstrap and function_path not in consumers:
+            consumers.append(function_path)
         arn = self.human(repository.arn)
         if (
             repository.region != region
@@ -625,7 +691,14 @@ class _Audit:
                 f"runs in {region}: Lambda runs images only from its own Region",
                 repository=arn,
             )
-        if repository.policy is None:
+        if repository.policy.state is PolicyState.UNKNOWN:
+            return report(
+                UNVERIFIABLE,
+                f"the policy of repository {repository.path} is not known before deploy: "
+                f"{self.human(repository.policy.reason)}",
+                repository=arn,
+            )
+        if repository.policy.state is PolicyState.ABSENT:
             # No policy admits nothing, whatever account and Region the stacks deploy to: this
             # needs no environment, so env-agnostic stacks get the verdict too.
             same = repository.account == account
@@ -667,7 +740,7 @@ class _Audit:
             )
         return report(status, detail, repository=arn)
 
-    def agnostic_detail(self, stack: StackTemplate, repository: _Repository) -> str:
+    def agnostic_detail(self, stack: StackTemplate, repository: ModelRepository) -> str:
         """Why a function and a repository, one of them env-agnostic, can't be checked."""
         agnostic = [
             f"stack {s.display_name}"
@@ -683,16 +756,19 @@ class _Audit:
             "env=Environment(account=..., region=...)"
         )
 
-    def find_repository(self, image: _Image) -> tuple[_Repository | None, str]:
+    def find_repository(self, image: ImageRef) -> tuple[ModelRepository | None, str]:
         """The repository of the assembly the image is in, or None and why not found."""
-        targets = [u.target for u in self.unknowns.of(image.name) if u.target is not None]
-        if targets and MARK.fullmatch(image.name):
+        targets = [u.target for u in self.unknowns.of(image.repository) if u.target is not None]
+        if targets and MARK.fullmatch(image.repository):
             repository = self.by_target.get(targets[0])
             if repository is not None:
                 return repository, ""
-        if has_marker(image.name):
-            return None, f"the repository name {self.human(image.name)} is not known before deploy"
-        candidates = self.by_name.get(image.name, [])
+        if has_marker(image.repository):
+            return (
+                None,
+                f"the repository name {self.human(image.repository)} is not known before deploy",
+            )
+        candidates = list(self.by_name.get(image.repository, ()))
         exact = [c for c in candidates if c.account == image.account and c.region == image.region]
         if exact:
             return exact[0], ""
@@ -709,7 +785,7 @@ class _Audit:
         if candidates:
             elsewhere = ", ".join(f"{c.path} (account {c.account}, {c.region})" for c in candidates)
             return None, (
-                f"a repository named {image.name} is in the assembly elsewhere: {elsewhere}; "
+                f"a repository named {image.repository} is in the assembly elsewhere: {elsewhere}; "
                 f"the image URI points to account {self.human(image.account)}, "
                 f"{self.human(image.region)}: if that repository is meant, refer to it by its ARN "
                 "(Repository.from_repository_arn), not by its name"
@@ -719,16 +795,17 @@ class _Audit:
     def external_or_unverifiable(
         self,
         report: Callable[..., FunctionReport],
-        image: _Image,
+        image: ImageRef,
         resolver: Resolver,
         name: str | None,
         why_not: str,
     ) -> FunctionReport:
         account = resolver.account
         repository_arn = (
-            f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
+            f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
+            f":repository/{image.repository}"
         )
-        if (has_marker(image.account) and image.account != account) or has_marker(image.name):
+        if (has_marker(image.account) and image.account != account) or has_marker(image.repository):
             return report(
                 UNVERIFIABLE,
                 f"the image {self.human(image.uri)} is not known before deploy: "
@@ -787,13 +864,12 @@ class _Audit:
         )
 
     def evaluate(
-        self, resolver: Resolver, repository: _Repository, name: str | None, logical_id: str
+        self, resolver: Resolver, repository: ModelRepository, name: str | None, logical_id: str
     ) -> tuple[str, str]:
         account, region, partition = resolver.account, resolver.region, resolver.partition
-        if repository.policy is not None and "_unreadable" in repository.policy:
+        if repository.policy.state is PolicyState.INVALID:
             return INVALID_POLICY, (
-                f"the policy of repository {repository.path} is invalid: "
-                f"{repository.policy['_unreadable']}"
+                f"the policy of repository {repository.path} is invalid: {repository.policy.reason}"
             )
         generated = name is None or has_marker(name)
         function_arn = policy.function_arn_pattern(
@@ -801,9 +877,9 @@ class _Audit:
         )
         keep = {m.group(0) for m in MARK.finditer(function_arn + repository.account)}
         document = (
-            _tokenize_foreign(repository.policy, keep)
-            if repository.policy_has_markers
-            else repository.policy
+            _tokenize_foreign(repository.document, keep)
+            if self.policy_has_markers(repository)
+            else repository.document
         )
         access = policy.evaluate_pull(
             document,
@@ -897,18 +973,11 @@ class _Audit:
 
     # execution roles ----------------------------------------------------------------------
 
-    def check_execution_role(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> None:
+    def check_execution_role(self, function: ModelFunction) -> None:
+        index, logical_id = function.index, function.logical_id
         stack = self.assembly.stacks[index]
         resolver = self.assembly.resolvers[index]
-        role = properties.get("Role")
-        role_id: str | None = None
-        if isinstance(role, Mapping) and "Fn::GetAtt" in role:
-            parts = role["Fn::GetAtt"]
-            parts = parts.split(".", 1) if isinstance(parts, str) else parts
-            if isinstance(parts, list) and parts:
-                role_id = str(parts[0])
+        role_id = function.role_id
         if role_id is None or role_id in self._checked_roles.setdefault(index, set()):
             return
         self._checked_roles[index].add(role_id)
@@ -937,19 +1006,8 @@ class _Audit:
                 policy_name = arn.rsplit("/", 1)[-1]
                 if policy_name in _ECR_MANAGED_POLICIES:
                     found.append(f"AWS managed policy {policy_name}")
-        for other_id, resource in stack.resources.items():
-            if not isinstance(resource, Mapping):
-                continue
-            kind = resource.get("Type")
-            other = resource.get("Properties") or {}
-            if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                roles = [_ref_target(r) for r in _as_list(other.get("Roles"))]
-            elif kind == "AWS::IAM::RolePolicy":
-                roles = [_ref_target(other.get("RoleName"))]
-            else:
-                continue
-            if role_id in roles:
-                found += _ecr_actions(other.get("PolicyDocument"), f"policy {other_id}")
+        for other_id, document in self.model.role_policies.get((index, role_id), ()):
+            found += _ecr_actions(document, f"policy {other_id}")
         if found:
             self.findings.append(
                 Finding(
@@ -991,7 +1049,7 @@ class _Audit:
 
     def run(self) -> AuditReport:
         self.template_findings()
-        self.collect_repositories()
+        self.model_findings()
         self.collect_functions()
         self.tag_findings()
         repositories = self.repository_findings()
@@ -1058,7 +1116,12 @@ def audit_stacks(
     ``aws:PrincipalOrgID`` / ``aws:SourceOrgID`` conditions can be checked. Default: None (such
     conditions make the answer ``unverifiable``).
     """
-    return _Audit(stacks, organization_id).run()
+    return audit_model(build_model(stacks), organization_id=organization_id)
+
+
+def audit_model(model: AssemblyModel, *, organization_id: str | None = None) -> AuditReport:
+    """Audit an assembly already read into its model (:func:`.model.build_model`)."""
+    return _Audit(model, organization_id).run()
 
 
 def audit_assembly(path: str | Path, *, organization_id: str | None = None) -> AuditReport:
