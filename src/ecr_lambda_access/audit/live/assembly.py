@@ -51,8 +51,8 @@ def model_targets(model: AssemblyModel, report: AuditReport) -> list[LiveTarget]
     policies: dict[str, Mapping[str, Any] | None] = {}
     states: dict[str, str] = {}
     for repository in model.repositories:
-        if has_marker(repository.arn):
-            continue
+        if has_marker(repository.arn) or repository.arn in states:
+            continue  # the first of a name, as the static audit finds it
         states[repository.arn] = repository.policy.state.value
         document = repository.policy.document
         if repository.policy.state is PolicyState.VALID and not has_marker(
