@@ -33,6 +33,7 @@ from ..registry.replication import (
     rules_replicating,
 )
 from ..registry.templates import REPLICATION, applying_template, templates_supported
+from .checks import REPOSITORY_CHECKS, RepositoryFacts, latest_tag
 from .load import StackTemplate, load_assembly
 from .model import (
     AssemblyModel,
@@ -49,21 +50,16 @@ from .replicas import (
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
 from .resolve import MARK, Resolver, has_marker, partition_of
 from .rules import (
-    ANY_ACCOUNT,
-    CONFUSED_DEPUTY,
     DENIED,
     ERROR,
     EXECUTION_ROLE_ECR,
     EXTERNAL,
     INVALID_POLICY,
-    INVALID_REPOSITORY_POLICY,
-    LATEST_TAG,
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
     NOT_REPLICATED,
     OK,
-    POLICY_TOO_LARGE,
     REGION_MISMATCH,
     UNREADABLE_TEMPLATE,
     UNSUPPORTED_IMAGE,
@@ -492,54 +488,20 @@ class _Audit:
                 logical_id=repository.logical_id,
                 template_path=stack.template_path,
             )
-            if size > policy.ECR_POLICY_MAX_CHARS:
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=POLICY_TOO_LARGE,
-                        message=f"repository {repository.path}: the repository policy is {size:,} "
-                        f"characters, over ECR's limit of {policy.ECR_POLICY_MAX_CHARS:,}: "
-                        "SetRepositoryPolicy will reject it at deploy. Admit whole accounts "
-                        "(function:*) instead of many function names, split consumers across "
-                        "repositories, or admit an AWS Organization",
+            facts = RepositoryFacts(
+                path=repository.path,
+                size=size,
+                limit=policy.ECR_POLICY_MAX_CHARS,
+                problems=tuple(_policy_problems(document)),
+                unconditioned=unconditioned,
+                admits_every_account=partial(self.admits_every_account, repository),
+            )
+            for check in REPOSITORY_CHECKS:
+                message = check.check(facts)
+                if message is not None:
+                    self.findings.append(
+                        finding(severity=check.RULE.severity, code=check.RULE.id, message=message)
                     )
-                )
-            problems = _policy_problems(document)
-            if problems:
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=INVALID_REPOSITORY_POLICY,
-                        message=f"repository {repository.path}: the repository policy is invalid "
-                        f"({problems[0]}): ECR's SetRepositoryPolicy rejects it at deploy, and no "
-                        "function can pull",
-                    )
-                )
-            elif self.admits_every_account(repository):
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=ANY_ACCOUNT,
-                        message=f"repository {repository.path}: the repository policy lets every "
-                        'AWS account pull its images (a Principal "*" or {"AWS": "*"} '
-                        "statement with no condition that limits it): admit the consumer "
-                        "accounts by id, or limit the statement with aws:PrincipalOrgID",
-                    )
-                )
-            if unconditioned:
-                self.findings.append(
-                    finding(
-                        severity=WARNING,
-                        code=CONFUSED_DEPUTY,
-                        message=f"repository {repository.path}: statement(s) "
-                        f"{', '.join(unconditioned)} allow a service principal with no "
-                        "aws:SourceArn/aws:SourceAccount "
-                        "condition, so the service may pull on behalf of any account (confused "
-                        "deputy): limit lambda.amazonaws.com with aws:SourceArn "
-                        "arn:PARTITION:lambda:REGION:ACCOUNT:function:* (DockerImageCode.from_ecr "
-                        "on an owned repository writes such a statement)",
-                    )
-                )
             reports.append(
                 RepositoryReport(
                     repository=self.human(repository.arn) or repository.arn,
@@ -1029,19 +991,15 @@ class _Audit:
 
     def tag_findings(self) -> None:
         for report in self.functions:
-            if report.tag_or_digest == "latest":
+            message = latest_tag.check(report.function, report.tag_or_digest)
+            if message is not None:
                 self.findings.append(
                     Finding(
-                        severity=WARNING,
-                        code=LATEST_TAG,
+                        severity=latest_tag.RULE.severity,
+                        code=latest_tag.RULE.id,
                         resource=report.function,
                         stack=report.stack,
-                        message=(
-                            f"function {report.function} runs the 'latest' tag: Lambda resolves a "
-                            "tag to a digest once, at create/update, so pushing 'latest' again "
-                            "changes nothing until the next code update. Deploy by digest "
-                            "(sha256:...) or by an immutable tag"
-                        ),
+                        message=message,
                         logical_id=report.logical_id,
                         template_path=report.template_path,
                     )
