@@ -561,50 +561,47 @@ class _Audit:
         )
 
     def check_function(self, function: ModelFunction, uri: Any, raw_name: Any) -> FunctionReport:
-        index, logical_id = function.index, function.logical_id
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        name: str | None = raw_name if isinstance(raw_name, str) else None
-        function_path = function.path
-        base: dict[str, Any] = {
-            "function": function_path,
-            "stack": stack.display_name,
-            "account": stack.account,
-            "region": stack.region,
-            "logical_id": logical_id,
-            "template_path": stack.template_path,
-            "function_name": None if name is None or has_marker(name) else name,
-        }
+        """The verdict for one way the function's values go: the first stage that decides."""
+        draft = _Draft(self, function, uri, raw_name)
+        for stage in _FUNCTION_STAGES:
+            verdict = stage(self, draft)
+            if verdict is not None:
+                return verdict
+        raise AssertionError("the last stage always decides")  # pragma: no cover
 
-        def report(status: str, detail: str, **extra: Any) -> FunctionReport:
-            fields: dict[str, Any] = {
-                "image": self.human(uri if isinstance(uri, str) else None),
-                "repository": None,
-            }
-            fields.update(extra)
-            return FunctionReport(status=status, detail=detail, **base, **fields)
+    # the stages of a function's verdict, in order ---------------------------------------------
 
+    def stage_image(self, draft: _Draft) -> FunctionReport | None:
+        """Image reference: a private ECR URI Lambda accepts, known before deploy."""
+        uri = draft.uri
         if not isinstance(uri, str):
-            return report(
+            return draft.report(
                 UNVERIFIABLE,
-                f"function {function_path} has no image URI the audit can read (Code.ImageUri)",
+                f"function {draft.function.path} has no image URI the audit can read "
+                "(Code.ImageUri)",
             )
+        function = draft.function
         image = function.image if uri is function.image_uri else read_image(uri)
         if isinstance(image, UnsupportedImage):
-            return report(UNSUPPORTED_IMAGE, self.human(image.detail) or image.detail)
+            return draft.report(UNSUPPORTED_IMAGE, self.human(image.detail) or image.detail)
         if image is None:
-            return report(
+            return draft.report(
                 UNVERIFIABLE,
                 f"the image URI {self.human(uri)} is not known before deploy: its registry "
                 "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) is a deploy-time value, so it cannot be "
                 "checked",
             )
+        draft.image = image
         reference = image.tag_or_digest
-        base["tag_or_digest"] = None if reference is None else self.human(reference)
+        draft.base["tag_or_digest"] = None if reference is None else self.human(reference)
+        return None
+
+    def stage_region(self, draft: _Draft) -> FunctionReport | None:
+        """Region: Lambda runs images only from its own Region."""
+        image, resolver = draft.ref, draft.resolver
         region = resolver.region
-        account = resolver.account
         if image.region != region and not has_marker(image.region) and not has_marker(region):
-            return report(
+            return draft.report(
                 REGION_MISMATCH,
                 f"the image is in {image.region} but the function runs in {region}: Lambda "
                 f"runs images only from its own Region. Replicate the repository to {region} "
@@ -614,11 +611,17 @@ class _Audit:
                     f":repository/{image.repository}"
                 ),
             )
+        return None
+
+    def stage_locate(self, draft: _Draft) -> FunctionReport | None:
+        """Locate the repository and its source: the assembly's, the CDK bootstrap's, one
+        replication creates, or one outside the assembly."""
+        image, resolver = draft.ref, draft.resolver
         repository, why_not = self.find_repository(image)
-        bootstrap = repository is None and _is_bootstrap_repository(image)
-        if bootstrap:
+        draft.bootstrap = repository is None and _is_bootstrap_repository(image)
+        if draft.bootstrap:
             repository = ModelRepository(
-                index=index,
+                index=draft.function.index,
                 logical_id="",
                 name=image.repository,
                 arn=f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
@@ -634,27 +637,37 @@ class _Audit:
                 path=f"CDK bootstrap repository {self.human(image.repository)}",
             )
         if repository is None:
-            created = self.created_by_replication(report, image, resolver, name, logical_id)
+            logical_id = draft.function.logical_id
+            created = self.created_by_replication(
+                draft.report, image, resolver, draft.name, logical_id
+            )
             if created is not None:
                 return created
-            return self.external_or_unverifiable(report, image, resolver, name, why_not)
+            return self.external_or_unverifiable(draft.report, image, resolver, draft.name, why_not)
+        draft.repository = repository
         consumers = self.consumers.setdefault((repository.index, repository.logical_id), [])
-        if not bootstrap and function_path not in consumers:
-            consumers.append(function_path)
-        arn = self.human(repository.arn)
+        if not draft.bootstrap and draft.function.path not in consumers:
+            consumers.append(draft.function.path)
+        region = resolver.region
         if (
             repository.region != region
             and not has_marker(repository.region)
             and not has_marker(region)
         ):
-            return report(
+            return draft.report(
                 REGION_MISMATCH,
                 f"repository {repository.path} is in {repository.region} but the function "
                 f"runs in {region}: Lambda runs images only from its own Region",
-                repository=arn,
+                repository=self.human(repository.arn),
             )
+        return None
+
+    def stage_policy(self, draft: _Draft) -> FunctionReport | None:
+        """Policy: not known before deploy, or absent (no policy admits nothing)."""
+        repository, account = draft.repo, draft.resolver.account
+        arn = self.human(repository.arn)
         if repository.policy.state is PolicyState.UNKNOWN:
-            return report(
+            return draft.report(
                 UNVERIFIABLE,
                 f"the policy of repository {repository.path} is not known before deploy: "
                 f"{self.human(repository.policy.reason)}",
@@ -675,7 +688,7 @@ class _Audit:
                     else ""
                 )
             )
-            return report(
+            return draft.report(
                 NO_POLICY,
                 f"repository {repository.path} has no repository policy: allow {needed} "
                 "(ecr:BatchGetImage, ecr:GetDownloadUrlForLayer). Do not rely on Lambda adding a "
@@ -683,24 +696,42 @@ class _Audit:
                 "a later policy update drops it",
                 repository=arn,
             )
+        return None
+
+    def stage_environment(self, draft: _Draft) -> FunctionReport | None:
+        """Environment: an env-agnostic account or Region on either side."""
+        repository, resolver = draft.repo, draft.resolver
+        account, region = resolver.account, resolver.region
         if repository.region != region or (
             repository.account != account
             and (has_marker(repository.account) or has_marker(account))
         ):
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
-        status, detail = self.evaluate(resolver, repository, name, logical_id)
+            return draft.report(
+                UNVERIFIABLE,
+                self.agnostic_detail(resolver.stack, repository),
+                repository=self.human(repository.arn),
+            )
+        return None
+
+    def stage_evaluate(self, draft: _Draft) -> FunctionReport | None:
+        """Evaluate the policy (policy/evaluate_pull), then replication: does it fill the
+        repository?"""
+        repository = draft.repo
+        status, detail = self.evaluate(
+            draft.resolver, repository, draft.name, draft.function.logical_id
+        )
         if status == OK:
             replica = self.replica_status(repository)
             if replica is not None:
                 status, detail = replica
-        if bootstrap:
+        if draft.bootstrap:
             detail = (
                 f"{detail}. The repository is not in the assembly: this is what the CDK bootstrap "
                 "template's policy allows (lambda.amazonaws.com for functions of the "
                 "repository's own account and Region only); a customized bootstrap template may "
                 "differ"
             )
-        return report(status, detail, repository=arn)
+        return draft.report(status, detail, repository=self.human(repository.arn))
 
     def agnostic_detail(self, stack: StackTemplate, repository: ModelRepository) -> str:
         """Why a function and a repository, one of them env-agnostic, can't be checked."""
@@ -1016,6 +1047,60 @@ class _Audit:
             repositories=tuple(repositories),
             findings=tuple(self.findings),
         )
+
+
+class _Draft:
+    """What the stages of one function's verdict learn, in order (image, then repository)."""
+
+    def __init__(self, audit: _Audit, function: ModelFunction, uri: Any, raw_name: Any) -> None:
+        self.audit = audit
+        self.function = function
+        self.uri = uri
+        self.name: str | None = raw_name if isinstance(raw_name, str) else None
+        self.resolver = audit.assembly.resolvers[function.index]
+        stack = self.resolver.stack
+        self.base: dict[str, Any] = {
+            "function": function.path,
+            "stack": stack.display_name,
+            "account": stack.account,
+            "region": stack.region,
+            "logical_id": function.logical_id,
+            "template_path": stack.template_path,
+            "function_name": None if self.name is None or has_marker(self.name) else self.name,
+        }
+        self.image: ImageRef | None = None
+        self.repository: ModelRepository | None = None
+        self.bootstrap = False
+
+    @property
+    def ref(self) -> ImageRef:
+        assert self.image is not None, "the image stage runs first"
+        return self.image
+
+    @property
+    def repo(self) -> ModelRepository:
+        assert self.repository is not None, "the locate stage runs first"
+        return self.repository
+
+    def report(self, status: str, detail: str, **extra: Any) -> FunctionReport:
+        fields: dict[str, Any] = {
+            "image": self.audit.human(self.uri if isinstance(self.uri, str) else None),
+            "repository": None,
+        }
+        fields.update(extra)
+        return FunctionReport(status=status, detail=detail, **self.base, **fields)
+
+
+_FUNCTION_STAGES: tuple[Callable[[_Audit, _Draft], FunctionReport | None], ...] = (
+    _Audit.stage_image,
+    _Audit.stage_region,
+    _Audit.stage_locate,
+    _Audit.stage_policy,
+    _Audit.stage_environment,
+    _Audit.stage_evaluate,
+)
+"""A function's verdict: image reference, Region, locate the repository and its source, policy,
+environment, evaluate (then replication). The first stage that returns a report decides."""
 
 
 _NON_MONOTONE = re.compile(r"not|ifexists|forallvalues|null", re.IGNORECASE)
