@@ -69,6 +69,8 @@ class RepositoryReport:
     consumers: tuple[str, ...]
     logical_id: str
     template_path: str
+    replica_of: str | None = None
+    """The source repository's ARN when this repository is a replica ``add_replica`` wrote."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (the CLI's ``repositories`` entries)."""

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 __all__ = [
     "Rule",
+    "DOCS_URI",
+    "docs_uri",
+    "HELP_URI",
     "RULES",
     "STATUSES",
     "FINDINGS",
@@ -55,7 +58,7 @@ from .checks import (
     unsupported_image,
     unverifiable,
 )
-from .checks.base import ERROR, WARNING, Rule, help_uri
+from .checks.base import DOCS_URI, ERROR, HELP_URI, WARNING, Rule, docs_uri, help_uri
 
 # Function statuses (each id is written in its check module, audit/checks/)
 OK = ok.ID

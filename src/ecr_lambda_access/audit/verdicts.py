@@ -151,7 +151,8 @@ def _source_arn_patterns(document: Mapping[str, Any] | None) -> list[tuple[str, 
         services = principal.get("Service") if isinstance(principal, Mapping) else None
         if principal != "*" and policy.LAMBDA_SERVICE_PRINCIPAL not in _as_list(services):
             continue
-        for operator, block in (statement.get("Condition") or {}).items():
+        condition = statement.get("Condition")
+        for operator, block in (condition if isinstance(condition, Mapping) else {}).items():
             if not isinstance(block, Mapping):
                 continue
             wildcard = "like" in str(operator).lower()
@@ -518,6 +519,7 @@ class _Audit:
                     ),
                     logical_id=repository.logical_id,
                     template_path=stack.template_path,
+                    replica_of=repository.replica_of,
                 )
             )
         return reports

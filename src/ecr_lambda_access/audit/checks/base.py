@@ -5,11 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RepositoryFacts", "Rule", "HELP_URI", "help_uri", "ERROR", "WARNING", "NOTE"]
+__all__ = [
+    "RepositoryFacts",
+    "Rule",
+    "DOCS_URI",
+    "docs_uri",
+    "HELP_URI",
+    "help_uri",
+    "ERROR",
+    "WARNING",
+    "NOTE",
+]
 
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"
+
+DOCS_URI = "https://github.com/ecr-lambda-access/ecr-lambda-access/blob/main/docs/"
+"""Where the guides (the repository's ``docs/*.md``) are published."""
+
+
+def docs_uri(page: str, anchor: str = "") -> str:
+    """The link to a guide of ``docs/`` (``audit.md``), at a heading's or ``<a id>``'s anchor."""
+    return f"{DOCS_URI}{page}" + (f"#{anchor}" if anchor else "")
+
 
 HELP_URI = "https://github.com/ecr-lambda-access/ecr-lambda-access#the-pipeline-check"
 """Where every status and finding is documented. The one place to change: every rule's help link
