@@ -25,15 +25,13 @@ from typing import Any
 from .. import policy
 from ..policy import Access, LambdaConsumer, PullAccess
 from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
-from ..registry.replication import (
-    Destination,
-    Replication,
-    parse_replication_configuration,
-    rules_covering,
-    rules_replicating,
+from .checks import (
+    REPOSITORY_CHECKS,
+    RepositoryFacts,
+    execution_role_ecr_actions,
+    latest_tag,
+    replica,
 )
-from ..registry.templates import REPLICATION, applying_template, templates_supported
-from .checks import REPOSITORY_CHECKS, RepositoryFacts, latest_tag
 from .load import StackTemplate, load_assembly
 from .model import (
     AssemblyModel,
@@ -43,28 +41,21 @@ from .model import (
     PolicyState,
     build_model,
 )
-from .replicas import (
-    replica_source,
-    replica_verdict,
-)
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
-from .resolve import MARK, Resolver, has_marker, partition_of
+from .resolve import MARK, Resolver, has_marker
 from .rules import (
     DENIED,
     ERROR,
-    EXECUTION_ROLE_ECR,
     EXTERNAL,
     INVALID_POLICY,
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
-    NOT_REPLICATED,
     OK,
     REGION_MISMATCH,
     UNREADABLE_TEMPLATE,
     UNSUPPORTED_IMAGE,
     UNVERIFIABLE,
-    WARNING,
 )
 
 __all__ = ["audit_assembly", "audit_stacks", "audit_model"]
@@ -112,13 +103,6 @@ def bootstrap_repository_policy(account: str, region: str, partition: str) -> di
 _GENERATED = "<name-generated-by-CloudFormation>"
 _MAX_OPEN_CONDITIONS = 4
 """At most 2**4 ways are tried for one function."""
-_ECR_MANAGED_POLICIES = (
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonEC2ContainerRegistryPowerUser",
-    "AmazonEC2ContainerRegistryFullAccess",
-    "EC2InstanceProfileForImageBuilderECRContainerBuilds",
-)
 
 
 @lru_cache(maxsize=8192)
@@ -229,35 +213,6 @@ class _Audit:
 
     # repositories -------------------------------------------------------------------------
 
-    def replica_status(self, repository: ModelRepository) -> tuple[str, str] | None:
-        """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
-        if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
-            return None
-        source = replica_source(
-            name=repository.name,
-            account=repository.account,
-            region=repository.region,
-            declared_source=repository.replica_of,
-            configurations=self.replication_configurations,
-        )
-        if source is None:
-            return self.unreached_replica(repository)
-        verdict = replica_verdict(
-            name=repository.name,
-            arn=repository.arn,
-            account=repository.account,
-            region=repository.region,
-            source=source,
-            declared=repository.replica_of is not None,
-            configurations=self.replication_configurations,
-            registry_policies=self.registry_policies,
-            partition=partition_of(repository.region),
-        )
-        if verdict.ok:
-            return None
-        status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
-        return status, f"repository {repository.path} is a replica: {verdict.detail}"
-
     def admits_every_account(self, repository: ModelRepository) -> bool:
         """True when a stranger's account (not in any organization we know, in no condition)
         surely gets a pull action: a policy open to every AWS account."""
@@ -309,170 +264,6 @@ class _Audit:
                     template_path=stack.template_path,
                 )
             )
-
-    def replicating_sources(
-        self, name: str, account: str, region: str
-    ) -> tuple[list[tuple[str, str, str]], bool]:
-        """The registries of the assembly whose replication rules send repository ``name`` to
-        ``account``/``region``: (source account, source Region, where); and whether a rule
-        could but depends on deploy-time values."""
-        found: list[tuple[str, str, str]] = []
-        unknown = False
-        destination = Destination(account, region)
-        for configuration in self.replication_configurations:
-            if (configuration.account, configuration.region) == (account, region):
-                continue
-            rules = parse_replication_configuration(configuration.value)
-            if rules is None:
-                continue
-            answer = rules_replicating(rules, name, destination)
-            if answer is Replication.YES:
-                found.append((configuration.account, configuration.region, configuration.where))
-            elif answer is Replication.UNKNOWN:
-                unknown = True
-        return found, unknown
-
-    def created_by_replication(
-        self,
-        report: Callable[..., FunctionReport],
-        image: ImageRef,
-        resolver: Resolver,
-        name: str | None,
-        logical_id: str,
-    ) -> FunctionReport | None:
-        """A repository in no template that a replication rule of the assembly creates: ECR
-        creates it with no policy, or with the policy of the creation template that applies."""
-        if any(has_marker(v) for v in (image.account, image.region, image.repository)):
-            return None
-        sources, _ = self.replicating_sources(image.repository, image.account, image.region)
-        if not sources:
-            return None
-        source_account, source_region, where = sources[0]
-        arn = (
-            f"arn:{partition_of(image.region)}:ecr:{image.region}:{image.account}"
-            f":repository/{image.repository}"
-        )
-        created = (
-            f"repository {image.repository} is in no template of the assembly, but the "
-            f"replication configuration {where} sends it from {source_account}/{source_region} "
-            f"to {image.account}/{image.region}: ECR creates it there on the first replication"
-        )
-        templates = self.model.creation_templates
-        if not templates_supported(image.region):
-            templates = ()
-        template = applying_template(
-            templates,
-            account=image.account,
-            region=image.region,
-            name=image.repository,
-            cause=REPLICATION,
-        )
-        doubtful = [
-            t for t in templates if not t.known or any(has_marker(v) for v in (t.account, t.region))
-        ]
-        if template is None or not template.known:
-            if doubtful or (template is not None and not template.known):
-                which = (template or doubtful[0]).where
-                return report(
-                    UNVERIFIABLE,
-                    f"{created}; whether the creation template {which} applies (and with what "
-                    "policy) depends on values known only at deploy time",
-                    repository=arn,
-                )
-            return report(
-                NO_POLICY,
-                f"{created}, with no repository policy: no repository creation template of "
-                f"{image.account}/{image.region} with AppliedFor REPLICATION matches the name. "
-                "Create the replica in a stack (CrossAccountImageRepo.add_replica) or add a "
-                "creation template whose RepositoryPolicy admits the function",
-                repository=arn,
-            )
-        at_creation = (
-            f"the policy of creation template {template.where} (prefix {template.prefix}), "
-            "which applies only when ECR creates the repository: a later change of the template "
-            "does not reach an existing repository"
-        )
-        if template.policy_problem is not None:
-            return report(
-                INVALID_POLICY,
-                f"{created}, with {at_creation}; that policy is invalid: {template.policy_problem}",
-                repository=arn,
-            )
-        if template.repository_policy is None:
-            return report(
-                NO_POLICY,
-                f"{created}, with no repository policy: the creation template {template.where} "
-                "that applies sets no RepositoryPolicy",
-                repository=arn,
-            )
-        replica = ModelRepository(
-            index=resolver.index,
-            logical_id="",
-            name=image.repository,
-            arn=arn,
-            account=image.account,
-            region=image.region,
-            path=f"{image.repository} (created by replication)",
-            policy=ParsedPolicy(PolicyState.VALID, document=template.repository_policy),
-        )
-        status, detail = self.evaluate(resolver, replica, name, logical_id)
-        if status == OK:
-            verdict = replica_verdict(
-                name=image.repository,
-                arn=arn,
-                account=image.account,
-                region=image.region,
-                source=(source_account, source_region),
-                declared=False,
-                configurations=self.replication_configurations,
-                registry_policies=self.registry_policies,
-                partition=partition_of(image.region),
-            )
-            if not verdict.ok:
-                status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
-                detail = verdict.detail
-        return report(status, f"{created}, with {at_creation}: {detail}", repository=arn)
-
-    def unreached_replica(self, repository: ModelRepository) -> tuple[str, str] | None:
-        """A repository named like a source repository whose registry replicates elsewhere but
-        not here: NOT_REPLICATED when a rule of that registry matches the name (without this
-        destination), UNVERIFIABLE when none does (only direct pushes fill it)."""
-        for source in self.by_name.get(repository.name, ()):
-            if (source.account, source.region) == (repository.account, repository.region):
-                continue
-            if not source.known:
-                continue
-            outgoing, _ = self.replicating_sources(source.name, source.account, source.region)
-            if any((a, r) == (repository.account, repository.region) for a, r, _ in outgoing):
-                continue  # this repository is the other's source, not its replica
-            own = [
-                c
-                for c in self.replication_configurations
-                if (c.account, c.region) == (source.account, source.region)
-            ]
-            if len(own) != 1:
-                continue
-            rules = parse_replication_configuration(own[0].value)
-            if rules is None:
-                continue
-            here = f"{repository.account}/{repository.region}"
-            covering = rules_covering(rules, repository.name)
-            if covering:
-                targets = sorted({str(d) for r in covering for d in r.destinations})
-                return NOT_REPLICATED, (
-                    f"repository {repository.path} is a replica of {source.path} "
-                    f"({source.account}/{source.region}): the rules of {own[0].where} that match "
-                    f"{repository.name} send it to {', '.join(targets) or 'no destination'}, not "
-                    f"to {here}: images never arrive here. Add the destination {here} "
-                    "(CrossAccountImageRepo.add_replica does)"
-                )
-            return UNVERIFIABLE, (
-                f"repository {repository.path} has the name of {source.path} "
-                f"({source.account}/{source.region}), whose registry replicates ({own[0].where}) "
-                f"but no rule of which matches {repository.name}: nothing replicates images to "
-                f"{here}, so only direct pushes fill this repository"
-            )
-        return None
 
     def repository_findings(self) -> list[RepositoryReport]:
         reports = []
@@ -529,7 +320,7 @@ class _Audit:
     def collect_functions(self) -> None:
         for function in self.model.functions:
             self.functions.append(self.check_function_every_way(function))
-            self.check_execution_role(function)
+            execution_role_ecr_actions.check(self, function)
 
     def check_function_every_way(self, function: ModelFunction) -> FunctionReport:
         """The verdict, and when it depends on conditions not known here (Fn::If), the verdict
@@ -640,8 +431,8 @@ class _Audit:
             )
         if repository is None:
             logical_id = draft.function.logical_id
-            created = self.created_by_replication(
-                draft.report, image, resolver, draft.name, logical_id
+            created = replica.created_by_replication(
+                self, draft.report, image, resolver, draft.name, logical_id
             )
             if created is not None:
                 return created
@@ -723,9 +514,9 @@ class _Audit:
             draft.resolver, repository, draft.name, draft.function.logical_id
         )
         if status == OK:
-            replica = self.replica_status(repository)
-            if replica is not None:
-                status, detail = replica
+            replicated = replica.replica_status(self, repository)
+            if replicated is not None:
+                status, detail = replicated
         if draft.bootstrap:
             detail = (
                 f"{detail}. The repository is not in the assembly: this is what the CDK bootstrap "
@@ -968,60 +759,6 @@ class _Audit:
 
     # execution roles ----------------------------------------------------------------------
 
-    def check_execution_role(self, function: ModelFunction) -> None:
-        index, logical_id = function.index, function.logical_id
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        role_id = function.role_id
-        if role_id is None or role_id in self._checked_roles.setdefault(index, set()):
-            return
-        self._checked_roles[index].add(role_id)
-        role_resource = resolver.resource(role_id)
-        if role_resource is None or role_resource.get("Type") != "AWS::IAM::Role":
-            return
-        found: list[str] = []
-        role_properties = role_resource.get("Properties") or {}
-        for inline in _as_list(role_properties.get("Policies")):
-            if isinstance(inline, Mapping):
-                found += _ecr_actions(
-                    inline.get("PolicyDocument"), f"inline policy {inline.get('PolicyName')}"
-                )
-        for managed in _as_list(role_properties.get("ManagedPolicyArns")):
-            target = _ref_target(managed)
-            if target is not None:
-                resource = resolver.resource(target)
-                if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
-                    found += _ecr_actions(
-                        (resource.get("Properties") or {}).get("PolicyDocument"),
-                        f"managed policy {target}",
-                    )
-                continue
-            arn = resolver.resolve(managed)
-            if isinstance(arn, str):
-                policy_name = arn.rsplit("/", 1)[-1]
-                if policy_name in _ECR_MANAGED_POLICIES:
-                    found.append(f"AWS managed policy {policy_name}")
-        for other_id, document in self.model.role_policies.get((index, role_id), ()):
-            found += _ecr_actions(document, f"policy {other_id}")
-        if found:
-            self.findings.append(
-                Finding(
-                    severity=WARNING,
-                    code=EXECUTION_ROLE_ECR,
-                    resource=stack.path_of(role_id),
-                    stack=stack.display_name,
-                    message=(
-                        f"execution role {stack.path_of(role_id)} of function "
-                        f"{stack.path_of(logical_id)} holds ECR permissions ({'; '.join(found)}): "
-                        "the Lambda service pulls the image with the repository policy, not "
-                        "with the execution role; remove them unless the function's code calls "
-                        "ECR (repository.grant_pull(function) adds them)"
-                    ),
-                    logical_id=role_id,
-                    template_path=stack.template_path,
-                )
-            )
-
     def tag_findings(self) -> None:
         for report in self.functions:
             message = latest_tag.check(report.function, report.tag_or_digest)
@@ -1131,25 +868,6 @@ def _policy_problems(document: Mapping[str, Any] | None) -> list[str]:
     if "_unreadable" in document:
         return [str(document["_unreadable"])]
     return policy.policy_problems(_tokenize_foreign(document, set()))
-
-
-def _ref_target(value: Any) -> str | None:
-    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
-        return str(value["Ref"])
-    return None
-
-
-def _ecr_actions(document: Any, where: str) -> list[str]:
-    actions: list[str] = []
-    for statement in _statements(document):
-        if str(statement.get("Effect", "")).lower() != "allow":
-            continue
-        actions += [
-            str(a) for a in _as_list(statement.get("Action")) if str(a).lower().startswith("ecr:")
-        ]
-    if not actions:
-        return []
-    return [f"{where}: {', '.join(dict.fromkeys(actions))}"]
 
 
 def audit_stacks(

@@ -6,7 +6,7 @@ from .base import ERROR, RepositoryFacts, Rule
 
 ID = "any-account"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "the repository policy lets every AWS account pull",

@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "denied"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "a Deny statement of the repository policy blocks the pull",

@@ -6,7 +6,7 @@ from .base import WARNING, Rule
 
 ID = "external"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the repository is not in the assembly: its owner must grant the pull",

@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "invalid-policy"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the repository policy is invalid: ECR rejects it, so nothing is granted",

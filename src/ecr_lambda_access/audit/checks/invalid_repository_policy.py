@@ -6,7 +6,7 @@ from .base import ERROR, RepositoryFacts, Rule
 
 ID = "invalid-repository-policy"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "the repository policy is invalid (ECR rejects it at deploy)",

@@ -6,7 +6,7 @@ from .base import WARNING, Rule
 
 ID = "ecr-lambda-access:latestTag"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "the function runs the 'latest' tag",

@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "missing-root-grant"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the repository policy does not admit the function's account (root principal)",

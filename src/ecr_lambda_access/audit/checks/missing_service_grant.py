@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "missing-service-grant"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "no lambda.amazonaws.com statement whose condition matches the function",

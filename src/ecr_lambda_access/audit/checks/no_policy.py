@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "no-policy"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the repository has no repository policy",

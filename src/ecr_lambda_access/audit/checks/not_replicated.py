@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "not-replicated"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     (

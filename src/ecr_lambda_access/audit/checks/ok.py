@@ -6,7 +6,7 @@ from .base import NOTE, Rule
 
 ID = "ok"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the function can pull its image",

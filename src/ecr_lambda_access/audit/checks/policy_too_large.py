@@ -6,7 +6,7 @@ from .base import ERROR, RepositoryFacts, Rule
 
 ID = "policy-too-large"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "the repository policy is over ECR's 10,240-character limit",

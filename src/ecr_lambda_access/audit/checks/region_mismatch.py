@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "region-mismatch"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the image is in another Region than the function",

@@ -6,7 +6,7 @@ from .base import WARNING, RepositoryFacts, Rule
 
 ID = "unconditioned-service-principal"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "a service-principal statement has no source condition (confused deputy)",

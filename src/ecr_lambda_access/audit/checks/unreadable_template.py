@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "unreadable-template"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "finding",
     "a template of the assembly cannot be read",

@@ -6,7 +6,7 @@ from .base import ERROR, Rule
 
 ID = "unsupported-image"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     (

@@ -6,7 +6,7 @@ from .base import WARNING, Rule
 
 ID = "unverifiable"
 
-RULE = Rule(
+RULE: Rule = Rule(
     ID,
     "status",
     "the answer depends on values known only at deploy time",
