@@ -9,7 +9,7 @@ The rooms, in the order the data flows:
 * :mod:`.load`: manifests, stage assemblies, templates (:func:`load_assembly`);
 * :mod:`.resolve`: intrinsics, with values known only at deploy time carried as markers;
 * :mod:`.model`: the one immutable model of the assembly every reader uses (repositories with
-  their policy parsed once, functions with their :class:`~ecr_lambda_access.registry.image_ref.ImageRef`,
+  their policy parsed once, functions with their parsed image reference (``ImageRef``),
   replication rules, registry policies, creation templates, conditions as scenarios);
 * :mod:`.checks`: one module per status and finding (id, severity, texts, help link, logic);
 * :mod:`.verdicts`: per function (an ordered list of stages) and per repository;
