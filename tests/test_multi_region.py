@@ -344,3 +344,79 @@ def test_a_replication_configuration_under_a_condition_is_unverifiable_or_absent
     never = {"Fn::Equals": ["a", "b"]}
     report = audit_stacks(mutated(stacks, "MultiRegionRegistry", conditioned(never)))
     assert statuses(report)["MultiRegionWorkloadEuw1"] == "not-replicated"
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry layer around the replicas (issue 16): one piece removed each
+# ---------------------------------------------------------------------------------------------
+
+
+def _without_replica_repository(template: dict[str, Any]) -> None:
+    """The replica's AWS::ECR::Repository gone: replication creates the repository itself."""
+    template["Resources"] = {
+        k: r for k, r in template["Resources"].items() if r["Type"] != "AWS::ECR::Repository"
+    }
+
+
+def _replica_stack(stacks: list[StackTemplate], region: str) -> str:
+    return next(
+        s.stack_name
+        for s in stacks
+        if s.region == region
+        and resources(s, "AWS::ECR::Repository")
+        and s.stack_name != "MultiRegionRegistry"
+    )
+
+
+def test_a_replica_replication_creates_without_a_template_has_no_policy(
+    stacks: list[StackTemplate],
+) -> None:
+    name = _replica_stack(stacks, EU)
+    report = audit_stacks(mutated(stacks, name, _without_replica_repository))
+    failing = {k: v for k, v in statuses(report).items() if v != "ok"}
+    assert set(failing.values()) == {"no-policy"}, failing
+    detail = next(f.detail for f in report.functions if f.status == "no-policy")
+    assert "ECR creates it there on the first replication" in detail
+
+
+def test_a_replica_created_with_the_creation_template_policy_is_judged_by_it(
+    stacks: list[StackTemplate],
+) -> None:
+    name = _replica_stack(stacks, EU)
+    (replica,) = resources(by_name(stacks)[name], "AWS::ECR::Repository").values()
+
+    def templated(template: dict[str, Any]) -> None:
+        _without_replica_repository(template)
+        policy = replica["Properties"]["RepositoryPolicyText"]
+        template["Resources"]["Template"] = {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {
+                "Prefix": "ROOT",
+                "AppliedFor": ["REPLICATION"],
+                "RepositoryPolicy": json.dumps(policy),
+            },
+        }
+
+    report = audit_stacks(mutated(stacks, name, templated))
+    assert not report.failed(), [(f.function, f.status, f.detail) for f in report.functions]
+    details = [f.detail for f in report.functions if "creation template" in f.detail]
+    assert details and all("applies only when ECR creates the repository" in d for d in details)
+
+
+def test_a_foreign_replica_in_a_region_its_rule_does_not_reach_is_not_replicated(
+    stacks: list[StackTemplate],
+) -> None:
+    name = _replica_stack(stacks, EU)
+
+    def foreign(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::ECR::Repository":
+                resource.get("Metadata", {}).pop("ecr-lambda-access", None)
+
+    changed = mutated(
+        mutated(stacks, name, foreign), "MultiRegionRegistry", _drop_rule_destination(EU)
+    )
+    report = audit_stacks(changed)
+    assert statuses(report)["MultiRegionWorkloadEuw1"] == "not-replicated"
+    detail = next(f.detail for f in report.functions if f.status == "not-replicated")
+    assert "not to" in detail and EU in detail

@@ -19,7 +19,6 @@ replicates it.
 from __future__ import annotations
 
 import argparse
-import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -27,13 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .audit import AssemblyError, audit_assembly
+from .registry.image_ref import ImageRef
 
 __all__ = ["Image", "images_of_assembly", "describe_images_command", "main"]
-
-_URI = re.compile(
-    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<name>[a-z0-9._/-]+)(?:@(?P<digest>sha256:[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_.-]+))"
-)
 
 
 @dataclass(frozen=True, order=True)
@@ -57,13 +52,11 @@ def images_of_assembly(path: str) -> tuple[list[Image], list[str]]:
     images: set[Image] = set()
     skipped = []
     for function in report.functions:
-        match = _URI.fullmatch(function.image or "")
-        if match is None:
+        image = ImageRef.parse(function.image)
+        if image is None or image.fips or not (image.digest or image.tag):
             skipped.append(f"{function.function}: image {function.image!r} cannot be checked")
             continue
-        images.add(
-            Image(match["account"], match["region"], match["name"], match["digest"], match["tag"])
-        )
+        images.add(Image(image.account, image.region, image.repository, image.digest, image.tag))
     return sorted(images), skipped
 
 

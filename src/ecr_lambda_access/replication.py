@@ -35,7 +35,7 @@ from . import policy
 from ._annotations import warn
 from .errors import ReplicaConfigurationError, Violation, raise_if_violations
 from .policy import LambdaConsumer, replica_consumers
-from .replication_plan import (
+from .registry.replication import (
     Destination,
     ReplicationRule,
     over_matches,

@@ -8,8 +8,12 @@ The rooms, in the order the data flows:
 
 * :mod:`.load`: manifests, stage assemblies, templates (:func:`load_assembly`);
 * :mod:`.resolve`: intrinsics, with values known only at deploy time carried as markers;
-* :mod:`.verdicts`: per function and per repository, from :mod:`ecr_lambda_access.policy`;
-* :mod:`.rules`: every status and finding kind with its id, text and help;
+* :mod:`.model`: the one immutable model of the assembly every reader uses (repositories with
+  their policy parsed once, functions with their parsed image reference (``ImageRef``),
+  replication rules, registry policies, creation templates, conditions as scenarios);
+* :mod:`.checks`: one module per status and finding (id, severity, texts, help link, logic);
+* :mod:`.verdicts`: per function (an ordered list of stages) and per repository;
+* :mod:`.rules`: the names of every status and finding kind (declared in :mod:`.checks`);
 * :mod:`.report`: the results as plain data;
 * :mod:`.formatters`: text and JSON output, one module each.
 """

@@ -4,7 +4,7 @@ Read from the assembly: every ``AWS::ECR::ReplicationConfiguration`` and
 ``AWS::ECR::RegistryPolicy`` (both registry-wide: one per account and Region), and the
 ``replicaOf`` metadata ``add_replica`` records on a replica's ``AWS::ECR::Repository``. The
 arithmetic (does a rule cover a repository and a destination, does a registry policy let the
-source replicate) is :mod:`ecr_lambda_access.replication_plan`'s, shared with the constructs and
+source replicate) is :mod:`ecr_lambda_access.registry.replication`'s, shared with the constructs and
 their property tests.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..policy import root_arn
-from ..replication_plan import (
+from ..registry.replication import (
     REPLICATE_ACTION,
     Destination,
     Replication,

@@ -15,81 +15,53 @@ by pattern makes it ``unverifiable`` when a pattern could match a generated name
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from .. import policy
 from ..policy import Access, LambdaConsumer, PullAccess
+from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
+from .checks import (
+    REPOSITORY_CHECKS,
+    RepositoryFacts,
+    execution_role_ecr_actions,
+    latest_tag,
+    replica,
+)
 from .load import StackTemplate, load_assembly
-from .replicas import (
-    REGISTRY_RESOURCE_TYPES,
-    RegistryResource,
-    replica_of,
-    replica_source,
-    replica_verdict,
+from .model import (
+    AssemblyModel,
+    ModelFunction,
+    ModelRepository,
+    ParsedPolicy,
+    PolicyState,
+    build_model,
 )
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
-from .resolve import MARK, Assembly, Resolver, has_marker, partition_of
+from .resolve import MARK, Resolver, has_marker
 from .rules import (
-    ANY_ACCOUNT,
-    CONFUSED_DEPUTY,
     DENIED,
     ERROR,
-    EXECUTION_ROLE_ECR,
     EXTERNAL,
     INVALID_POLICY,
-    INVALID_REPOSITORY_POLICY,
-    LATEST_TAG,
     MISSING_ROOT,
     MISSING_SERVICE,
     NO_POLICY,
-    NOT_REPLICATED,
     OK,
-    POLICY_TOO_LARGE,
     REGION_MISMATCH,
     UNREADABLE_TEMPLATE,
+    UNSUPPORTED_IMAGE,
     UNVERIFIABLE,
-    WARNING,
 )
 
-__all__ = ["audit_assembly", "audit_stacks"]
+__all__ = ["audit_assembly", "audit_stacks", "audit_model"]
 
 
-_IMAGE_URI = re.compile(
-    r"(?P<account>[^./]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[^./]+)\.(?P<suffix>[^/]+)/"
-    r"(?P<name>[^:@]+)(?:@(?P<digest>[^@]+)|:(?P<tag>[^:@/]+))?"
-)
-
-
-@dataclass(frozen=True)
-class _Image:
-    uri: str
-    account: str
-    region: str
-    name: str
-    reference: str | None
-
-
-def _parse_image(uri: str) -> _Image | None:
-    match = _IMAGE_URI.fullmatch(uri)
-    if match is None:
-        return None
-    return _Image(
-        uri=uri,
-        account=match["account"],
-        region=match["region"],
-        name=match["name"],
-        reference=match["digest"] or match["tag"],
-    )
-
-
-def _is_bootstrap_repository(image: _Image) -> bool:
+def _is_bootstrap_repository(image: ImageRef) -> bool:
     """True for a name of the CDK bootstrap's container-assets repository of the image's own
     account and Region (``cdk-QUALIFIER-container-assets-ACCOUNT-REGION``)."""
     expected = (
@@ -98,7 +70,7 @@ def _is_bootstrap_repository(image: _Image) -> bool:
         + "-"
         + re.escape(image.region)
     )
-    return re.fullmatch(expected, image.name) is not None
+    return re.fullmatch(expected, image.repository) is not None
 
 
 def bootstrap_repository_policy(account: str, region: str, partition: str) -> dict[str, Any]:
@@ -124,32 +96,6 @@ def bootstrap_repository_policy(account: str, region: str, partition: str) -> di
     }
 
 
-@dataclass
-class _Repository:
-    index: int
-    logical_id: str
-    name: str
-    arn: str
-    account: str
-    region: str
-    policy: dict[str, Any] | None
-    path: str
-    consumers: list[str] = field(default_factory=list)
-    replica_of: str | None = None
-    """The source repository ARN ``add_replica`` recorded in the resource's metadata."""
-
-    @property
-    def policy_has_markers(self) -> bool:
-        """True when the policy holds values known only at deploy time."""
-        if self._has_markers is None:
-            self._has_markers = self.policy is not None and has_marker(
-                json.dumps(self.policy, ensure_ascii=False)
-            )
-        return self._has_markers
-
-    _has_markers: bool | None = field(default=None, repr=False)
-
-
 # --------------------------------------------------------------------------------------------
 # The audit
 # --------------------------------------------------------------------------------------------
@@ -157,13 +103,6 @@ class _Repository:
 _GENERATED = "<name-generated-by-CloudFormation>"
 _MAX_OPEN_CONDITIONS = 4
 """At most 2**4 ways are tried for one function."""
-_ECR_MANAGED_POLICIES = (
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonEC2ContainerRegistryPowerUser",
-    "AmazonEC2ContainerRegistryFullAccess",
-    "EC2InstanceProfileForImageBuilderECRContainerBuilds",
-)
 
 
 @lru_cache(maxsize=8192)
@@ -243,129 +182,43 @@ def _estimated_length(document: Mapping[str, Any]) -> int:
 
 
 class _Audit:
-    def __init__(self, stacks: Sequence[StackTemplate], organization_id: str | None) -> None:
-        self.assembly = Assembly(stacks)
+    def __init__(self, model: AssemblyModel, organization_id: str | None) -> None:
+        self.model = model
+        self.assembly = model.assembly
         self.unknowns = self.assembly.unknowns
         self.organization_id = organization_id
-        self.repositories: list[_Repository] = []
-        self.by_target: dict[tuple[int, str], _Repository] = {}
-        self.by_name: dict[str, list[_Repository]] = {}
+        self.repositories = model.repositories
+        self.by_target = model.by_target
+        self.by_name = model.by_name
+        self.consumers: dict[tuple[int, str], list[str]] = {}
         self.findings: list[Finding] = []
         self.functions: list[FunctionReport] = []
         self._checked_roles: dict[int, set[str]] = {}
-        self._role_policies: dict[int, dict[str, list[tuple[str, Any]]]] = {}
-        self.replication_configurations: list[RegistryResource] = []
-        self.registry_policies: list[RegistryResource] = []
+        self.replication_configurations = model.replication_configurations
+        self.registry_policies = model.registry_policies
+        self._markers: dict[int, bool] = {}
 
     def human(self, text: str | None) -> str | None:
         return None if text is None else self.unknowns.describe(text)
 
+    def policy_has_markers(self, repository: ModelRepository) -> bool:
+        """True when the policy holds values known only at deploy time."""
+        key = id(repository)
+        if key not in self._markers:
+            document = repository.document
+            self._markers[key] = document is not None and has_marker(
+                json.dumps(document, ensure_ascii=False, default=str)
+            )
+        return self._markers[key]
+
     # repositories -------------------------------------------------------------------------
 
-    def collect_repositories(self) -> None:
-        for index, stack in enumerate(self.assembly.stacks):
-            resolver = self.assembly.resolvers[index]
-            for logical_id, resource in stack.resources.items():
-                if not isinstance(resource, Mapping):
-                    continue
-                if resource.get("Type") in REGISTRY_RESOURCE_TYPES:
-                    self.collect_registry_resource(index, logical_id, resource)
-                if resource.get("Type") != "AWS::ECR::Repository":
-                    continue
-                if self.absent(index, resource):
-                    continue
-                properties = resource.get("Properties") or {}
-                document = resolver.resolve(properties.get("RepositoryPolicyText"))
-                if isinstance(document, str) and not has_marker(document):
-                    try:
-                        document = json.loads(document)
-                    except json.JSONDecodeError as error:
-                        document = {"_unreadable": f"the policy text is not JSON: {error}"}
-                elif document is not None and not isinstance(document, dict):
-                    document = {"_unreadable": "the policy is neither an object nor JSON text"}
-                repository = _Repository(
-                    index=index,
-                    logical_id=logical_id,
-                    name=str(resolver.ref(logical_id, 0)),
-                    arn=str(resolver.get_att(logical_id, "Arn", 0)),
-                    account=resolver.account,
-                    region=resolver.region,
-                    policy=document if isinstance(document, dict) else None,
-                    path=stack.path_of(logical_id),
-                    replica_of=replica_of(resource),
-                )
-                self.repositories.append(repository)
-                self.by_target[(index, logical_id)] = repository
-                if not has_marker(repository.name):
-                    self.by_name.setdefault(repository.name, []).append(repository)
-
-    def collect_registry_resource(
-        self, index: int, logical_id: str, resource: Mapping[str, Any]
-    ) -> None:
-        """A replication configuration or registry policy (registry-wide, one per registry)."""
-        kind = str(resource.get("Type"))
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        condition = resource.get("Condition")
-        created = resolver.condition(condition, 0) if isinstance(condition, str) else True
-        if created is False:
-            return
-        value = resolver.resolve(
-            (resource.get("Properties") or {}).get(REGISTRY_RESOURCE_TYPES[kind])
-        )
-        if created is not True:
-            value = None  # created only under a condition not known here: cannot be relied on
-        if isinstance(value, str) and not has_marker(value):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                value = None
-        found = RegistryResource(
-            account=resolver.account,
-            region=resolver.region,
-            value=_tokenize_foreign(value, set()),
-            where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
-        )
-        if kind == "AWS::ECR::RegistryPolicy":
-            self.registry_policies.append(found)
-        else:
-            self.replication_configurations.append(found)
-
-    def replica_status(self, repository: _Repository) -> tuple[str, str] | None:
-        """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
-        if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
-            return None
-        source = replica_source(
-            name=repository.name,
-            account=repository.account,
-            region=repository.region,
-            declared_source=repository.replica_of,
-            configurations=self.replication_configurations,
-        )
-        if source is None:
-            return None
-        verdict = replica_verdict(
-            name=repository.name,
-            arn=repository.arn,
-            account=repository.account,
-            region=repository.region,
-            source=source,
-            declared=repository.replica_of is not None,
-            configurations=self.replication_configurations,
-            registry_policies=self.registry_policies,
-            partition=partition_of(repository.region),
-        )
-        if verdict.ok:
-            return None
-        status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
-        return status, f"repository {repository.path} is a replica: {verdict.detail}"
-
-    def admits_every_account(self, repository: _Repository) -> bool:
+    def admits_every_account(self, repository: ModelRepository) -> bool:
         """True when a stranger's account (not in any organization we know, in no condition)
         surely gets a pull action: a policy open to every AWS account."""
-        if repository.policy is None:
+        if repository.document is None:
             return False
-        document = _tokenize_foreign(repository.policy, set())
+        document = _tokenize_foreign(repository.document, set())
         stranger = "000000000000" if repository.account != "000000000000" else "000000000001"
         return any(
             policy.evaluate_pull(
@@ -395,11 +248,28 @@ class _Audit:
                     )
                 )
 
+    def model_findings(self) -> None:
+        """Resources the model could not read (wrong-typed values): an error, never a crash."""
+        for index, logical_id, why in self.model.problems:
+            stack = self.assembly.stacks[index]
+            self.findings.append(
+                Finding(
+                    severity=ERROR,
+                    code=UNREADABLE_TEMPLATE,
+                    resource=stack.path_of(logical_id),
+                    stack=stack.display_name,
+                    message=f"resource {stack.path_of(logical_id)} of stack "
+                    f"{stack.display_name} cannot be read ({why}): it is not checked",
+                    logical_id=logical_id,
+                    template_path=stack.template_path,
+                )
+            )
+
     def repository_findings(self) -> list[RepositoryReport]:
         reports = []
         for repository in self.repositories:
             stack = self.assembly.stacks[repository.index]
-            document = repository.policy
+            document = repository.document
             size = 0 if document is None else _estimated_length(document)
             unconditioned = tuple(policy.unconditioned_service_statements(document))
 
@@ -410,54 +280,20 @@ class _Audit:
                 logical_id=repository.logical_id,
                 template_path=stack.template_path,
             )
-            if size > policy.ECR_POLICY_MAX_CHARS:
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=POLICY_TOO_LARGE,
-                        message=f"repository {repository.path}: the repository policy is {size:,} "
-                        f"characters, over ECR's limit of {policy.ECR_POLICY_MAX_CHARS:,}: "
-                        "SetRepositoryPolicy will reject it at deploy. Admit whole accounts "
-                        "(function:*) instead of many function names, split consumers across "
-                        "repositories, or admit an AWS Organization",
+            facts = RepositoryFacts(
+                path=repository.path,
+                size=size,
+                limit=policy.ECR_POLICY_MAX_CHARS,
+                problems=tuple(_policy_problems(document)),
+                unconditioned=unconditioned,
+                admits_every_account=partial(self.admits_every_account, repository),
+            )
+            for check in REPOSITORY_CHECKS:
+                message = check.check(facts)
+                if message is not None:
+                    self.findings.append(
+                        finding(severity=check.RULE.severity, code=check.RULE.id, message=message)
                     )
-                )
-            problems = _policy_problems(document)
-            if problems:
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=INVALID_REPOSITORY_POLICY,
-                        message=f"repository {repository.path}: the repository policy is invalid "
-                        f"({problems[0]}): ECR's SetRepositoryPolicy rejects it at deploy, and no "
-                        "function can pull",
-                    )
-                )
-            elif self.admits_every_account(repository):
-                self.findings.append(
-                    finding(
-                        severity=ERROR,
-                        code=ANY_ACCOUNT,
-                        message=f"repository {repository.path}: the repository policy lets every "
-                        'AWS account pull its images (a Principal "*" or {"AWS": "*"} '
-                        "statement with no condition that limits it): admit the consumer "
-                        "accounts by id, or limit the statement with aws:PrincipalOrgID",
-                    )
-                )
-            if unconditioned:
-                self.findings.append(
-                    finding(
-                        severity=WARNING,
-                        code=CONFUSED_DEPUTY,
-                        message=f"repository {repository.path}: statement(s) "
-                        f"{', '.join(unconditioned)} allow a service principal with no "
-                        "aws:SourceArn/aws:SourceAccount "
-                        "condition, so the service may pull on behalf of any account (confused "
-                        "deputy): limit lambda.amazonaws.com with aws:SourceArn "
-                        "arn:PARTITION:lambda:REGION:ACCOUNT:function:* (DockerImageCode.from_ecr "
-                        "on an owned repository writes such a statement)",
-                    )
-                )
             reports.append(
                 RepositoryReport(
                     repository=self.human(repository.arn) or repository.arn,
@@ -466,10 +302,12 @@ class _Audit:
                     stack=stack.display_name,
                     account=stack.account,
                     region=stack.region,
-                    has_policy=document is not None,
+                    has_policy=repository.policy.state is not PolicyState.ABSENT,
                     policy_size=size,
                     unconditioned_service_statements=unconditioned,
-                    consumers=tuple(repository.consumers),
+                    consumers=tuple(
+                        self.consumers.get((repository.index, repository.logical_id), ())
+                    ),
                     logical_id=repository.logical_id,
                     template_path=stack.template_path,
                     replica_of=repository.replica_of,
@@ -480,53 +318,23 @@ class _Audit:
     # functions ----------------------------------------------------------------------------
 
     def collect_functions(self) -> None:
-        for index, stack in enumerate(self.assembly.stacks):
-            for logical_id, resource in stack.resources.items():
-                if (
-                    not isinstance(resource, Mapping)
-                    or resource.get("Type") != "AWS::Lambda::Function"
-                ):
-                    continue
-                properties = resource.get("Properties") or {}
-                code = properties.get("Code")
-                image_uri = code.get("ImageUri") if isinstance(code, Mapping) else None
-                if image_uri is None and properties.get("PackageType") != "Image":
-                    continue
-                if self.absent(index, resource):
-                    continue
-                self.functions.append(self.check_function_every_way(index, logical_id, properties))
-                self.check_execution_role(index, logical_id, properties)
+        for function in self.model.functions:
+            self.functions.append(self.check_function_every_way(function))
+            execution_role_ecr_actions.check(self, function)
 
-    def absent(self, index: int, resource: Mapping[str, Any]) -> bool:
-        """True when the resource's Condition is surely false (CloudFormation does not create
-        it)."""
-        condition = resource.get("Condition")
-        if not isinstance(condition, str):
-            return False
-        return self.assembly.resolvers[index].condition(condition, 0) is False
-
-    def check_function_every_way(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> FunctionReport:
+    def check_function_every_way(self, function: ModelFunction) -> FunctionReport:
         """The verdict, and when it depends on conditions not known here (Fn::If), the verdict
-        for each way they can go: one verdict when all ways agree, ``unverifiable`` otherwise."""
-        resolver = self.assembly.resolvers[index]
-        resolver.assumptions.clear()
-        resolver.open_conditions.clear()
-        first = self.check_function(index, logical_id, properties)
-        opened = sorted(resolver.open_conditions)
-        if first.status != UNVERIFIABLE or not opened:
+        for each way they can go (the model's scenarios): one verdict when all ways agree,
+        ``unverifiable`` otherwise."""
+        first = self.check_function(function, function.image_uri, function.function_name)
+        if first.status != UNVERIFIABLE or not function.scenarios:
             return first
-        opened = opened[:_MAX_OPEN_CONDITIONS]
-        reports: list[tuple[dict[str, bool], FunctionReport]] = []
-        for bits in itertools.product((True, False), repeat=len(opened)):
-            resolver.assumptions = dict(zip(opened, bits, strict=True))
-            reports.append(
-                (resolver.assumptions, self.check_function(index, logical_id, properties))
-            )
-        resolver.assumptions = {}
+        reports = [
+            (dict(way.assumptions), self.check_function(function, way.image_uri, way.function_name))
+            for way in function.scenarios
+        ]
         statuses = {r.status for _, r in reports}
-        names = ", ".join(opened)
+        names = ", ".join(function.open_conditions)
         if len(statuses) == 1:
             chosen = reports[0][1]
             return dataclasses.replace(
@@ -545,91 +353,120 @@ class _Audit:
             repository=reports[0][1].repository,
         )
 
-    def check_function(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> FunctionReport:
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        code = properties.get("Code")
-        uri = resolver.resolve(code.get("ImageUri") if isinstance(code, Mapping) else None)
-        raw_name = resolver.resolve(properties.get("FunctionName"))
-        name: str | None = raw_name if isinstance(raw_name, str) else None
-        function_path = stack.path_of(logical_id)
-        base: dict[str, Any] = {
-            "function": function_path,
-            "stack": stack.display_name,
-            "account": stack.account,
-            "region": stack.region,
-            "logical_id": logical_id,
-            "template_path": stack.template_path,
-            "function_name": None if name is None or has_marker(name) else name,
-        }
+    def check_function(self, function: ModelFunction, uri: Any, raw_name: Any) -> FunctionReport:
+        """The verdict for one way the function's values go: the first stage that decides."""
+        draft = _Draft(self, function, uri, raw_name)
+        for stage in _FUNCTION_STAGES:
+            verdict = stage(self, draft)
+            if verdict is not None:
+                return verdict
+        raise AssertionError("the last stage always decides")  # pragma: no cover
 
-        def report(status: str, detail: str, **extra: Any) -> FunctionReport:
-            fields: dict[str, Any] = {
-                "image": self.human(uri if isinstance(uri, str) else None),
-                "repository": None,
-            }
-            fields.update(extra)
-            return FunctionReport(status=status, detail=detail, **base, **fields)
+    # the stages of a function's verdict, in order ---------------------------------------------
 
+    def stage_image(self, draft: _Draft) -> FunctionReport | None:
+        """Image reference: a private ECR URI Lambda accepts, known before deploy."""
+        uri = draft.uri
         if not isinstance(uri, str):
-            return report(
+            return draft.report(
                 UNVERIFIABLE,
-                f"function {function_path} has no image URI the audit can read (Code.ImageUri)",
+                f"function {draft.function.path} has no image URI the audit can read "
+                "(Code.ImageUri)",
             )
-        image = _parse_image(uri)
+        function = draft.function
+        image = function.image if uri is function.image_uri else read_image(uri)
+        if isinstance(image, UnsupportedImage):
+            return draft.report(UNSUPPORTED_IMAGE, self.human(image.detail) or image.detail)
         if image is None:
-            return report(
+            return draft.report(
                 UNVERIFIABLE,
-                f"the image URI {self.human(uri)} is not a private Amazon ECR image "
-                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG): it cannot be checked",
+                f"the image URI {self.human(uri)} is not known before deploy: its registry "
+                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) is a deploy-time value, so it cannot be "
+                "checked",
             )
-        reference = None if image.reference is None else self.human(image.reference)
-        base["tag_or_digest"] = reference
+        draft.image = image
+        reference = image.tag_or_digest
+        draft.base["tag_or_digest"] = None if reference is None else self.human(reference)
+        return None
+
+    def stage_region(self, draft: _Draft) -> FunctionReport | None:
+        """Region: Lambda runs images only from its own Region."""
+        image, resolver = draft.ref, draft.resolver
         region = resolver.region
-        account = resolver.account
         if image.region != region and not has_marker(image.region) and not has_marker(region):
-            return report(
+            return draft.report(
                 REGION_MISMATCH,
                 f"the image is in {image.region} but the function runs in {region}: Lambda "
                 f"runs images only from its own Region. Replicate the repository to {region} "
                 "(ECR replication) and use the replica's URI",
                 repository=self.human(
-                    f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
+                    f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
+                    f":repository/{image.repository}"
                 ),
             )
+        return None
+
+    def stage_locate(self, draft: _Draft) -> FunctionReport | None:
+        """Locate the repository and its source: the assembly's, the CDK bootstrap's, one
+        replication creates, or one outside the assembly."""
+        image, resolver = draft.ref, draft.resolver
         repository, why_not = self.find_repository(image)
-        bootstrap = repository is None and _is_bootstrap_repository(image)
-        if bootstrap:
-            repository = _Repository(
-                index=index,
+        draft.bootstrap = repository is None and _is_bootstrap_repository(image)
+        if draft.bootstrap:
+            repository = ModelRepository(
+                index=draft.function.index,
                 logical_id="",
-                name=image.name,
+                name=image.repository,
                 arn=f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
-                f":repository/{image.name}",
+                f":repository/{image.repository}",
                 account=image.account,
                 region=image.region,
-                policy=bootstrap_repository_policy(image.account, image.region, resolver.partition),
-                path=f"CDK bootstrap repository {self.human(image.name)}",
+                policy=ParsedPolicy(
+                    PolicyState.VALID,
+                    document=bootstrap_repository_policy(
+                        image.account, image.region, resolver.partition
+                    ),
+                ),
+                path=f"CDK bootstrap repository {self.human(image.repository)}",
             )
         if repository is None:
-            return self.external_or_unverifiable(report, image, resolver, name, why_not)
-        if function_path not in repository.consumers:
-            repository.consumers.append(function_path)
-        arn = self.human(repository.arn)
+            logical_id = draft.function.logical_id
+            created = replica.created_by_replication(
+                self, draft.report, image, resolver, draft.name, logical_id
+            )
+            if created is not None:
+                return created
+            return self.external_or_unverifiable(draft.report, image, resolver, draft.name, why_not)
+        draft.repository = repository
+        consumers = self.consumers.setdefault((repository.index, repository.logical_id), [])
+        if not draft.bootstrap and draft.function.path not in consumers:
+            consumers.append(draft.function.path)
+        region = resolver.region
         if (
             repository.region != region
             and not has_marker(repository.region)
             and not has_marker(region)
         ):
-            return report(
+            return draft.report(
                 REGION_MISMATCH,
                 f"repository {repository.path} is in {repository.region} but the function "
                 f"runs in {region}: Lambda runs images only from its own Region",
+                repository=self.human(repository.arn),
+            )
+        return None
+
+    def stage_policy(self, draft: _Draft) -> FunctionReport | None:
+        """Policy: not known before deploy, or absent (no policy admits nothing)."""
+        repository, account = draft.repo, draft.resolver.account
+        arn = self.human(repository.arn)
+        if repository.policy.state is PolicyState.UNKNOWN:
+            return draft.report(
+                UNVERIFIABLE,
+                f"the policy of repository {repository.path} is not known before deploy: "
+                f"{self.human(repository.policy.reason)}",
                 repository=arn,
             )
-        if repository.policy is None:
+        if repository.policy.state is PolicyState.ABSENT:
             # No policy admits nothing, whatever account and Region the stacks deploy to: this
             # needs no environment, so env-agnostic stacks get the verdict too.
             same = repository.account == account
@@ -644,7 +481,7 @@ class _Audit:
                     else ""
                 )
             )
-            return report(
+            return draft.report(
                 NO_POLICY,
                 f"repository {repository.path} has no repository policy: allow {needed} "
                 "(ecr:BatchGetImage, ecr:GetDownloadUrlForLayer). Do not rely on Lambda adding a "
@@ -652,26 +489,44 @@ class _Audit:
                 "a later policy update drops it",
                 repository=arn,
             )
+        return None
+
+    def stage_environment(self, draft: _Draft) -> FunctionReport | None:
+        """Environment: an env-agnostic account or Region on either side."""
+        repository, resolver = draft.repo, draft.resolver
+        account, region = resolver.account, resolver.region
         if repository.region != region or (
             repository.account != account
             and (has_marker(repository.account) or has_marker(account))
         ):
-            return report(UNVERIFIABLE, self.agnostic_detail(stack, repository), repository=arn)
-        status, detail = self.evaluate(resolver, repository, name, logical_id)
+            return draft.report(
+                UNVERIFIABLE,
+                self.agnostic_detail(resolver.stack, repository),
+                repository=self.human(repository.arn),
+            )
+        return None
+
+    def stage_evaluate(self, draft: _Draft) -> FunctionReport | None:
+        """Evaluate the policy (policy/evaluate_pull), then replication: does it fill the
+        repository?"""
+        repository = draft.repo
+        status, detail = self.evaluate(
+            draft.resolver, repository, draft.name, draft.function.logical_id
+        )
         if status == OK:
-            replica = self.replica_status(repository)
-            if replica is not None:
-                status, detail = replica
-        if bootstrap:
+            replicated = replica.replica_status(self, repository)
+            if replicated is not None:
+                status, detail = replicated
+        if draft.bootstrap:
             detail = (
                 f"{detail}. The repository is not in the assembly: this is what the CDK bootstrap "
                 "template's policy allows (lambda.amazonaws.com for functions of the "
                 "repository's own account and Region only); a customized bootstrap template may "
                 "differ"
             )
-        return report(status, detail, repository=arn)
+        return draft.report(status, detail, repository=self.human(repository.arn))
 
-    def agnostic_detail(self, stack: StackTemplate, repository: _Repository) -> str:
+    def agnostic_detail(self, stack: StackTemplate, repository: ModelRepository) -> str:
         """Why a function and a repository, one of them env-agnostic, can't be checked."""
         agnostic = [
             f"stack {s.display_name}"
@@ -687,16 +542,19 @@ class _Audit:
             "env=Environment(account=..., region=...)"
         )
 
-    def find_repository(self, image: _Image) -> tuple[_Repository | None, str]:
+    def find_repository(self, image: ImageRef) -> tuple[ModelRepository | None, str]:
         """The repository of the assembly the image is in, or None and why not found."""
-        targets = [u.target for u in self.unknowns.of(image.name) if u.target is not None]
-        if targets and MARK.fullmatch(image.name):
+        targets = [u.target for u in self.unknowns.of(image.repository) if u.target is not None]
+        if targets and MARK.fullmatch(image.repository):
             repository = self.by_target.get(targets[0])
             if repository is not None:
                 return repository, ""
-        if has_marker(image.name):
-            return None, f"the repository name {self.human(image.name)} is not known before deploy"
-        candidates = self.by_name.get(image.name, [])
+        if has_marker(image.repository):
+            return (
+                None,
+                f"the repository name {self.human(image.repository)} is not known before deploy",
+            )
+        candidates = list(self.by_name.get(image.repository, ()))
         exact = [c for c in candidates if c.account == image.account and c.region == image.region]
         if exact:
             return exact[0], ""
@@ -713,7 +571,7 @@ class _Audit:
         if candidates:
             elsewhere = ", ".join(f"{c.path} (account {c.account}, {c.region})" for c in candidates)
             return None, (
-                f"a repository named {image.name} is in the assembly elsewhere: {elsewhere}; "
+                f"a repository named {image.repository} is in the assembly elsewhere: {elsewhere}; "
                 f"the image URI points to account {self.human(image.account)}, "
                 f"{self.human(image.region)}: if that repository is meant, refer to it by its ARN "
                 "(Repository.from_repository_arn), not by its name"
@@ -723,16 +581,17 @@ class _Audit:
     def external_or_unverifiable(
         self,
         report: Callable[..., FunctionReport],
-        image: _Image,
+        image: ImageRef,
         resolver: Resolver,
         name: str | None,
         why_not: str,
     ) -> FunctionReport:
         account = resolver.account
         repository_arn = (
-            f"arn:{resolver.partition}:ecr:{image.region}:{image.account}:repository/{image.name}"
+            f"arn:{resolver.partition}:ecr:{image.region}:{image.account}"
+            f":repository/{image.repository}"
         )
-        if (has_marker(image.account) and image.account != account) or has_marker(image.name):
+        if (has_marker(image.account) and image.account != account) or has_marker(image.repository):
             return report(
                 UNVERIFIABLE,
                 f"the image {self.human(image.uri)} is not known before deploy: "
@@ -791,13 +650,12 @@ class _Audit:
         )
 
     def evaluate(
-        self, resolver: Resolver, repository: _Repository, name: str | None, logical_id: str
+        self, resolver: Resolver, repository: ModelRepository, name: str | None, logical_id: str
     ) -> tuple[str, str]:
         account, region, partition = resolver.account, resolver.region, resolver.partition
-        if repository.policy is not None and "_unreadable" in repository.policy:
+        if repository.policy.state is PolicyState.INVALID:
             return INVALID_POLICY, (
-                f"the policy of repository {repository.path} is invalid: "
-                f"{repository.policy['_unreadable']}"
+                f"the policy of repository {repository.path} is invalid: {repository.policy.reason}"
             )
         generated = name is None or has_marker(name)
         function_arn = policy.function_arn_pattern(
@@ -805,9 +663,9 @@ class _Audit:
         )
         keep = {m.group(0) for m in MARK.finditer(function_arn + repository.account)}
         document = (
-            _tokenize_foreign(repository.policy, keep)
-            if repository.policy_has_markers
-            else repository.policy
+            _tokenize_foreign(repository.document, keep)
+            if self.policy_has_markers(repository)
+            else repository.document
         )
         access = policy.evaluate_pull(
             document,
@@ -901,103 +759,17 @@ class _Audit:
 
     # execution roles ----------------------------------------------------------------------
 
-    def role_policies(self, index: int) -> Mapping[str, list[tuple[str, Any]]]:
-        """Role logical id -> (policy logical id, document) of the stack's IAM policies attached
-        to it: indexed once per stack (scanning the stack for each function is quadratic)."""
-        if index not in self._role_policies:
-            by_role: dict[str, list[tuple[str, Any]]] = {}
-            for other_id, resource in self.assembly.stacks[index].resources.items():
-                if not isinstance(resource, Mapping):
-                    continue
-                kind = resource.get("Type")
-                other = resource.get("Properties") or {}
-                if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                    roles = [_ref_target(r) for r in _as_list(other.get("Roles"))]
-                elif kind == "AWS::IAM::RolePolicy":
-                    roles = [_ref_target(other.get("RoleName"))]
-                else:
-                    continue
-                for role in dict.fromkeys(r for r in roles if r is not None):
-                    by_role.setdefault(role, []).append((other_id, other.get("PolicyDocument")))
-            self._role_policies[index] = by_role
-        return self._role_policies[index]
-
-    def check_execution_role(
-        self, index: int, logical_id: str, properties: Mapping[str, Any]
-    ) -> None:
-        stack = self.assembly.stacks[index]
-        resolver = self.assembly.resolvers[index]
-        role = properties.get("Role")
-        role_id: str | None = None
-        if isinstance(role, Mapping) and "Fn::GetAtt" in role:
-            parts = role["Fn::GetAtt"]
-            parts = parts.split(".", 1) if isinstance(parts, str) else parts
-            if isinstance(parts, list) and parts:
-                role_id = str(parts[0])
-        if role_id is None or role_id in self._checked_roles.setdefault(index, set()):
-            return
-        self._checked_roles[index].add(role_id)
-        role_resource = resolver.resource(role_id)
-        if role_resource is None or role_resource.get("Type") != "AWS::IAM::Role":
-            return
-        found: list[str] = []
-        role_properties = role_resource.get("Properties") or {}
-        for inline in _as_list(role_properties.get("Policies")):
-            if isinstance(inline, Mapping):
-                found += _ecr_actions(
-                    inline.get("PolicyDocument"), f"inline policy {inline.get('PolicyName')}"
-                )
-        for managed in _as_list(role_properties.get("ManagedPolicyArns")):
-            target = _ref_target(managed)
-            if target is not None:
-                resource = resolver.resource(target)
-                if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
-                    found += _ecr_actions(
-                        (resource.get("Properties") or {}).get("PolicyDocument"),
-                        f"managed policy {target}",
-                    )
-                continue
-            arn = resolver.resolve(managed)
-            if isinstance(arn, str):
-                policy_name = arn.rsplit("/", 1)[-1]
-                if policy_name in _ECR_MANAGED_POLICIES:
-                    found.append(f"AWS managed policy {policy_name}")
-        for other_id, document in self.role_policies(index).get(role_id, ()):
-            found += _ecr_actions(document, f"policy {other_id}")
-        if found:
-            self.findings.append(
-                Finding(
-                    severity=WARNING,
-                    code=EXECUTION_ROLE_ECR,
-                    resource=stack.path_of(role_id),
-                    stack=stack.display_name,
-                    message=(
-                        f"execution role {stack.path_of(role_id)} of function "
-                        f"{stack.path_of(logical_id)} holds ECR permissions ({'; '.join(found)}): "
-                        "the Lambda service pulls the image with the repository policy, not "
-                        "with the execution role; remove them unless the function's code calls "
-                        "ECR (repository.grant_pull(function) adds them)"
-                    ),
-                    logical_id=role_id,
-                    template_path=stack.template_path,
-                )
-            )
-
     def tag_findings(self) -> None:
         for report in self.functions:
-            if report.tag_or_digest == "latest":
+            message = latest_tag.check(report.function, report.tag_or_digest)
+            if message is not None:
                 self.findings.append(
                     Finding(
-                        severity=WARNING,
-                        code=LATEST_TAG,
+                        severity=latest_tag.RULE.severity,
+                        code=latest_tag.RULE.id,
                         resource=report.function,
                         stack=report.stack,
-                        message=(
-                            f"function {report.function} runs the 'latest' tag: Lambda resolves a "
-                            "tag to a digest once, at create/update, so pushing 'latest' again "
-                            "changes nothing until the next code update. Deploy by digest "
-                            "(sha256:...) or by an immutable tag"
-                        ),
+                        message=message,
                         logical_id=report.logical_id,
                         template_path=report.template_path,
                     )
@@ -1005,7 +777,7 @@ class _Audit:
 
     def run(self) -> AuditReport:
         self.template_findings()
-        self.collect_repositories()
+        self.model_findings()
         self.collect_functions()
         self.tag_findings()
         repositories = self.repository_findings()
@@ -1014,6 +786,60 @@ class _Audit:
             repositories=tuple(repositories),
             findings=tuple(self.findings),
         )
+
+
+class _Draft:
+    """What the stages of one function's verdict learn, in order (image, then repository)."""
+
+    def __init__(self, audit: _Audit, function: ModelFunction, uri: Any, raw_name: Any) -> None:
+        self.audit = audit
+        self.function = function
+        self.uri = uri
+        self.name: str | None = raw_name if isinstance(raw_name, str) else None
+        self.resolver = audit.assembly.resolvers[function.index]
+        stack = self.resolver.stack
+        self.base: dict[str, Any] = {
+            "function": function.path,
+            "stack": stack.display_name,
+            "account": stack.account,
+            "region": stack.region,
+            "logical_id": function.logical_id,
+            "template_path": stack.template_path,
+            "function_name": None if self.name is None or has_marker(self.name) else self.name,
+        }
+        self.image: ImageRef | None = None
+        self.repository: ModelRepository | None = None
+        self.bootstrap = False
+
+    @property
+    def ref(self) -> ImageRef:
+        assert self.image is not None, "the image stage runs first"
+        return self.image
+
+    @property
+    def repo(self) -> ModelRepository:
+        assert self.repository is not None, "the locate stage runs first"
+        return self.repository
+
+    def report(self, status: str, detail: str, **extra: Any) -> FunctionReport:
+        fields: dict[str, Any] = {
+            "image": self.audit.human(self.uri if isinstance(self.uri, str) else None),
+            "repository": None,
+        }
+        fields.update(extra)
+        return FunctionReport(status=status, detail=detail, **self.base, **fields)
+
+
+_FUNCTION_STAGES: tuple[Callable[[_Audit, _Draft], FunctionReport | None], ...] = (
+    _Audit.stage_image,
+    _Audit.stage_region,
+    _Audit.stage_locate,
+    _Audit.stage_policy,
+    _Audit.stage_environment,
+    _Audit.stage_evaluate,
+)
+"""A function's verdict: image reference, Region, locate the repository and its source, policy,
+environment, evaluate (then replication). The first stage that returns a report decides."""
 
 
 _NON_MONOTONE = re.compile(r"not|ifexists|forallvalues|null", re.IGNORECASE)
@@ -1044,25 +870,6 @@ def _policy_problems(document: Mapping[str, Any] | None) -> list[str]:
     return policy.policy_problems(_tokenize_foreign(document, set()))
 
 
-def _ref_target(value: Any) -> str | None:
-    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
-        return str(value["Ref"])
-    return None
-
-
-def _ecr_actions(document: Any, where: str) -> list[str]:
-    actions: list[str] = []
-    for statement in _statements(document):
-        if str(statement.get("Effect", "")).lower() != "allow":
-            continue
-        actions += [
-            str(a) for a in _as_list(statement.get("Action")) if str(a).lower().startswith("ecr:")
-        ]
-    if not actions:
-        return []
-    return [f"{where}: {', '.join(dict.fromkeys(actions))}"]
-
-
 def audit_stacks(
     stacks: Sequence[StackTemplate], *, organization_id: str | None = None
 ) -> AuditReport:
@@ -1072,7 +879,12 @@ def audit_stacks(
     ``aws:PrincipalOrgID`` / ``aws:SourceOrgID`` conditions can be checked. Default: None (such
     conditions make the answer ``unverifiable``).
     """
-    return _Audit(stacks, organization_id).run()
+    return audit_model(build_model(stacks), organization_id=organization_id)
+
+
+def audit_model(model: AssemblyModel, *, organization_id: str | None = None) -> AuditReport:
+    """Audit an assembly already read into its model (:func:`.model.build_model`)."""
+    return _Audit(model, organization_id).run()
 
 
 def audit_assembly(path: str | Path, *, organization_id: str | None = None) -> AuditReport:

@@ -1,5 +1,10 @@
 """From a cloud assembly: the static audit, and what the live check needs of it (the synthesized
 repository policies, and the sources of replicas from the replication configurations).
+
+Both come from the one model of the assembly (:mod:`..model`): the live check sees exactly the
+repositories, policies and replication rules the static audit judged (a repository under a false
+Condition is in neither; an unreadable policy is the same ``invalid`` state in both; a filter type
+other than ``PREFIX_MATCH`` makes a configuration unreadable in both).
 """
 
 from __future__ import annotations
@@ -9,11 +14,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...registry.image_ref import ImageRef
+from ...registry.replication import parse_replication_configuration
 from ..load import load_assembly
+from ..model import AssemblyModel, PolicyState, build_model
+from ..replicas import replica_source as _replica_source
 from ..report import AuditReport
-from ..resolve import Assembly, has_marker
-from ..verdicts import audit_stacks
-from .targets import ImageRef, LiveTarget, parse_image_uri, targets_from_report
+from ..resolve import has_marker
+from ..verdicts import audit_model
+from .targets import LiveTarget, targets_from_report
+
+__all__ = [
+    "ReplicationRule",
+    "audit_with_targets",
+    "model_targets",
+    "replica_source",
+    "replication_rules",
+]
 
 
 def audit_with_targets(
@@ -21,44 +38,56 @@ def audit_with_targets(
 ) -> tuple[AuditReport, list[LiveTarget]]:
     """The static audit of the assembly at ``path``, and a live target per function.
 
-    The synthesized repository policies and replication configurations are resolved with the
-    static audit's resolver (:mod:`.resolve`); values known only at deploy time leave a policy
-    out (the live check then judges the deployed policy on its own).
+    Both read one model of the assembly; values known only at deploy time leave a policy out
+    (the live check then judges the deployed policy on its own).
     """
-    stacks = load_assembly(path)
-    report = audit_stacks(stacks, organization_id=organization_id)
-    assembly = Assembly(stacks)
-    policies: dict[str, Mapping[str, Any]] = {}
-    configurations: list[tuple[str | None, str | None, Any]] = []
-    for index, stack in enumerate(stacks):
-        resolver = assembly.resolvers[index]
-        for logical_id, resource in stack.resources.items():
-            kind = resource.get("Type") if isinstance(resource, Mapping) else None
-            if kind == "AWS::ECR::ReplicationConfiguration":
-                configurations.append((stack.account, stack.region, resolver.resolve(resource)))
-            if kind != "AWS::ECR::Repository":
-                continue
-            properties = resource.get("Properties") or {}
-            document = resolver.resolve(properties.get("RepositoryPolicyText"))
-            if isinstance(document, str) and not has_marker(document):
-                try:
-                    document = json.loads(document)
-                except json.JSONDecodeError:
-                    document = None
-            arn = resolver.get_att(logical_id, "Arn", 0)
-            if (
-                isinstance(document, Mapping)
-                and isinstance(arn, str)
-                and not has_marker(arn + json.dumps(document, ensure_ascii=False))
-            ):
-                policies[arn] = document
-    rules = replication_rules(configurations)
-    sources = {
-        image.repository_arn: source
-        for image in (parse_image_uri(f.image) for f in report.functions)
-        if image is not None and (source := replica_source(rules, image)) is not None
-    }
-    return report, targets_from_report(report, stacks, policies=policies, replica_sources=sources)
+    model = build_model(load_assembly(path))
+    report = audit_model(model, organization_id=organization_id)
+    return report, model_targets(model, report)
+
+
+def model_targets(model: AssemblyModel, report: AuditReport) -> list[LiveTarget]:
+    """A live target per function of ``report`` (the static audit of ``model``)."""
+    policies: dict[str, Mapping[str, Any] | None] = {}
+    states: dict[str, str] = {}
+    for repository in model.repositories:
+        if has_marker(repository.arn) or repository.arn in states:
+            continue  # the first of a name, as the static audit finds it
+        states[repository.arn] = repository.policy.state.value
+        document = repository.policy.document
+        if repository.policy.state is PolicyState.VALID and not has_marker(
+            json.dumps(document, ensure_ascii=False, default=str)
+        ):
+            policies[repository.arn] = document
+    sources: dict[str, tuple[str, str]] = {}
+    for function in model.functions:
+        image = function.image
+        if not isinstance(image, ImageRef) or has_marker(image.repository_arn):
+            continue
+        declared = next(
+            (
+                r.replica_of
+                for r in model.by_name.get(image.repository, ())
+                if (r.account, r.region) == (image.account, image.region)
+            ),
+            None,
+        )
+        source = _replica_source(
+            name=image.repository,
+            account=image.account,
+            region=image.region,
+            declared_source=declared,
+            configurations=[
+                c
+                for c in model.replication_configurations
+                if (c.account, c.region) != (image.account, image.region)
+            ],
+        )
+        if source is not None:
+            sources[image.repository_arn] = source
+    return targets_from_report(
+        report, model.stacks, policies=policies, replica_sources=sources, policy_states=states
+    )
 
 
 @dataclass(frozen=True)
@@ -73,39 +102,30 @@ class ReplicationRule:
     """``PREFIX_MATCH`` filters; empty: every repository."""
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def replication_rules(
     configurations: Iterable[tuple[str | None, str | None, Any]],
 ) -> list[ReplicationRule]:
-    """The rules of ``AWS::ECR::ReplicationConfiguration`` resources (resolved), by source."""
+    """The rules of ``AWS::ECR::ReplicationConfiguration`` resources (resolved), by source.
+
+    Read by :func:`ecr_lambda_access.registry.replication.parse_replication_configuration`, as
+    the static audit reads them: a configuration with a filter type other than ``PREFIX_MATCH``
+    (or any value that is not the documented shape) is unreadable and gives no rule.
+    """
     found = []
     for account, region, resource in configurations:
         properties = resource.get("Properties") if isinstance(resource, Mapping) else None
-        configuration = (properties or {}).get("ReplicationConfiguration") or {}
-        if not account or not region or not isinstance(configuration, Mapping):
+        value = (
+            properties.get("ReplicationConfiguration") if isinstance(properties, Mapping) else None
+        )
+        if not account or not region:
             continue
-        for rule in _list(configuration.get("Rules")):
-            if not isinstance(rule, Mapping):
-                continue
-            prefixes = tuple(
-                str(f.get("Filter"))
-                for f in _list(rule.get("RepositoryFilters"))
-                if isinstance(f, Mapping) and f.get("FilterType", "PREFIX_MATCH") == "PREFIX_MATCH"
-            )
-            for destination in _list(rule.get("Destinations")):
-                if isinstance(destination, Mapping):
-                    found.append(
-                        ReplicationRule(
-                            account,
-                            region,
-                            str(destination.get("RegistryId")),
-                            str(destination.get("Region")),
-                            prefixes,
-                        )
+        for rule in parse_replication_configuration(value) or []:
+            for destination in rule.destinations:
+                found.append(
+                    ReplicationRule(
+                        account, region, destination.account, destination.region, rule.prefixes
                     )
+                )
     return found
 
 

@@ -4,59 +4,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...registry.image_ref import ImageRef
 from ..load import StackTemplate
 from ..report import AuditReport
 from ..resolve import partition_of
 
-_IMAGE_URI = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<name>[^:@\s]+)(?::(?P<tag>[^:@/\s]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """A private ECR image: registry account, Region, repository name, tag and/or digest."""
-
-    uri: str
-    account: str
-    region: str
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def partition(self) -> str:
-        return partition_of(self.region)
-
-    @property
-    def repository_arn(self) -> str:
-        return f"arn:{self.partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
-
-    @property
-    def reference(self) -> str:
-        """The digest when there is one (what Lambda runs), else the tag."""
-        return self.digest or self.tag or "latest"
+__all__ = ["ImageRef", "LiveTarget", "parse_image_uri", "targets_from_report"]
 
 
 def parse_image_uri(uri: str | None) -> ImageRef | None:
-    """The parts of a private ECR image URI, or None (unresolved, or not ECR)."""
-    match = _IMAGE_URI.fullmatch(uri or "")
-    if match is None:
-        return None
-    return ImageRef(
-        uri=str(uri),
-        account=match["account"],
-        region=match["region"],
-        repository=match["name"],
-        tag=match["tag"],
-        digest=match["digest"],
-    )
+    """The parts of a private ECR image URI, or None (unresolved, or not ECR): the one parser of
+    the package, :meth:`ImageRef.parse` (a FIPS URI parses; its ``fips`` says Lambda refuses it)."""
+    return ImageRef.parse(uri)
 
 
 @dataclass(frozen=True)
@@ -80,6 +43,9 @@ class LiveTarget:
     """(account, Region) of the registry the image is replicated from, when known."""
     image_deployed: bool = False
     """True when ``image`` is the deployed function's: the template's is known only at deploy."""
+    synthesized_policy_state: str | None = None
+    """The model's state of the synthesized policy: ``valid``, ``invalid``, ``absent``,
+    ``unknown``; None when the assembly does not define the repository."""
 
     @property
     def partition(self) -> str:
@@ -92,6 +58,7 @@ def targets_from_report(
     *,
     policies: Mapping[str, Mapping[str, Any] | None] | None = None,
     replica_sources: Mapping[str, tuple[str, str]] | None = None,
+    policy_states: Mapping[str, str] | None = None,
 ) -> list[LiveTarget]:
     """A target per function of a static report.
 
@@ -115,6 +82,7 @@ def targets_from_report(
                 image=image,
                 synthesized_policy=(policies or {}).get(arn or ""),
                 replica_source=(replica_sources or {}).get(arn or ""),
+                synthesized_policy_state=(policy_states or {}).get(arn or ""),
             )
         )
     return targets

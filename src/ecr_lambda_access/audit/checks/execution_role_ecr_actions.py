@@ -1,0 +1,116 @@
+"""The finding ``execution-role-ecr-actions``: its id, severity, texts and help link."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .base import WARNING, Rule
+
+if TYPE_CHECKING:
+    from ..model import ModelFunction
+    from ..verdicts import _Audit
+
+ID = "execution-role-ecr-actions"
+
+RULE: Rule = Rule(
+    ID,
+    "finding",
+    "the execution role holds ECR permissions it does not need for the pull",
+    "Remove ECR actions from the execution role unless the function's code calls ECR.",
+    WARNING,
+)
+
+
+_ECR_MANAGED_POLICIES = (
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEC2ContainerRegistryPowerUser",
+    "AmazonEC2ContainerRegistryFullAccess",
+    "EC2InstanceProfileForImageBuilderECRContainerBuilds",
+)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _ref_target(value: Any) -> str | None:
+    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    return None
+
+
+def _ecr_actions(document: Any, where: str) -> list[str]:
+    actions: list[str] = []
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    for statement in _as_list(statements):
+        if not isinstance(statement, Mapping):
+            continue
+        if str(statement.get("Effect", "")).lower() != "allow":
+            continue
+        actions += [
+            str(a) for a in _as_list(statement.get("Action")) if str(a).lower().startswith("ecr:")
+        ]
+    if not actions:
+        return []
+    return [f"{where}: {', '.join(dict.fromkeys(actions))}"]
+
+
+def check(audit: _Audit, function: ModelFunction) -> None:
+    from ..report import Finding  # report -> rules -> checks: imported when first used
+
+    index, logical_id = function.index, function.logical_id
+    stack = audit.assembly.stacks[index]
+    resolver = audit.assembly.resolvers[index]
+    role_id = function.role_id
+    if role_id is None or role_id in audit._checked_roles.setdefault(index, set()):
+        return
+    audit._checked_roles[index].add(role_id)
+    role_resource = resolver.resource(role_id)
+    if role_resource is None or role_resource.get("Type") != "AWS::IAM::Role":
+        return
+    found: list[str] = []
+    role_properties = role_resource.get("Properties") or {}
+    for inline in _as_list(role_properties.get("Policies")):
+        if isinstance(inline, Mapping):
+            found += _ecr_actions(
+                inline.get("PolicyDocument"), f"inline policy {inline.get('PolicyName')}"
+            )
+    for managed in _as_list(role_properties.get("ManagedPolicyArns")):
+        target = _ref_target(managed)
+        if target is not None:
+            resource = resolver.resource(target)
+            if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
+                found += _ecr_actions(
+                    (resource.get("Properties") or {}).get("PolicyDocument"),
+                    f"managed policy {target}",
+                )
+            continue
+        arn = resolver.resolve(managed)
+        if isinstance(arn, str):
+            policy_name = arn.rsplit("/", 1)[-1]
+            if policy_name in _ECR_MANAGED_POLICIES:
+                found.append(f"AWS managed policy {policy_name}")
+    for other_id, document in audit.model.role_policies.get((index, role_id), ()):
+        found += _ecr_actions(document, f"policy {other_id}")
+    if found:
+        audit.findings.append(
+            Finding(
+                severity=RULE.severity,
+                code=RULE.id,
+                resource=stack.path_of(role_id),
+                stack=stack.display_name,
+                message=(
+                    f"execution role {stack.path_of(role_id)} of function "
+                    f"{stack.path_of(logical_id)} holds ECR permissions ({'; '.join(found)}): "
+                    "the Lambda service pulls the image with the repository policy, not "
+                    "with the execution role; remove them unless the function's code calls "
+                    "ECR (repository.grant_pull(function) adds them)"
+                ),
+                logical_id=role_id,
+                template_path=stack.template_path,
+            )
+        )

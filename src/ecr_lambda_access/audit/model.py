@@ -1,0 +1,455 @@
+"""One immutable model of a cloud assembly, built once by ``load`` + ``resolve``.
+
+Every reader of an assembly reads this and nothing else: the static audit (:mod:`.verdicts`), the
+live check's targets (:mod:`.live.assembly`), ``image_check`` and the plugin (through the audit's
+report). What it holds:
+
+* the stacks, with their resolvers (values known only at deploy time are resolver placeholders,
+  compared for equality; the model exposes them as :class:`Unknown` with the reason where a
+  consumer must decide, e.g. a repository policy whose text is not known);
+* repositories (CloudFormation would create them: a false ``Condition`` leaves one out), each with
+  its policy parsed once: :class:`PolicyState` valid, invalid (with the reason), absent or unknown;
+* functions with their image read once (:func:`ecr_lambda_access.registry.image_ref.read_image`),
+  and the conditions their image or name depend on as explicit scenarios (each a fresh resolver
+  with its assumptions: nothing shared is mutated);
+* the registry layer: replication configurations, registry policies, creation templates;
+* per stack, the IAM policies attached to each role (indexed once, not scanned per function).
+
+Wrong-typed input (numbers where strings belong, lists where mappings are) never raises here: the
+value becomes unknown or unreadable, and a resource that cannot be read at all is listed in
+``problems``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
+from ..registry.templates import APPLIED_FOR, CreationTemplate
+from .load import StackTemplate
+from .replicas import REGISTRY_RESOURCE_TYPES, RegistryResource, replica_of
+from .resolve import MARK, Assembly, Resolver, has_marker
+
+__all__ = [
+    "Unknown",
+    "PolicyState",
+    "ParsedPolicy",
+    "ModelRepository",
+    "Scenario",
+    "ModelFunction",
+    "AssemblyModel",
+    "build_model",
+    "parse_policy",
+    "MAX_OPEN_CONDITIONS",
+]
+
+MAX_OPEN_CONDITIONS = 4
+"""At most 2**4 scenarios are tried for one function."""
+
+_SAFE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value the model cannot know before deploy, with the reason."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"<unknown: {self.reason}>"
+
+
+class PolicyState(Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ParsedPolicy:
+    """A resource policy read once: its state, its document when valid, why otherwise."""
+
+    state: PolicyState
+    document: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+    @property
+    def unknown(self) -> Unknown | None:
+        return Unknown(self.reason or "") if self.state is PolicyState.UNKNOWN else None
+
+
+def parse_policy(value: Any, describe: Any = None) -> ParsedPolicy:
+    """A resolved ``RepositoryPolicyText`` / ``PolicyText`` / ``RepositoryPolicy`` value."""
+    if value is None:
+        return ParsedPolicy(PolicyState.ABSENT)
+    if isinstance(value, str):
+        if has_marker(value):
+            text = describe(value) if callable(describe) else value
+            return ParsedPolicy(
+                PolicyState.UNKNOWN,
+                reason=f"the policy text is built from values known only at deploy time ({text})",
+            )
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as error:
+            return ParsedPolicy(PolicyState.INVALID, reason=f"the policy text is not JSON: {error}")
+    if not isinstance(value, dict):
+        return ParsedPolicy(
+            PolicyState.INVALID, reason="the policy is neither an object nor JSON text"
+        )
+    return ParsedPolicy(PolicyState.VALID, document=value)
+
+
+@dataclass(frozen=True)
+class ModelRepository:
+    """An ``AWS::ECR::Repository`` CloudFormation creates (not under a false Condition)."""
+
+    index: int
+    logical_id: str
+    name: str
+    arn: str
+    account: str
+    region: str
+    path: str
+    policy: ParsedPolicy
+    replica_of: str | None = None
+    """The source repository ARN ``add_replica`` recorded in the resource's metadata."""
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        """The policy the verdicts evaluate: the document, an ``_unreadable`` marker document
+        for an invalid one, None when absent or unknown."""
+        if self.policy.state is PolicyState.VALID:
+            return dict(self.policy.document or {})
+        if self.policy.state is PolicyState.INVALID:
+            return {"_unreadable": self.policy.reason}
+        return None
+
+    @property
+    def known(self) -> bool:
+        """True when name, account and Region are known before deploy."""
+        return not any(has_marker(v) for v in (self.name, self.account, self.region))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One way the conditions a function's image or name depend on can go."""
+
+    assumptions: tuple[tuple[str, bool], ...]
+    image_uri: Any
+    function_name: Any
+
+
+@dataclass(frozen=True)
+class ModelFunction:
+    """An ``AWS::Lambda::Function`` with a container image that CloudFormation creates."""
+
+    index: int
+    logical_id: str
+    path: str
+    properties: Mapping[str, Any]
+    image_uri: Any
+    """Resolved ``Code.ImageUri`` (a string, possibly with placeholders, or anything else)."""
+    function_name: Any
+    image: ImageRef | UnsupportedImage | None
+    role_id: str | None
+    open_conditions: tuple[str, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+
+
+@dataclass(frozen=True)
+class AssemblyModel:
+    """The assembly, read once."""
+
+    stacks: tuple[StackTemplate, ...]
+    assembly: Assembly
+    repositories: tuple[ModelRepository, ...]
+    functions: tuple[ModelFunction, ...]
+    replication_configurations: tuple[RegistryResource, ...]
+    registry_policies: tuple[RegistryResource, ...]
+    creation_templates: tuple[CreationTemplate, ...]
+    role_policies: Mapping[tuple[int, str], tuple[tuple[str, Any], ...]]
+    """(stack index, role logical id) -> (policy logical id, PolicyDocument) of the
+    ``AWS::IAM::Policy`` / ``ManagedPolicy`` / ``RolePolicy`` resources attached to the role."""
+    problems: tuple[tuple[int, str, str], ...] = ()
+    """(stack index, logical id, why) of resources the model could not read."""
+    by_name: Mapping[str, tuple[ModelRepository, ...]] = field(default_factory=dict)
+    by_target: Mapping[tuple[int, str], ModelRepository] = field(default_factory=dict)
+
+    def describe(self, text: str) -> str:
+        """Text with each deploy-time placeholder replaced by what it stands for."""
+        return self.assembly.unknowns.describe(text)
+
+    def resolver(self, index: int) -> Resolver:
+        return self.assembly.resolvers[index]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _ref_target(value: Any) -> str | None:
+    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    return None
+
+
+def _tokenize(value: Any) -> Any:
+    """Placeholders become CDK-token text: the policy evaluator treats it as unknown."""
+    if isinstance(value, str):
+        if not has_marker(value):
+            return value
+        return MARK.sub(lambda m: "${Token[AUDIT." + m.group(1) + "]}", value)
+    if isinstance(value, list):
+        return [_tokenize(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _tokenize(v) for k, v in value.items()}
+    return value
+
+
+class _Builder:
+    def __init__(self, stacks: Sequence[StackTemplate]) -> None:
+        self.stacks = tuple(stacks)
+        self.assembly = Assembly(stacks)
+        self.repositories: list[ModelRepository] = []
+        self.functions: list[ModelFunction] = []
+        self.configurations: list[RegistryResource] = []
+        self.registry_policies: list[RegistryResource] = []
+        self.templates: list[CreationTemplate] = []
+        self.role_policies: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+        self.problems: list[tuple[int, str, str]] = []
+
+    def created(self, index: int, resource: Mapping[str, Any]) -> bool | None:
+        condition = resource.get("Condition")
+        if condition is None:
+            return True
+        if not isinstance(condition, str):
+            return None
+        return self.assembly.resolvers[index].condition(condition, 0)
+
+    def build(self) -> AssemblyModel:
+        for index, stack in enumerate(self.stacks):
+            for logical_id, resource in stack.resources.items():
+                if not isinstance(resource, Mapping):
+                    continue
+                try:
+                    self.read(index, str(logical_id), resource)
+                except _SAFE as error:
+                    self.problems.append(
+                        (index, str(logical_id), f"{type(error).__name__}: {error}")
+                    )
+        by_name: dict[str, list[ModelRepository]] = {}
+        by_target: dict[tuple[int, str], ModelRepository] = {}
+        for repository in self.repositories:
+            by_target[(repository.index, repository.logical_id)] = repository
+            if not has_marker(repository.name):
+                by_name.setdefault(repository.name, []).append(repository)
+        return AssemblyModel(
+            stacks=self.stacks,
+            assembly=self.assembly,
+            repositories=tuple(self.repositories),
+            functions=tuple(self.functions),
+            replication_configurations=tuple(self.configurations),
+            registry_policies=tuple(self.registry_policies),
+            creation_templates=tuple(self.templates),
+            role_policies={k: tuple(v) for k, v in self.role_policies.items()},
+            problems=tuple(self.problems),
+            by_name={k: tuple(v) for k, v in by_name.items()},
+            by_target=by_target,
+        )
+
+    def read(self, index: int, logical_id: str, resource: Mapping[str, Any]) -> None:
+        kind = resource.get("Type")
+        properties = resource.get("Properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        if kind in REGISTRY_RESOURCE_TYPES:
+            self.registry_resource(index, logical_id, str(kind), resource, properties)
+        elif kind == "AWS::ECR::RepositoryCreationTemplate":
+            self.creation_template(index, logical_id, resource, properties)
+        elif kind == "AWS::ECR::Repository":
+            self.repository(index, logical_id, resource, properties)
+        elif kind == "AWS::Lambda::Function":
+            self.function(index, logical_id, resource, properties)
+        elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for role in _as_list(properties.get("Roles")):
+                target = _ref_target(role)
+                if target is not None:
+                    self.attach(index, target, logical_id, properties.get("PolicyDocument"))
+        elif kind == "AWS::IAM::RolePolicy":
+            target = _ref_target(properties.get("RoleName"))
+            if target is not None:
+                self.attach(index, target, logical_id, properties.get("PolicyDocument"))
+
+    def attach(self, index: int, role_id: str, policy_id: str, document: Any) -> None:
+        self.role_policies.setdefault((index, role_id), []).append((policy_id, document))
+
+    def repository(
+        self,
+        index: int,
+        logical_id: str,
+        resource: Mapping[str, Any],
+        properties: Mapping[str, Any],
+    ) -> None:
+        if self.created(index, resource) is False:
+            return
+        resolver = self.assembly.resolvers[index]
+        stack = self.stacks[index]
+        document = resolver.resolve(properties.get("RepositoryPolicyText"))
+        self.repositories.append(
+            ModelRepository(
+                index=index,
+                logical_id=logical_id,
+                name=str(resolver.ref(logical_id, 0)),
+                arn=str(resolver.get_att(logical_id, "Arn", 0)),
+                account=resolver.account,
+                region=resolver.region,
+                path=stack.path_of(logical_id),
+                policy=parse_policy(document, self.assembly.unknowns.describe),
+                replica_of=replica_of(resource),
+            )
+        )
+
+    def registry_resource(
+        self,
+        index: int,
+        logical_id: str,
+        kind: str,
+        resource: Mapping[str, Any],
+        properties: Mapping[str, Any],
+    ) -> None:
+        """A replication configuration or registry policy (registry-wide, one per registry)."""
+        created = self.created(index, resource)
+        if created is False:
+            return
+        resolver = self.assembly.resolvers[index]
+        stack = self.stacks[index]
+        value = resolver.resolve(properties.get(REGISTRY_RESOURCE_TYPES[kind]))
+        if created is not True:
+            value = None  # created only under a condition not known here: cannot be relied on
+        if isinstance(value, str) and not has_marker(value):
+            try:
+                value = json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                value = None
+        found = RegistryResource(
+            account=resolver.account,
+            region=resolver.region,
+            value=_tokenize(value),
+            where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
+        )
+        if kind == "AWS::ECR::RegistryPolicy":
+            self.registry_policies.append(found)
+        else:
+            self.configurations.append(found)
+
+    def creation_template(
+        self,
+        index: int,
+        logical_id: str,
+        resource: Mapping[str, Any],
+        properties: Mapping[str, Any],
+    ) -> None:
+        created = self.created(index, resource)
+        if created is False:
+            return
+        resolver = self.assembly.resolvers[index]
+        stack = self.stacks[index]
+        prefix = resolver.resolve(properties.get("Prefix"))
+        applied = resolver.resolve(properties.get("AppliedFor"))
+        applied_for = tuple(
+            str(v) for v in _as_list(applied) if isinstance(v, str) and v in APPLIED_FOR
+        )
+        policy = parse_policy(
+            resolver.resolve(properties.get("RepositoryPolicy")),
+            self.assembly.unknowns.describe,
+        )
+        known = (
+            created is True
+            and isinstance(prefix, str)
+            and not has_marker(prefix)
+            and isinstance(applied, list)
+            and all(isinstance(v, str) and not has_marker(v) for v in applied)
+        )
+        problem = None
+        if policy.state is PolicyState.INVALID:
+            problem = policy.reason
+        elif policy.state is PolicyState.UNKNOWN:
+            problem = policy.reason
+            known = False
+        self.templates.append(
+            CreationTemplate(
+                account=resolver.account,
+                region=resolver.region,
+                prefix=prefix if isinstance(prefix, str) else "",
+                applied_for=applied_for,
+                repository_policy=policy.document,
+                policy_problem=problem,
+                where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
+                known=known,
+            )
+        )
+
+    def function(
+        self,
+        index: int,
+        logical_id: str,
+        resource: Mapping[str, Any],
+        properties: Mapping[str, Any],
+    ) -> None:
+        code = properties.get("Code")
+        raw_uri = code.get("ImageUri") if isinstance(code, Mapping) else None
+        if raw_uri is None and properties.get("PackageType") != "Image":
+            return
+        if self.created(index, resource) is False:
+            return
+        stack = self.stacks[index]
+        resolver = Resolver(self.assembly, index)
+        uri = resolver.resolve(raw_uri)
+        name = resolver.resolve(properties.get("FunctionName"))
+        opened = tuple(sorted(resolver.open_conditions))[:MAX_OPEN_CONDITIONS]
+        scenarios = []
+        if opened:
+            for bits in itertools.product((True, False), repeat=len(opened)):
+                way = Resolver(self.assembly, index)
+                way.assumptions = dict(zip(opened, bits, strict=True))
+                scenarios.append(
+                    Scenario(
+                        assumptions=tuple(way.assumptions.items()),
+                        image_uri=way.resolve(raw_uri),
+                        function_name=way.resolve(properties.get("FunctionName")),
+                    )
+                )
+        role = properties.get("Role")
+        role_id: str | None = None
+        if isinstance(role, Mapping) and "Fn::GetAtt" in role:
+            parts = role["Fn::GetAtt"]
+            parts = parts.split(".", 1) if isinstance(parts, str) else parts
+            if isinstance(parts, list) and parts and isinstance(parts[0], str):
+                role_id = parts[0]
+        self.functions.append(
+            ModelFunction(
+                index=index,
+                logical_id=logical_id,
+                path=stack.path_of(logical_id),
+                properties=properties,
+                image_uri=uri,
+                function_name=name,
+                image=read_image(uri),
+                role_id=role_id,
+                open_conditions=opened,
+                scenarios=tuple(scenarios),
+            )
+        )
+
+
+def build_model(stacks: Sequence[StackTemplate]) -> AssemblyModel:
+    """The model of these stacks (one assembly, stage assemblies and nested stacks included)."""
+    return _Builder(stacks).build()
