@@ -679,3 +679,16 @@ def test_output_from_a_thread_other_than_the_main_one(assembly: Path, tmp_path: 
     worker.join(timeout=TIME_CAP)
     assert statuses == [0]
     assert json.loads(output.read_text())["summary"]["failed"] is False
+
+
+def test_a_number_as_function_name_is_read_as_its_text(assembly: Path) -> None:
+    """CloudFormation reads ``FunctionName: 12345`` as the name "12345": the detail names that
+    function's ARN, not a generated name."""
+    template = _workload(assembly)
+    template["Resources"]["Worker11F36D0F"]["Properties"]["FunctionName"] = 12345
+    (assembly / "CrossAccountWorkload.template.json").write_text(json.dumps(template))
+    done = run_cli("audit", str(assembly), "--format", "json")
+    (function,) = json.loads(done.stdout)["functions"]
+    assert function["status"] == "missing-service-grant"
+    assert "function:12345" in function["detail"]
+    assert "no FunctionName" not in function["detail"]

@@ -795,6 +795,8 @@ class _Draft:
         self.audit = audit
         self.function = function
         self.uri = uri
+        if isinstance(raw_name, (int, float)) and not isinstance(raw_name, bool):
+            raw_name = str(raw_name)  # CloudFormation reads a number as its text
         self.name: str | None = raw_name if isinstance(raw_name, str) else None
         self.resolver = audit.assembly.resolvers[function.index]
         stack = self.resolver.stack
