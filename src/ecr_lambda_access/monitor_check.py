@@ -31,7 +31,6 @@ from .audit.live.credentials import AccountAccess, AccountCredentials
 from .audit.live.engine import LiveCheck
 from .audit.live.fetch import Snapshot
 from .audit.live.judge import (
-    _function_key,
     _repo_key,
     _same_repository,
     judge,
@@ -210,34 +209,8 @@ class MonitorCheck(LiveCheck):
 
         # 2. policies, and with the read role the deployed functions
         keys = [(own, region, r["name"]) for r in repositories] if reachable(own) else []
-        unique: dict[tuple[str | None, ...], LiveTarget] = {}
-        if observe:
-            for targets in functions.values():
-                for t in targets:
-                    if reachable(t.account):
-                        unique.setdefault(_function_key(t), t)
-        work: list[tuple[str, Any]] = [("policy", k) for k in keys] + [
-            ("function", t) for t in unique.values()
-        ]
-        results = self._map(
-            lambda item: self._policy(item[1]) if item[0] == "policy" else self._deployed(item[1]),
-            work,
-            lambda item, reason: (
-                _Policy(error=reason) if item[0] == "policy" else _Deployed(error=reason)
-            ),
-        )
-        policies: dict[tuple[str, str, str], _Policy] = {}
-        deployed: dict[str, _Deployed] = {}
-        for (kind, item), result in zip(work, results, strict=True):
-            if kind == "policy":
-                policies[item] = result
-            else:
-                deployed[item.function] = result
-        for targets in functions.values():
-            for t in targets:
-                first = unique.get(_function_key(t))
-                if first is not None and first.function in deployed:
-                    deployed.setdefault(t.function, deployed[first.function])
+        observed = [t for targets in functions.values() for t in targets] if observe else []
+        policies, deployed = self._observe(keys, observed, reachable)
         # a reference known only at deploy (a token): the deployed function's image
         for name, targets in functions.items():
             functions[name] = [_with_deployed_image(t, deployed, own, region) for t in targets]

@@ -113,6 +113,41 @@ class LiveCheck(Fetch):
                 for item, value in zip(items, results, strict=True)
             ]
 
+    def _observe(
+        self,
+        repositories: Sequence[tuple[str, str, str]],
+        targets: Sequence[LiveTarget],
+        reachable: Callable[[str | None], bool],
+    ) -> tuple[dict[tuple[str, str, str], _Policy], dict[str, _Deployed]]:
+        """The repositories' deployed policies and the targets' deployed functions, on one pool:
+        one GetFunction per deployed function (targets that are the same function share it)."""
+        unique: dict[tuple[str | None, ...], LiveTarget] = {}
+        for t in targets:
+            if reachable(t.account):
+                unique.setdefault(_function_key(t), t)
+        work: list[tuple[str, Any]] = [("policy", k) for k in repositories] + [
+            ("function", t) for t in unique.values()
+        ]
+        results = self._map(
+            lambda item: self._policy(item[1]) if item[0] == "policy" else self._deployed(item[1]),
+            work,
+            lambda item, reason: (
+                _Policy(error=reason) if item[0] == "policy" else _Deployed(error=reason)
+            ),
+        )
+        policies: dict[tuple[str, str, str], _Policy] = {}
+        deployed: dict[str, _Deployed] = {}
+        for (kind, item), result in zip(work, results, strict=True):
+            if kind == "policy":
+                policies[item] = result
+            else:
+                deployed[item.function] = result
+        for t in targets:
+            first = unique.get(_function_key(t))
+            if first is not None and first.function in deployed:
+                deployed.setdefault(t.function, deployed[first.function])
+        return policies, deployed
+
     # the run ------------------------------------------------------------------------------
 
     def run(self, targets: Sequence[LiveTarget]) -> LiveReport:
@@ -154,31 +189,7 @@ class LiveCheck(Fetch):
                 if t.image is not None and reachable(t.image.account)
             }
         )
-        functions: dict[tuple[str | None, ...], LiveTarget] = {}  # one call per function
-        for t in checkable:
-            if reachable(t.account):
-                functions.setdefault(_function_key(t), t)
-        work: list[tuple[str, Any]] = [("policy", k) for k in repositories] + [
-            ("function", t) for t in functions.values()
-        ]
-        results = self._map(
-            lambda item: self._policy(item[1]) if item[0] == "policy" else self._deployed(item[1]),
-            work,
-            lambda item, reason: (
-                _Policy(error=reason) if item[0] == "policy" else _Deployed(error=reason)
-            ),
-        )
-        policies: dict[tuple[str, str, str], _Policy] = {}
-        deployed: dict[str, _Deployed] = {}
-        for (kind, item), result in zip(work, results, strict=True):
-            if kind == "policy":
-                policies[item] = result
-            else:
-                deployed[item.function] = result
-        for t in checkable:  # functions of the assembly that are the same deployed function
-            first = functions.get(_function_key(t))
-            if first is not None and first.function in deployed:
-                deployed.setdefault(t.function, deployed[first.function])
+        policies, deployed = self._observe(repositories, checkable, reachable)
 
         # 2b. an image URI known only at deploy time (a parameter, an import): the deployed one
         targets = [self._with_deployed_image(t, deployed) for t in targets]
