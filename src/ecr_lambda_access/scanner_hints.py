@@ -19,39 +19,45 @@ from constructs import IConstruct
 
 from ._annotations import skip_checkov
 
-__all__ = [
-    "ACK_XRAY",
-    "ACK_VPC",
-    "ACK_ESM_DESTINATION",
+__all__ = [  # and ACK_XRAY, ACK_VPC, ACK_ESM_DESTINATION (module __getattr__: made on first use)
     "acknowledge",
     "log_streams_acknowledgment",
     "skip_vpc_policy_checks",
 ]
 
-ACK_XRAY = Acknowledgment(
-    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-    reason=(
+_ACKNOWLEDGMENTS: dict[str, tuple[str, str]] = {
+    "ACK_XRAY": (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
-        "permissions: AWS requires Resource '*'. This policy holds only those two actions."
+        "permissions: AWS requires Resource '*'. This policy holds only those two actions.",
     ),
-)
-ACK_VPC = Acknowledgment(
-    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-    reason=(
+    "ACK_VPC": (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Lambda creates the function's VPC network interfaces with the execution role; "
         "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets only "
         "work on Resource '*' and the interface ids are not known in advance. This policy holds "
-        "only the six actions of AWSLambdaVPCAccessExecutionRole's EC2 part."
+        "only the six actions of AWSLambdaVPCAccessExecutionRole's EC2 part.",
     ),
-)
-ACK_ESM_DESTINATION = Acknowledgment(
-    id="Serverless::Serverless-LambdaEventSourceMappingDestination",
-    reason=(
+    "ACK_ESM_DESTINATION": (
+        "Serverless::Serverless-LambdaEventSourceMappingDestination",
         "An SQS event source mapping has no on-failure destination (Lambda supports one for "
         "stream and Kafka sources only); failed messages return to the queue and move to its "
-        "redrive dead-letter queue after maxReceiveCount receives."
+        "redrive dead-letter queue after maxReceiveCount receives.",
     ),
-)
+}
+"""The library's own acknowledgements (``ACK_XRAY``, ``ACK_VPC``, ``ACK_ESM_DESTINATION``): made on
+first use, not at import (the first jsii struct of a process loads jsii's type checking, about
+70 ms, which an import of the constructs need not pay)."""
+_MADE: dict[str, Acknowledgment] = {}
+
+
+def __getattr__(name: str) -> Acknowledgment:
+    if name not in _ACKNOWLEDGMENTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _MADE:
+        ack_id, reason = _ACKNOWLEDGMENTS[name]
+        _MADE[name] = Acknowledgment(id=ack_id, reason=reason)
+    return _MADE[name]
 
 
 def log_streams_acknowledgment(resolved_arn: Any) -> Acknowledgment:
