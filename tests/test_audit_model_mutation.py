@@ -1,0 +1,417 @@
+"""Exact-value tests of the audit's pure modules, written against `make mutation` (issue 16).
+
+The registry layer (image URIs, replication, creation templates), the checks and the assembly
+model are read by every verdict of the audit: these tests pin each documented answer exactly (the
+registry named, the fix, the statement written, the verdict) so that a change of one branch or
+one literal fails a test. Pure Python: no jsii, no assembly on disk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecr_lambda_access.errors import ReplicationLimitError
+from ecr_lambda_access.registry import image_ref
+from ecr_lambda_access.registry.image_ref import ImageRef, UnsupportedImage, read_image
+from ecr_lambda_access.registry.replication import (
+    Destination,
+    Replication,
+    ReplicationRule,
+    check_replication_limits,
+    over_matches,
+    parse_replication_configuration,
+    registry_policy,
+    registry_policy_allows,
+    registry_policy_statements,
+    replication_rules,
+    rules_replicating,
+)
+from ecr_lambda_access.registry.templates import prefix_covers, templates_supported
+
+SOURCE, DEST = "111111111111", "222222222222"
+TOKEN = "${Token[TOKEN.12]}"
+ARN = f"arn:aws:ecr:us-west-2:{DEST}:repository/prod/orders"
+COPY = image_ref._COPY
+INVALID_ECR_FIX = "write the URI as ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG (or @sha256:...)"
+
+# --------------------------------------------------------------------------------------------
+# Image URIs
+# --------------------------------------------------------------------------------------------
+
+FOREIGN = {
+    # Docker Hub: no registry host (the first part has no '.' or ':' and is not localhost)
+    "python:3.12": ("Docker Hub", COPY),
+    "owner/app:v1": ("Docker Hub", COPY),
+    "docker.io/library/python:3.12": ("Docker Hub", COPY),
+    "index.docker.io/library/python:3.12": ("Docker Hub", COPY),
+    "registry-1.docker.io/library/python:3.12": ("Docker Hub", COPY),
+    "public.ecr.aws/lambda/python:3.12": ("Amazon ECR Public (public.ecr.aws)", COPY),
+    "PUBLIC.ECR.AWS/lambda/python:3.12": ("Amazon ECR Public (public.ecr.aws)", COPY),
+    "ghcr.io/owner/app:v1": ("GitHub Container Registry (ghcr.io)", COPY),
+    # a host with a port, and localhost, are registry hosts
+    "localhost:5000/app:v1": ("the registry localhost:5000, not private Amazon ECR", COPY),
+    "localhost/app:v1": ("the registry localhost, not private Amazon ECR", COPY),
+    "registry.example.com/app:v1": (
+        "the registry registry.example.com, not private Amazon ECR",
+        COPY,
+    ),
+    # a placeholder after the host does not make the registry unknown
+    "registry.example.com/\u27e61\u27e7/app:v1": (
+        "the registry registry.example.com, not private Amazon ECR",
+        COPY,
+    ),
+    # looks like private ECR but is not a valid URI of it
+    "12345.dkr.ecr.us-east-1.amazonaws.com/app:v1": (
+        "a registry host that is not a valid private ECR URI "
+        "(12345.dkr.ecr.us-east-1.amazonaws.com)",
+        INVALID_ECR_FIX,
+    ),
+    "12345.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1": (
+        "a registry host that is not a valid private ECR URI "
+        "(12345.dkr.ecr.cn-north-1.amazonaws.com.cn)",
+        INVALID_ECR_FIX,
+    ),
+    # an amazonaws.com host without dkr.ecr, or dkr.ecr elsewhere, is just another registry
+    "example.amazonaws.com/app:v1": (
+        "the registry example.amazonaws.com, not private Amazon ECR",
+        COPY,
+    ),
+    "x.dkr.ecr.example.com/app:v1": (
+        "the registry x.dkr.ecr.example.com, not private Amazon ECR",
+        COPY,
+    ),
+}
+
+
+@pytest.mark.parametrize("uri", sorted(FOREIGN))
+def test_a_foreign_uri_names_its_registry_and_the_fix_exactly(uri: str) -> None:
+    registry, fix = FOREIGN[uri]
+    assert read_image(uri) == UnsupportedImage(uri, registry, fix)
+
+
+@pytest.mark.parametrize("uri", ["", "app :v1", "\u27e61\u27e7.example.com/app:v1"])
+def test_an_empty_spaced_or_unknown_host_uri_is_not_judged(uri: str) -> None:
+    assert read_image(uri) is None
+
+
+def test_the_parts_of_a_china_and_a_fips_uri() -> None:
+    china = ImageRef.parse(f"{DEST}.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1")
+    assert china is not None
+    assert (china.endpoint, china.url_suffix, china.partition) == (
+        "dkr.ecr",
+        "amazonaws.com.cn",
+        "aws-cn",
+    )
+    assert china.repository_arn == f"arn:aws-cn:ecr:cn-north-1:{DEST}:repository/app"
+    uri = f"{DEST}.dkr.ecr-fips.us-west-2.amazonaws.com/app:v1"
+    fips = ImageRef.parse(uri)
+    assert fips is not None and fips.url_suffix == "amazonaws.com"
+    assert read_image(uri) == UnsupportedImage(
+        uri,
+        f"the ECR FIPS endpoint {DEST}.dkr.ecr-fips.us-west-2",
+        f"use the standard endpoint: {DEST}.dkr.ecr.us-west-2.amazonaws.com/app:v1",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Creation templates
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_prefix_with_a_trailing_slash_is_the_same_namespace() -> None:
+    assert prefix_covers("prod/", "prod/orders") and prefix_covers("prod/", "prod")
+    assert not prefix_covers("prod/", "prod-orders")
+    assert not prefix_covers("/", "prod")
+
+
+@pytest.mark.parametrize(
+    ("region", "supported"),
+    [
+        ("us-east-1", True),
+        ("cn-north-1", False),
+        ("cn-northwest-1", False),
+        ("us-gov-west-1", False),
+    ],
+)
+def test_templates_are_not_available_in_china_or_govcloud(region: str, supported: bool) -> None:
+    assert templates_supported(region) is supported
+
+
+# --------------------------------------------------------------------------------------------
+# Registry policy: writing
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_registry_policy_statements_exactly() -> None:
+    statements = registry_policy_statements(
+        {"000000000000": [], SOURCE: ["b", "a", "a"], "333333333333": ["c"]},
+        account=DEST,
+        region="us-west-2",
+    )
+    assert statements == [
+        {
+            "Sid": f"ReplicationFrom{SOURCE}",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
+            "Action": "ecr:ReplicateImage",
+            "Resource": [
+                f"arn:aws:ecr:us-west-2:{DEST}:repository/a",
+                f"arn:aws:ecr:us-west-2:{DEST}:repository/b",
+            ],
+        },
+        {
+            "Sid": "ReplicationFrom333333333333",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+            "Action": "ecr:ReplicateImage",
+            "Resource": f"arn:aws:ecr:us-west-2:{DEST}:repository/c",
+        },
+    ]
+
+
+def test_an_unresolved_source_gets_the_plain_sid_and_the_partition_is_used() -> None:
+    (statement,) = registry_policy_statements(
+        {TOKEN: ["app"]}, account=DEST, region="cn-north-1", partition="aws-cn"
+    )
+    assert statement["Sid"] == "ReplicationFrom"
+    assert statement["Principal"] == {"AWS": f"arn:aws-cn:iam::{TOKEN}:root"}
+    assert statement["Resource"] == f"arn:aws-cn:ecr:cn-north-1:{DEST}:repository/app"
+
+
+def test_the_registry_policy_document_keeps_extra_statements_first() -> None:
+    extra = {"Sid": "Theirs", "Effect": "Allow", "Principal": "*", "Action": "ecr:X"}
+    document = registry_policy(
+        {SOURCE: ["app"]},
+        account=DEST,
+        region="cn-north-1",
+        partition="aws-cn",
+        extra_statements=[extra],
+    )
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            extra,
+            {
+                "Sid": f"ReplicationFrom{SOURCE}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws-cn:iam::{SOURCE}:root"},
+                "Action": "ecr:ReplicateImage",
+                "Resource": f"arn:aws-cn:ecr:cn-north-1:{DEST}:repository/app",
+            },
+        ],
+    }
+    assert registry_policy({}, account=DEST, region="us-west-2") is None
+
+
+# --------------------------------------------------------------------------------------------
+# Registry policy: reading
+# --------------------------------------------------------------------------------------------
+
+
+def allow(**fields: Any) -> dict[str, Any]:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
+        "Action": "ecr:ReplicateImage",
+        "Resource": ARN,
+    }
+    statement.update(fields)
+    return {k: v for k, v in statement.items() if v is not None}
+
+
+def allows(*statements: dict[str, Any], partition: str = "aws") -> Replication:
+    return registry_policy_allows(
+        {"Statement": list(statements)},
+        source_account=SOURCE,
+        repository_arn=ARN,
+        partition=partition,
+    )
+
+
+READINGS = {
+    "outright": ([allow()], Replication.YES),
+    "any principal": ([allow(Principal="*")], Replication.YES),
+    "any AWS principal": ([allow(Principal={"AWS": "*"})], Replication.YES),
+    "the action in another case": ([allow(Action="ECR:replicateimage")], Replication.YES),
+    "a principal that is a plain string is no grant": ([allow(Principal=SOURCE)], Replication.NO),
+    "an unknown effect is skipped, not the end": (
+        [{"Effect": "Maybe"}, allow()],
+        Replication.YES,
+    ),
+    "another action is skipped, not the end": (
+        [allow(Action="ecr:BatchGetImage"), allow()],
+        Replication.YES,
+    ),
+    "another resource is skipped, not the end": (
+        [allow(Resource="arn:aws:ecr:us-west-2:222222222222:repository/x"), allow()],
+        Replication.YES,
+    ),
+    "another principal is skipped, not the end": (
+        [allow(Principal={"AWS": "arn:aws:iam::999999999999:root"}), allow()],
+        Replication.YES,
+    ),
+    "NotAction Allow is undecided": ([allow(Action=None, NotAction="ecr:X")], Replication.UNKNOWN),
+    "NotResource Allow is undecided": (
+        [allow(Resource=None, NotResource="arn:aws:ecr:*:*:repository/x")],
+        Replication.UNKNOWN,
+    ),
+    "a NotResource Deny makes an Allow undecided": (
+        [allow(Effect="Deny", Resource=None, NotResource="arn:x"), allow()],
+        Replication.UNKNOWN,
+    ),
+    "a NotAction Allow does not stop a later Deny": (
+        [allow(Action=None, NotAction="ecr:X"), allow(Effect="Deny")],
+        Replication.DENIED,
+    ),
+    "an unresolved principal is undecided": (
+        [allow(Principal={"AWS": TOKEN})],
+        Replication.UNKNOWN,
+    ),
+    "an unresolved resource is undecided": ([allow(Resource=TOKEN)], Replication.UNKNOWN),
+    "a condition is undecided": (
+        [allow(Condition={"StringEquals": {"aws:SourceAccount": SOURCE}})],
+        Replication.UNKNOWN,
+    ),
+    "an outright Deny": ([allow(), allow(Effect="Deny")], Replication.DENIED),
+    "nothing": ([], Replication.NO),
+}
+
+
+@pytest.mark.parametrize("case", sorted(READINGS))
+def test_registry_policy_allows_reads_each_statement_shape(case: str) -> None:
+    statements, expected = READINGS[case]
+    assert allows(*statements) is expected
+
+
+def test_registry_policy_allows_uses_the_partition_of_the_root() -> None:
+    statement = allow(
+        Principal={"AWS": f"arn:aws-cn:iam::{SOURCE}:root"},
+        Resource="arn:aws-cn:ecr:*",
+    )
+    assert (
+        registry_policy_allows(
+            {"Statement": [statement]},
+            source_account=SOURCE,
+            repository_arn="arn:aws-cn:ecr:cn-north-1:222222222222:repository/a",
+            partition="aws-cn",
+        )
+        is Replication.YES
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Replication: ECR's limits, reading a configuration
+# --------------------------------------------------------------------------------------------
+
+
+def destinations(count: int, account: str = DEST) -> tuple[Destination, ...]:
+    return tuple(
+        Destination(f"{n:012d}" if account == "many" else account, f"r-{n}") for n in range(count)
+    )
+
+
+def test_each_limit_at_its_value_is_accepted() -> None:
+    rules = [
+        ReplicationRule(destinations(25, "many"), tuple(f"p{n}" for n in range(100))),
+        *[ReplicationRule((Destination(SOURCE, f"x-{n}"),), ("q",)) for n in range(9)],
+    ]
+    assert check_replication_limits(rules, source_account=SOURCE) == []
+
+
+def test_each_limit_over_its_value_is_one_exact_message() -> None:
+    cross = destinations(26, "many")
+    rules = [
+        ReplicationRule(cross, tuple(f"p{n}" for n in range(101))),
+        ReplicationRule((), ("q",)),
+        *[ReplicationRule((Destination(SOURCE, f"x-{n}"),), ("q",)) for n in range(9)],
+    ]
+    listed = ", ".join(str(d) for d in sorted(cross))
+    assert [message for _, message in check_replication_limits(rules, source_account=SOURCE)] == [
+        f"replication: the registry of account {SOURCE} would need 11 replication rules, over "
+        "ECR's limit of 10 per registry: give repositories that replicate to the same "
+        "destinations the same replicas (they then share one rule), or replicate fewer distinct "
+        "sets of Regions and accounts",
+        "replication: rule 0 has 101 repository filters, over ECR's limit of 100: split its "
+        "repositories over several rules",
+        "replication: rule 0 has 26 destinations, over ECR's limit of 25: split them over "
+        "several rules",
+        "replication: rule 1 has no destination: give it at least one Destination(account, region)",
+        f"replication: the registry of account {SOURCE} would replicate to 26 cross-account "
+        f"destinations ({listed}), over ECR's limit of 25: serve the remaining accounts from a "
+        "replica in the source account (one replica per Region can list up to about 114 "
+        "consumer accounts), or from a second source registry",
+    ]
+    assert all(
+        kind is ReplicationLimitError
+        for kind, _ in check_replication_limits(rules, source_account=SOURCE)
+    )
+
+
+def test_replication_rules_name_the_argument_in_their_error() -> None:
+    repositories = {f"app{n}": [Destination(f"{n:012d}", "us-west-2")] for n in range(26)}
+    with pytest.raises(ReplicationLimitError) as default:
+        replication_rules(repositories, source_account=SOURCE)
+    assert str(default.value).count("replication: ") >= 2
+    with pytest.raises(ReplicationLimitError) as named:
+        replication_rules(repositories, source_account=SOURCE, argument="add_replica(fleet)")
+    assert "add_replica(fleet): the registry of account" in str(named.value)
+    assert "replication: " not in str(named.value)
+
+
+def test_an_over_match_of_a_name_that_is_no_filter_names_every_destination() -> None:
+    rule = ReplicationRule((Destination(DEST, "us-west-2"),), ("shared/orders",))
+    assert over_matches([rule], ["shared/orders", "shared/orders-legacy"]) == [
+        ("shared/orders", "shared/orders-legacy", (Destination(DEST, "us-west-2"),))
+    ]
+
+
+def configuration(filters: list[Any], destination: Any = None) -> dict[str, Any]:
+    return {
+        "Rules": [
+            {
+                "Destinations": [destination or {"RegistryId": DEST, "Region": "us-west-2"}],
+                "RepositoryFilters": filters,
+            }
+        ]
+    }
+
+
+def test_a_filter_without_a_type_is_a_prefix_match_and_another_type_is_unreadable() -> None:
+    assert parse_replication_configuration(configuration([{"Filter": "prod"}])) == [
+        ReplicationRule((Destination(DEST, "us-west-2"),), ("prod",))
+    ]
+    assert (
+        parse_replication_configuration(
+            configuration([{"Filter": "prod", "FilterType": "SUFFIX_MATCH"}])
+        )
+        is None
+    )
+    assert (
+        parse_replication_configuration(
+            configuration([{"Filter": "prod"}], {"RegistryId": DEST, "Region": 5})
+        )
+        is None
+    )
+    assert (
+        parse_replication_configuration(
+            configuration([{"Filter": "prod"}], {"RegistryId": 5, "Region": "us-west-2"})
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("destination", "expected"),
+    [
+        (Destination(TOKEN, "us-west-2"), Replication.UNKNOWN),
+        (Destination(DEST, TOKEN), Replication.UNKNOWN),
+        (Destination(DEST, "eu-west-1"), Replication.NO),
+    ],
+)
+def test_a_rule_to_an_unresolved_registry_may_replicate(
+    destination: Destination, expected: Replication
+) -> None:
+    rules = [ReplicationRule((destination,), ("prod",))]
+    assert rules_replicating(rules, "prod/app", Destination(DEST, "us-west-2")) is expected
