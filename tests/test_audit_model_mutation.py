@@ -12,6 +12,15 @@ from typing import Any
 
 import pytest
 
+from ecr_lambda_access.audit import checks
+from ecr_lambda_access.audit.checks import (
+    any_account,
+    invalid_repository_policy,
+    latest_tag,
+    policy_too_large,
+    unconditioned_service_principal,
+)
+from ecr_lambda_access.audit.checks.base import RepositoryFacts, Rule, docs_uri
 from ecr_lambda_access.errors import ReplicationLimitError
 from ecr_lambda_access.registry import image_ref
 from ecr_lambda_access.registry.image_ref import ImageRef, UnsupportedImage, read_image
@@ -415,3 +424,87 @@ def test_a_rule_to_an_unresolved_registry_may_replicate(
 ) -> None:
     rules = [ReplicationRule((destination,), ("prod",))]
     assert rules_replicating(rules, "prod/app", Destination(DEST, "us-west-2")) is expected
+
+
+# --------------------------------------------------------------------------------------------
+# The checks: rules, failing sets, each repository finding's exact message
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_failing_status_sets_are_the_documented_ones() -> None:
+    failing = {
+        "denied",
+        "invalid-policy",
+        "missing-root-grant",
+        "missing-service-grant",
+        "no-policy",
+        "not-replicated",
+        "region-mismatch",
+        "unsupported-image",
+    }
+    assert checks.failing_statuses() == failing
+    assert checks.strict_failing_statuses() == failing | {"external", "unverifiable"}
+
+
+def test_every_rule_links_its_guide_section() -> None:
+    guide = "https://github.com/ecr-lambda-access/ecr-lambda-access/blob/main/docs/audit.md"
+    assert checks.help_uri("any-account") == guide + "#the-pipeline-check"
+    assert docs_uri("audit.md", "x") == guide + "#x"
+    assert docs_uri("registry.md") == guide.replace("audit.md", "registry.md")
+    assert Rule("x", "finding", "t", "h", checks.ERROR).help_uri == guide + "#the-pipeline-check"
+    assert Rule("x", "finding", "t", "h", checks.ERROR, help_uri="u").help_uri == "u"
+
+
+def facts(**fields: Any) -> RepositoryFacts:
+    values: dict[str, Any] = {
+        "path": "Stack/Repo",
+        "size": 100,
+        "limit": 10240,
+        "problems": (),
+        "unconditioned": (),
+        "admits_every_account": lambda: False,
+    }
+    values.update(fields)
+    return RepositoryFacts(**values)
+
+
+def test_a_clean_repository_has_no_finding() -> None:
+    assert [check.check(facts()) for check in checks.REPOSITORY_CHECKS] == [None] * 4
+    assert policy_too_large.check(facts(size=10240)) is None
+
+
+def test_the_repository_findings_exactly() -> None:
+    assert policy_too_large.check(facts(size=12345)) == (
+        "repository Stack/Repo: the repository policy is 12,345 characters, over ECR's limit of "
+        "10,240: SetRepositoryPolicy will reject it at deploy. Admit whole accounts (function:*) "
+        "instead of many function names, split consumers across repositories, or admit an AWS "
+        "Organization"
+    )
+    assert invalid_repository_policy.check(facts(problems=("first", "second"))) == (
+        "repository Stack/Repo: the repository policy is invalid (first): ECR's "
+        "SetRepositoryPolicy rejects it at deploy, and no function can pull"
+    )
+    assert any_account.check(facts(admits_every_account=lambda: True)) == (
+        "repository Stack/Repo: the repository policy lets every AWS account pull its images "
+        '(a Principal "*" or {"AWS": "*"} statement with no condition that limits it): admit the '
+        "consumer accounts by id, or limit the statement with aws:PrincipalOrgID"
+    )
+    # an invalid policy is reported as invalid, not as admitting every account
+    assert any_account.check(facts(problems=("x",), admits_every_account=lambda: True)) is None
+    assert unconditioned_service_principal.check(facts(unconditioned=("A", "B"))) == (
+        "repository Stack/Repo: statement(s) A, B allow a service principal with no "
+        "aws:SourceArn/aws:SourceAccount condition, so the service may pull on behalf of any "
+        "account (confused deputy): limit lambda.amazonaws.com with aws:SourceArn "
+        "arn:PARTITION:lambda:REGION:ACCOUNT:function:* (DockerImageCode.from_ecr on an owned "
+        "repository writes such a statement)"
+    )
+
+
+def test_the_latest_tag_finding_exactly() -> None:
+    assert latest_tag.check("Stack/Fn", "v1") is None
+    assert latest_tag.check("Stack/Fn", None) is None
+    assert latest_tag.check("Stack/Fn", "latest") == (
+        "function Stack/Fn runs the 'latest' tag: Lambda resolves a tag to a digest once, at "
+        "create/update, so pushing 'latest' again changes nothing until the next code update. "
+        "Deploy by digest (sha256:...) or by an immutable tag"
+    )
