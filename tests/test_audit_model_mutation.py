@@ -8,11 +8,13 @@ one literal fails a test. Pure Python: no jsii, no assembly on disk.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from test_audit_unit import env, function, write_assembly
 
-from ecr_lambda_access.audit import checks
+from ecr_lambda_access.audit import audit_assembly, checks
 from ecr_lambda_access.audit.checks import (
     any_account,
     invalid_repository_policy,
@@ -508,3 +510,157 @@ def test_the_latest_tag_finding_exactly() -> None:
         "create/update, so pushing 'latest' again changes nothing until the next code update. "
         "Deploy by digest (sha256:...) or by an immutable tag"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The execution-role check, on a hand-written assembly
+# --------------------------------------------------------------------------------------------
+
+
+def doc(*statements: Any) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+ROLE = {
+    "Type": "AWS::IAM::Role",
+    "Properties": {
+        "AssumeRolePolicyDocument": doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+        "Policies": [
+            {
+                "PolicyName": "Inline",
+                "PolicyDocument": doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "ecr:BatchGetImage",
+                            "logs:CreateLogGroup",
+                            "ECR:GetAuthorizationToken",
+                            "ecr:BatchGetImage",
+                        ],
+                        "Resource": "*",
+                    },
+                    {"Effect": "Deny", "Action": "ecr:DeleteRepository", "Resource": "*"},
+                    "not a statement",
+                    {"Effect": "allow", "Action": "ecr:DescribeImages", "Resource": "*"},
+                ),
+            },
+            {
+                "PolicyName": "Logs",
+                "PolicyDocument": doc({"Effect": "Allow", "Action": "logs:*", "Resource": "*"}),
+            },
+            "not a policy",
+        ],
+        "ManagedPolicyArns": [
+            {"Ref": "Managed"},
+            {"Ref": "NotAPolicy"},
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+                    ],
+                ]
+            },
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        ],
+    },
+}
+ROLE_STACK = {
+    "Role": ROLE,
+    "Managed": {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "PolicyDocument": doc(
+                {"Effect": "Allow", "Action": "ecr:GetDownloadUrlForLayer", "Resource": "*"}
+            )
+        },
+    },
+    "NotAPolicy": {"Type": "AWS::SQS::Queue", "Properties": {}},
+    "Attached": {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "a",
+            "Roles": [{"Ref": "Role"}, "external-role"],
+            "PolicyDocument": doc(
+                {"Effect": "Allow", "Action": "ecr:BatchCheckLayerAvailability", "Resource": "*"}
+            ),
+        },
+    },
+    "RolePol": {
+        "Type": "AWS::IAM::RolePolicy",
+        "Properties": {
+            "PolicyName": "b",
+            "RoleName": {"Ref": "Role"},
+            "PolicyDocument": doc(
+                {"Effect": "Allow", "Action": ["ecr:ListImages"], "Resource": "*"}
+            ),
+        },
+    },
+    "Fn": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn",
+        role={"Fn::GetAtt": ["Role", "Arn"]},
+    ),
+    "Fn2": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn2",
+        role={"Fn::GetAtt": "Role.Arn"},
+    ),
+    "Role2": {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Policies": [
+                {
+                    "PolicyName": "P",
+                    "PolicyDocument": doc({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}),
+                }
+            ]
+        },
+    },
+    "Fn3": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn3",
+        role={"Fn::GetAtt": "Role2.Arn"},
+    ),
+    "Fn4": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn4",
+        role={"Fn::GetAtt": ["NotAPolicy", "Arn"]},
+    ),
+}
+
+
+def test_every_ecr_grant_of_an_execution_role_is_named_once_per_role(tmp_path: Path) -> None:
+    out = write_assembly(tmp_path / "out", {"Stack": (env(DEST), {"Resources": ROLE_STACK})})
+    findings = [f.to_json() for f in audit_assembly(out).findings]
+    assert [(f["code"], f["severity"], f["resource"], f["logical_id"]) for f in findings] == [
+        ("execution-role-ecr-actions", "warning", "Stack/Role", "Role"),
+        ("execution-role-ecr-actions", "warning", "Stack/Role2", "Role2"),
+    ]
+    tail = (
+        "the Lambda service pulls the image with the repository policy, not with the execution "
+        "role; remove them unless the function's code calls ECR (repository.grant_pull(function) "
+        "adds them)"
+    )
+    assert findings[0]["message"] == (
+        "execution role Stack/Role of function Stack/Fn holds ECR permissions (inline policy "
+        "Inline: ecr:BatchGetImage, ECR:GetAuthorizationToken, ecr:DescribeImages; managed policy "
+        "Managed: ecr:GetDownloadUrlForLayer; AWS managed policy "
+        "AmazonEC2ContainerRegistryReadOnly; AWS managed policy "
+        "AmazonEC2ContainerRegistryPullOnly; policy Attached: ecr:BatchCheckLayerAvailability; "
+        "policy RolePol: ecr:ListImages): " + tail
+    )
+    assert findings[1]["message"] == (
+        "execution role Stack/Role2 of function Stack/Fn3 holds ECR permissions (inline policy "
+        "P: ecr:*): " + tail
+    )
+    assert findings[0]["template"] == str(out / "Stack.template.json")
