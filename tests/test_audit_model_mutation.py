@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from test_audit_unit import env, function, write_assembly
 
-from ecr_lambda_access.audit import audit_assembly, checks
+from ecr_lambda_access.audit import audit_assembly, checks, model
 from ecr_lambda_access.audit.checks import (
     any_account,
     invalid_repository_policy,
@@ -23,6 +23,14 @@ from ecr_lambda_access.audit.checks import (
     unconditioned_service_principal,
 )
 from ecr_lambda_access.audit.checks.base import RepositoryFacts, Rule, docs_uri
+from ecr_lambda_access.audit.load import load_assembly
+from ecr_lambda_access.audit.model import (
+    ParsedPolicy,
+    PolicyState,
+    Unknown,
+    build_model,
+    parse_policy,
+)
 from ecr_lambda_access.errors import ReplicationLimitError
 from ecr_lambda_access.registry import image_ref
 from ecr_lambda_access.registry.image_ref import ImageRef, UnsupportedImage, read_image
@@ -39,7 +47,11 @@ from ecr_lambda_access.registry.replication import (
     replication_rules,
     rules_replicating,
 )
-from ecr_lambda_access.registry.templates import prefix_covers, templates_supported
+from ecr_lambda_access.registry.templates import (
+    CreationTemplate,
+    prefix_covers,
+    templates_supported,
+)
 
 SOURCE, DEST = "111111111111", "222222222222"
 TOKEN = "${Token[TOKEN.12]}"
@@ -664,3 +676,260 @@ def test_every_ecr_grant_of_an_execution_role_is_named_once_per_role(tmp_path: P
         "P: ecr:*): " + tail
     )
     assert findings[0]["template"] == str(out / "Stack.template.json")
+
+
+# --------------------------------------------------------------------------------------------
+# The model: policies parsed once, registry resources, creation templates, functions
+# --------------------------------------------------------------------------------------------
+
+
+def test_parse_policy_states_and_reasons() -> None:
+    assert parse_policy(None) == ParsedPolicy(PolicyState.ABSENT)
+    assert parse_policy({"Version": "2012-10-17"}) == ParsedPolicy(
+        PolicyState.VALID, document={"Version": "2012-10-17"}
+    )
+    assert parse_policy('{"Version": "2012-10-17"}').document == {"Version": "2012-10-17"}
+    unknown = "{\u27e61\u27e7}"
+    assert parse_policy(unknown, lambda text: "DESCRIBED") == ParsedPolicy(
+        PolicyState.UNKNOWN,
+        reason="the policy text is built from values known only at deploy time (DESCRIBED)",
+    )
+    assert parse_policy(unknown) == ParsedPolicy(
+        PolicyState.UNKNOWN,
+        reason=f"the policy text is built from values known only at deploy time ({unknown})",
+    )
+    assert parse_policy(unknown).unknown == Unknown(
+        f"the policy text is built from values known only at deploy time ({unknown})"
+    )
+    assert parse_policy("{nope") == ParsedPolicy(
+        PolicyState.INVALID,
+        reason="the policy text is not JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)",
+    )
+    for value in ([1], "[1]", 5):
+        assert parse_policy(value) == ParsedPolicy(
+            PolicyState.INVALID, reason="the policy is neither an object nor JSON text"
+        )
+
+
+def test_placeholders_become_token_text_the_evaluator_treats_as_unknown() -> None:
+    assert model._tokenize("plain") == "plain"
+    assert model._tokenize(["a\u27e63\u27e7b", {"k": "\u27e612\u27e7"}, 5]) == [
+        "a${Token[AUDIT.3]}b",
+        {"k": "${Token[AUDIT.12]}"},
+        5,
+    ]
+
+
+URI = f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1"
+MODEL_STACK = {
+    "Parameters": {"Stage": {"Type": "String"}, "Account": {"Type": "String"}},
+    "Conditions": {
+        "Yes": {"Fn::Equals": ["a", "a"]},
+        "No": {"Fn::Equals": ["a", "b"]},
+        "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+        "IsBlue": {"Fn::Equals": [{"Ref": "Stage"}, "blue"]},
+    },
+    "Resources": {
+        "Kept": {
+            "Type": "AWS::ECR::Repository",
+            "Condition": "Yes",
+            "Properties": {"RepositoryName": "kept"},
+            "Metadata": {
+                "ecr-lambda-access": {"replicaOf": "arn:aws:ecr:us-west-2:1:repository/k"}
+            },
+        },
+        "Dropped": {
+            "Type": "AWS::ECR::Repository",
+            "Condition": "No",
+            "Properties": {"RepositoryName": "dropped"},
+        },
+        "Unknown": {
+            "Type": "AWS::ECR::Repository",
+            "Properties": {
+                "RepositoryName": "unknown",
+                "RepositoryPolicyText": {"Fn::Join": ["", ['{"V": "', {"Ref": "Stage"}, '"}']]},
+            },
+        },
+        "Replication": {
+            "Type": "AWS::ECR::ReplicationConfiguration",
+            "Condition": "Yes",
+            "Properties": {
+                "ReplicationConfiguration": {
+                    "Rules": [
+                        {
+                            "Destinations": [
+                                {"RegistryId": {"Ref": "Account"}, "Region": "us-west-2"}
+                            ]
+                        }
+                    ]
+                }
+            },
+        },
+        "MaybePolicy": {
+            "Type": "AWS::ECR::RegistryPolicy",
+            "Condition": "IsProd",
+            "Properties": {"PolicyText": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "DroppedPolicy": {
+            "Type": "AWS::ECR::RegistryPolicy",
+            "Condition": "No",
+            "Properties": {"PolicyText": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "TextPolicy": {
+            "Type": "AWS::ECR::RegistryPolicy",
+            "Properties": {"PolicyText": '{"Version": "2012-10-17"}'},
+        },
+        "BadText": {"Type": "AWS::ECR::RegistryPolicy", "Properties": {"PolicyText": "{nope"}},
+        "Template": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Condition": "Yes",
+            "Properties": {
+                "Prefix": "prod",
+                "AppliedFor": ["REPLICATION", "OTHER"],
+                "RepositoryPolicy": "{nope",
+            },
+        },
+        "DroppedTemplate": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Condition": "No",
+            "Properties": {"Prefix": "x", "AppliedFor": ["REPLICATION"]},
+        },
+        "NumberApplied": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": "n", "AppliedFor": ["REPLICATION", 5]},
+        },
+        "UnknownPrefix": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": {"Ref": "Stage"}, "AppliedFor": ["REPLICATION"]},
+        },
+        "UnknownApplied": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": "a", "AppliedFor": [{"Ref": "Stage"}]},
+        },
+        "AppliedNotList": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": "b", "AppliedFor": "REPLICATION"},
+        },
+        "PrefixNotString": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": 5, "AppliedFor": ["REPLICATION"]},
+        },
+        "UnknownPolicy": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {
+                "Prefix": "c",
+                "AppliedFor": ["REPLICATION"],
+                "RepositoryPolicy": {"Fn::Join": ["", ["{", {"Ref": "Stage"}, "}"]]},
+            },
+        },
+        "MaybeTemplate": {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Condition": "IsProd",
+            "Properties": {"Prefix": "d", "AppliedFor": ["REPLICATION"]},
+        },
+        "Zip": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"Code": {"ZipFile": "x"}, "Handler": "h", "PackageType": "Zip"},
+        },
+        "NoType": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"ImageUri": URI}}},
+        "CodeText": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"PackageType": "Image", "Code": "text"},
+        },
+        "Branches": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "PackageType": "Image",
+                "Code": {"ImageUri": {"Fn::If": ["IsProd", URI, URI.replace("v1", "dev")]}},
+                "FunctionName": {"Fn::If": ["IsBlue", "blue-fn", "green-fn"]},
+                "Role": {"Fn::GetAtt": "Role.Arn"},
+            },
+        },
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+    },
+}
+
+
+def test_the_model_reads_each_resource_once_as_documented(tmp_path: Path) -> None:
+    out = write_assembly(tmp_path / "out", {"Stack": (env(DEST), MODEL_STACK)})
+    built = build_model(load_assembly(out))
+    assert built.problems == ()
+    kept, unknown = built.repositories
+    assert (kept.logical_id, kept.name, kept.arn, kept.path) == (
+        "Kept",
+        "kept",
+        f"arn:aws:ecr:us-east-1:{DEST}:repository/kept",
+        "Stack/Kept",
+    )
+    assert kept.replica_of == "arn:aws:ecr:us-west-2:1:repository/k"
+    assert kept.policy == ParsedPolicy(PolicyState.ABSENT)
+    assert unknown.policy.reason == (
+        "the policy text is built from values known only at deploy time "
+        '({"V": "<parameter Stage of stack Stack>"})'
+    )
+    (configuration,) = built.replication_configurations
+    assert configuration.where == "Stack/Replication (stack Stack)"
+    ((destination,),) = [r["Destinations"] for r in configuration.value["Rules"]]
+    assert destination["RegistryId"].startswith("${Token[AUDIT.")
+    assert [(p.where, p.value) for p in built.registry_policies] == [
+        ("Stack/MaybePolicy (stack Stack)", None),  # created under an unknown condition
+        ("Stack/TextPolicy (stack Stack)", {"Version": "2012-10-17"}),
+        ("Stack/BadText (stack Stack)", None),
+    ]
+    not_json = (
+        "the policy text is not JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)"
+    )
+    templates = {t.where.split(" ")[0]: t for t in built.creation_templates}
+    assert sorted(templates) == sorted(
+        f"Stack/{n}"
+        for n in (
+            "Template",
+            "NumberApplied",
+            "UnknownPrefix",
+            "UnknownApplied",
+            "AppliedNotList",
+            "PrefixNotString",
+            "UnknownPolicy",
+            "MaybeTemplate",
+        )
+    )
+    assert templates["Stack/Template"] == CreationTemplate(
+        account=DEST,
+        region="us-east-1",
+        prefix="prod",
+        applied_for=("REPLICATION",),
+        repository_policy=None,
+        policy_problem=not_json,
+        where="Stack/Template (stack Stack)",
+        known=True,
+    )
+    assert templates["Stack/UnknownPolicy"].policy_problem == (
+        "the policy text is built from values known only at deploy time "
+        "({<parameter Stage of stack Stack>})"
+    )
+    assert templates["Stack/PrefixNotString"].prefix == ""
+    assert templates["Stack/UnknownApplied"].applied_for == ()
+    assert templates["Stack/AppliedNotList"].applied_for == ("REPLICATION",)
+    assert {where: t.known for where, t in templates.items()} == {
+        "Stack/Template": True,
+        "Stack/NumberApplied": False,
+        "Stack/UnknownPrefix": False,
+        "Stack/UnknownApplied": False,
+        "Stack/AppliedNotList": False,
+        "Stack/PrefixNotString": False,
+        "Stack/UnknownPolicy": False,
+        "Stack/MaybeTemplate": False,
+    }
+    no_type, code_text, branches = built.functions
+    assert (no_type.logical_id, no_type.image_uri, no_type.role_id) == ("NoType", URI, None)
+    assert (code_text.logical_id, code_text.image_uri, code_text.image) == ("CodeText", None, None)
+    assert branches.role_id == "Role"
+    assert branches.open_conditions == ("IsBlue", "IsProd")
+    assert [(s.assumptions, s.image_uri, s.function_name) for s in branches.scenarios] == [
+        ((("IsBlue", True), ("IsProd", True)), URI, "blue-fn"),
+        ((("IsBlue", True), ("IsProd", False)), URI.replace("v1", "dev"), "blue-fn"),
+        ((("IsBlue", False), ("IsProd", True)), URI, "green-fn"),
+        ((("IsBlue", False), ("IsProd", False)), URI.replace("v1", "dev"), "green-fn"),
+    ]
