@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_audit_registry import DOCS, creation_template, pair, replicated_fleet
+from test_audit_registry import registry_policy as registry_policy_resource
 from test_audit_unit import env, function, write_assembly
+from test_audit_unit import repository as repository_resource
 
 from ecr_lambda_access.audit import audit_assembly, checks, model
 from ecr_lambda_access.audit.checks import (
@@ -48,6 +51,7 @@ from ecr_lambda_access.registry.replication import (
     rules_replicating,
 )
 from ecr_lambda_access.registry.templates import (
+    REPLICATION,
     CreationTemplate,
     prefix_covers,
     templates_supported,
@@ -933,3 +937,115 @@ def test_the_model_reads_each_resource_once_as_documented(tmp_path: Path) -> Non
         ((("IsBlue", False), ("IsProd", True)), URI, "green-fn"),
         ((("IsBlue", False), ("IsProd", False)), URI.replace("v1", "dev"), "green-fn"),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The replica checks: each verdict's exact detail
+# --------------------------------------------------------------------------------------------
+
+CREATED = (
+    "repository prod/orders is in no template of the assembly, but the replication "
+    "configuration Source/Replication (stack Source) sends it from 111111111111/us-east-1 to "
+    "222222222222/us-west-2: ECR creates it there on the first replication"
+)
+AT_CREATION = (
+    ", with the policy of creation template Destination/Template (stack Destination) (prefix "
+    "prod), which applies only when ECR creates the repository: a later change of the template "
+    "does not reach an existing repository"
+)
+
+
+def fleets() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
+    policy = DOCS["creation_template_repository_policy"]
+
+    def with_template(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+        return replicated_fleet({"Resources": {"Template": template}})
+
+    prod_dash = with_template(creation_template("prod", [REPLICATION], policy))
+    prod_dash["Destination"][1]["Resources"]["Registry"] = registry_policy_resource(
+        DOCS["registry_policy_prod_dash"]
+    )
+    declared = replicated_fleet({})
+    declared["Destination"][1]["Resources"]["Repo"] = repository_resource(
+        "prod/orders", pair(DEST, "us-west-2")
+    )
+    del declared["Destination"][1]["Resources"]["Registry"]
+    unknown_prefix = replicated_fleet(
+        {
+            "Parameters": {"P": {"Type": "String"}},
+            "Resources": {
+                "Template": {
+                    "Type": "AWS::ECR::RepositoryCreationTemplate",
+                    "Properties": {"Prefix": {"Ref": "P"}, "AppliedFor": [REPLICATION]},
+                }
+            },
+        }
+    )
+    invalid = with_template(
+        {
+            "Type": "AWS::ECR::RepositoryCreationTemplate",
+            "Properties": {"Prefix": "prod", "AppliedFor": [REPLICATION], "RepositoryPolicy": "{"},
+        }
+    )
+    return {
+        "no template": replicated_fleet({}),
+        "template policy": with_template(creation_template("prod", [REPLICATION], policy)),
+        "template without policy": with_template(creation_template("prod", [REPLICATION], None)),
+        "template with invalid policy": invalid,
+        "template of unknown prefix": unknown_prefix,
+        "registry policy of prod-": prod_dash,
+        "declared replica": declared,
+    }
+
+
+REPLICA_VERDICTS = {
+    "no template": (
+        "no-policy",
+        CREATED + ", with no repository policy: no repository creation template of "
+        "222222222222/us-west-2 with AppliedFor REPLICATION matches the name. Create the replica "
+        "in a stack (CrossAccountImageRepo.add_replica) or add a creation template whose "
+        "RepositoryPolicy admits the function",
+    ),
+    "template policy": (
+        "ok",
+        CREATED + AT_CREATION + ": the function is in the repository's account; "
+        "lambda.amazonaws.com may pull for arn:aws:lambda:us-west-2:222222222222:function:fn "
+        "(statement LambdaECRImageCrossAccountRetrievalPolicy)",
+    ),
+    "template without policy": (
+        "no-policy",
+        CREATED + ", with no repository policy: the creation template Destination/Template "
+        "(stack Destination) that applies sets no RepositoryPolicy",
+    ),
+    "template with invalid policy": (
+        "invalid-policy",
+        CREATED + AT_CREATION + "; that policy is invalid: the policy text is not JSON: "
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    ),
+    "template of unknown prefix": (
+        "unverifiable",
+        CREATED + "; whether the creation template Destination/Template (stack Destination) "
+        "applies (and with what policy) depends on values known only at deploy time",
+    ),
+    "registry policy of prod-": (
+        "unverifiable",
+        CREATED + AT_CREATION + ": the registry policy Destination/Registry (stack Destination) "
+        "does not allow arn:aws:iam::111111111111:root ecr:ReplicateImage on "
+        "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders: replication into this "
+        "registry fails. Allow it (CrossAccountImageRepo.add_replica writes the statement); "
+        "unless its images are pushed to it directly",
+    ),
+    "declared replica": (
+        "unverifiable",
+        "repository Destination/Repo is a replica: the registry 222222222222/us-west-2 has no "
+        "registry policy in the assembly letting 111111111111 replicate into it "
+        "(ecr:ReplicateImage) (it may be set outside this app: check it there)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REPLICA_VERDICTS))
+def test_each_replica_verdict_exactly(tmp_path: Path, case: str) -> None:
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", fleets()[case])).functions
+    assert (result.status, result.detail) == REPLICA_VERDICTS[case]
+    assert result.repository == f"arn:aws:ecr:us-west-2:{DEST}:repository/prod/orders"
