@@ -151,6 +151,8 @@ def test_a_prefix_with_a_trailing_slash_is_the_same_namespace() -> None:
     assert prefix_covers("prod/", "prod/orders") and prefix_covers("prod/", "prod")
     assert not prefix_covers("prod/", "prod-orders")
     assert not prefix_covers("/", "prod")
+    # only slashes are stripped: a prefix keeps its other last characters
+    assert prefix_covers("teamX", "teamX/app") and not prefix_covers("teamX", "team/app")
 
 
 @pytest.mark.parametrize(

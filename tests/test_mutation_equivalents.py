@@ -41,6 +41,28 @@ EQUIVALENT: dict[str, str] = {
     "ecr_lambda_access.policy.size.xǁ_Boundsǁvalue__mutmut_2": (
         "substituting tokens in a text that holds none returns the same text"
     ),
+    "ecr_lambda_access.registry.image_ref.x__foreign__mutmut_9": (
+        "uri.split('/') instead of uri.split('/', 1): only element [0] is read, the text before "
+        "the first '/', whatever the number of splits"
+    ),
+    "ecr_lambda_access.registry.image_ref.x__foreign__mutmut_12": (
+        "as _foreign__mutmut_9: maxsplit 2 instead of 1 leaves element [0] unchanged"
+    ),
+    "ecr_lambda_access.registry.replication.x__pack__mutmut_8": (
+        "the sort key's tie-breaker: two groups can only tie on equal name lists (by_destination); "
+        "each group is created at its first name, in sorted destination order, so the stable sort "
+        "keeps the destination order the original key gives"
+    ),
+    "ecr_lambda_access.registry.replication.x_rules_replicating__mutmut_1": (
+        "`unknown = None` instead of False: it is only read for its truth value"
+    ),
+    "ecr_lambda_access.registry.replication.x_registry_policy_allows__mutmut_16": (
+        "`allowed = maybe_allowed = maybe_denied = None` instead of False: each is only read "
+        "for its truth value (in `or` and `if`), and the function returns an enum member"
+    ),
+    "ecr_lambda_access.registry.replication.x_registry_policy_allows__mutmut_70": (
+        "`undecided = None` instead of False: it is only read for its truth value"
+    ),
 }
 """mutant name -> why it cannot change what the code does."""
 
