@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_audit_registry import DOCS, creation_template, pair, replicated_fleet
+from test_audit_registry import DOCS, creation_template, pair, replicated_fleet, source_stack
 from test_audit_registry import registry_policy as registry_policy_resource
 from test_audit_unit import env, function, write_assembly
 from test_audit_unit import repository as repository_resource
@@ -1051,3 +1051,41 @@ def test_each_replica_verdict_exactly(tmp_path: Path, case: str) -> None:
     (result,) = audit_assembly(write_assembly(tmp_path / "out", fleets()[case])).functions
     assert (result.status, result.detail) == REPLICA_VERDICTS[case]
     assert result.repository == f"arn:aws:ecr:us-west-2:{DEST}:repository/prod/orders"
+
+
+UNREACHED = {
+    "prod/orders": (
+        "not-replicated",
+        "repository Replica/Repo is a replica of Source/Repo (111111111111/us-east-1): the rules "
+        "of Source/Replication (stack Source) that match prod/orders send it to "
+        "222222222222/us-west-2, not to 222222222222/eu-west-1: images never arrive here. Add "
+        "the destination 222222222222/eu-west-1 (CrossAccountImageRepo.add_replica does)",
+    ),
+    "dev/orders": (
+        "unverifiable",
+        "repository Replica/Repo has the name of Source/Repo (111111111111/us-east-1), whose "
+        "registry replicates (Source/Replication (stack Source)) but no rule of which matches "
+        "dev/orders: nothing replicates images to 222222222222/eu-west-1, so only direct pushes "
+        "fill this repository",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREACHED))
+def test_a_region_or_name_no_rule_reaches_exactly(tmp_path: Path, name: str) -> None:
+    uri = f"{DEST}.dkr.ecr.eu-west-1.amazonaws.com/{name}:v1"
+    stacks = {
+        "Source": (env(SOURCE, "us-east-1"), source_stack(name)),
+        "Replica": (
+            env(DEST, "eu-west-1"),
+            {
+                "Resources": {
+                    "Repo": repository_resource(name, pair(DEST, "eu-west-1")),
+                    "Fn": function(uri, name="fn"),
+                }
+            },
+        ),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == UNREACHED[name]
+    assert result.repository == f"arn:aws:ecr:eu-west-1:{DEST}:repository/{name}"
