@@ -26,7 +26,7 @@ from ecr_lambda_access.audit.checks import (
     unconditioned_service_principal,
 )
 from ecr_lambda_access.audit.checks.base import RepositoryFacts, Rule, docs_uri
-from ecr_lambda_access.audit.load import load_assembly
+from ecr_lambda_access.audit.load import StackTemplate, load_assembly
 from ecr_lambda_access.audit.model import (
     ParsedPolicy,
     PolicyState,
@@ -589,6 +589,9 @@ ROLE = {
                 ]
             },
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerRegistryPowerUser",
+            "AmazonEC2ContainerRegistryFullAccess",
+            {"Ref": "Missing"},
         ],
     },
 }
@@ -602,7 +605,11 @@ ROLE_STACK = {
             )
         },
     },
-    "NotAPolicy": {"Type": "AWS::SQS::Queue", "Properties": {}},
+    # a resource with a policy document that is no managed policy: not read as one
+    "NotAPolicy": {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {"PolicyDocument": doc({"Effect": "Allow", "Action": "ecr:X"})},
+    },
     "Attached": {
         "Type": "AWS::IAM::Policy",
         "Properties": {
@@ -623,6 +630,32 @@ ROLE_STACK = {
             ),
         },
     },
+    "ManagedByRoles": {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "Roles": [{"Ref": "Role"}],
+            "PolicyDocument": doc({"Effect": "Allow", "Action": "ecr:DescribeRepositories"}),
+        },
+    },
+    # a user is no execution role, whatever its policies
+    "User": {
+        "Type": "AWS::IAM::User",
+        "Properties": {
+            "Policies": [
+                {"PolicyName": "U", "PolicyDocument": doc({"Effect": "Allow", "Action": "ecr:*"})}
+            ]
+        },
+    },
+    "Fn5": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn5",
+        role={"Fn::GetAtt": ["User", "Arn"]},
+    ),
+    "Fn6": function(
+        f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+        name="fn6",
+        role={"Fn::GetAtt": ["Missing", "Arn"]},
+    ),
     "Fn": function(
         f"{DEST}.dkr.ecr.us-east-1.amazonaws.com/app:v1",
         name="fn",
@@ -674,14 +707,17 @@ def test_every_ecr_grant_of_an_execution_role_is_named_once_per_role(tmp_path: P
         "Inline: ecr:BatchGetImage, ECR:GetAuthorizationToken, ecr:DescribeImages; managed policy "
         "Managed: ecr:GetDownloadUrlForLayer; AWS managed policy "
         "AmazonEC2ContainerRegistryReadOnly; AWS managed policy "
-        "AmazonEC2ContainerRegistryPullOnly; policy Attached: ecr:BatchCheckLayerAvailability; "
-        "policy RolePol: ecr:ListImages): " + tail
+        "AmazonEC2ContainerRegistryPullOnly; AWS managed policy "
+        "AmazonEC2ContainerRegistryPowerUser; AWS managed policy "
+        "AmazonEC2ContainerRegistryFullAccess; policy Attached: ecr:BatchCheckLayerAvailability; "
+        "policy RolePol: ecr:ListImages; policy ManagedByRoles: ecr:DescribeRepositories): " + tail
     )
     assert findings[1]["message"] == (
         "execution role Stack/Role2 of function Stack/Fn3 holds ECR permissions (inline policy "
         "P: ecr:*): " + tail
     )
     assert findings[0]["template"] == str(out / "Stack.template.json")
+    assert [f["stack"] for f in findings] == ["Stack", "Stack"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1089,3 +1125,62 @@ def test_a_region_or_name_no_rule_reaches_exactly(tmp_path: Path, name: str) -> 
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert (result.status, result.detail) == UNREACHED[name]
     assert result.repository == f"arn:aws:ecr:eu-west-1:{DEST}:repository/{name}"
+
+
+def image_function(role: Any) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"PackageType": "Image", "Code": {"ImageUri": URI}, "Role": role},
+    }
+
+
+def test_the_role_of_a_function_is_read_from_its_getatt_only() -> None:
+    roles = {
+        "Nested": {"Fn::GetAtt": "Nested.Outputs.RoleArn"},
+        "Odd": {"Fn::GetAtt": {"x": 1}},
+        "Number": {"Fn::GetAtt": [5, "Arn"]},
+        "Empty": {"Fn::GetAtt": []},
+        "Text": "arn:aws:iam::222222222222:role/r",
+    }
+    resources: dict[str, Any] = {"Junk": "not a resource"}
+    resources.update({k: image_function(v) for k, v in roles.items()})
+    # load_assembly refuses a template with such a resource; audit_stacks takes StackTemplates
+    stack = StackTemplate("S", "S", "S", DEST, "us-east-1", {"Resources": resources}, "S.json")
+    built = build_model([stack])
+    assert built.problems == ()
+    assert {f.logical_id: f.role_id for f in built.functions} == {
+        "Nested": "Nested",
+        "Odd": None,
+        "Number": None,
+        "Empty": None,
+        "Text": None,
+    }
+    assert [f.properties for f in built.functions] == [
+        image_function(v)["Properties"] for v in roles.values()
+    ]
+
+
+def test_a_resource_that_cannot_be_read_is_a_problem_and_the_rest_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Any, index: int, logical_id: str, *args: Any) -> None:
+        if logical_id == "Broken":
+            raise TypeError("boom")
+
+    monkeypatch.setattr(model._Builder, "repository", broken)
+    stack = {
+        "Resources": {
+            "Broken": {"Type": "AWS::ECR::Repository", "Properties": {}},
+            "Fn": image_function({"Fn::GetAtt": ["Role", "Arn"]}),
+        }
+    }
+    built = build_model(load_assembly(write_assembly(tmp_path / "out", {"S": (env(DEST), stack)})))
+    assert built.problems == ((0, "Broken", "TypeError: boom"),)
+    assert [f.logical_id for f in built.functions] == ["Fn"]
+
+
+def test_the_model_describes_its_placeholders(tmp_path: Path) -> None:
+    out = write_assembly(tmp_path / "out", {"Stack": (env(DEST), MODEL_STACK)})
+    built = build_model(load_assembly(out))
+    (template,) = [t for t in built.creation_templates if t.where.startswith("Stack/UnknownPrefix")]
+    assert built.describe(f"prefix {template.prefix}") == "prefix <parameter Stage of stack Stack>"
