@@ -8,6 +8,7 @@ one literal fails a test. Pure Python: no jsii, no assembly on disk.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -1025,7 +1026,27 @@ def fleets() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
             "Properties": {"Prefix": "prod", "AppliedFor": [REPLICATION], "RepositoryPolicy": "{"},
         }
     )
+    third_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+                "Action": "ecr:ReplicateImage",
+                "Resource": "*",
+            }
+        ],
+    }
+    source_arn = f"arn:aws:ecr:us-east-1:{SOURCE}:repository/prod/orders"
+    add_replica = copy.deepcopy(declared)
+    add_replica["Destination"][1]["Resources"]["Repo"]["Metadata"] = {
+        "ecr-lambda-access": {"replicaOf": source_arn}
+    }
+    refused = copy.deepcopy(add_replica)
+    refused["Destination"][1]["Resources"]["Registry"] = registry_policy_resource(third_only)
     return {
+        "add_replica without registry policy": add_replica,
+        "add_replica refused by the registry policy": refused,
         "no template": replicated_fleet({}),
         "template policy": with_template(creation_template("prod", [REPLICATION], policy)),
         "template without policy": with_template(creation_template("prod", [REPLICATION], None)),
@@ -1037,6 +1058,20 @@ def fleets() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
 
 
 REPLICA_VERDICTS = {
+    # a replica add_replica declared fails when replication surely cannot fill it
+    "add_replica without registry policy": (
+        "not-replicated",
+        "repository Destination/Repo is a replica: the registry 222222222222/us-west-2 has no "
+        "registry policy in the assembly letting 111111111111 replicate into it "
+        "(ecr:ReplicateImage): add_replica writes one in the replica's stack; restore it",
+    ),
+    "add_replica refused by the registry policy": (
+        "not-replicated",
+        "repository Destination/Repo is a replica: the registry policy Destination/Registry "
+        "(stack Destination) does not allow arn:aws:iam::111111111111:root ecr:ReplicateImage on "
+        "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders: replication into this "
+        "registry fails. Allow it (CrossAccountImageRepo.add_replica writes the statement)",
+    ),
     "no template": (
         "no-policy",
         CREATED + ", with no repository policy: no repository creation template of "
