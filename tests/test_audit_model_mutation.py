@@ -574,6 +574,7 @@ ROLE = {
                 "PolicyDocument": doc({"Effect": "Allow", "Action": "logs:*", "Resource": "*"}),
             },
             "not a policy",
+            {"PolicyName": "Text", "PolicyDocument": "not a document"},
         ],
         "ManagedPolicyArns": [
             {"Ref": "Managed"},
