@@ -1220,3 +1220,90 @@ def test_the_model_describes_its_placeholders(tmp_path: Path) -> None:
     built = build_model(load_assembly(out))
     (template,) = [t for t in built.creation_templates if t.where.startswith("Stack/UnknownPrefix")]
     assert built.describe(f"prefix {template.prefix}") == "prefix <parameter Stage of stack Stack>"
+
+
+def replicating_source(destinations: list[tuple[str, str]]) -> dict[str, Any]:
+    rule = {
+        "Destinations": [{"RegistryId": a, "Region": r} for a, r in destinations],
+        "RepositoryFilters": [{"Filter": "prod", "FilterType": "PREFIX_MATCH"}],
+    }
+    return {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", pair(DEST, "us-east-1")),
+            "Replication": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("destinations", "sent_to"),
+    [
+        (
+            [(DEST, "us-west-2"), (DEST, "ap-south-1")],
+            "222222222222/ap-south-1, 222222222222/us-west-2",
+        ),
+        ([], "no destination"),
+    ],
+)
+def test_an_unreached_replica_names_every_destination_of_the_matching_rules(
+    tmp_path: Path, destinations: list[tuple[str, str]], sent_to: str
+) -> None:
+    replica = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", pair(DEST, "eu-west-1")),
+            "Fn": function(f"{DEST}.dkr.ecr.eu-west-1.amazonaws.com/prod/orders:v1", name="fn"),
+        }
+    }
+    # the replica's own stack first: the model lists it before its source
+    stacks = {
+        "Replica": (env(DEST, "eu-west-1"), replica),
+        "Source": (env(SOURCE, "us-east-1"), replicating_source(destinations)),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "not-replicated",
+        "repository Replica/Repo is a replica of Source/Repo (111111111111/us-east-1): the rules "
+        f"of Source/Replication (stack Source) that match prod/orders send it to {sent_to}, not "
+        "to 222222222222/eu-west-1: images never arrive here. Add the destination "
+        "222222222222/eu-west-1 (CrossAccountImageRepo.add_replica does)",
+    )
+
+
+def test_creation_templates_do_not_apply_in_the_china_regions(tmp_path: Path) -> None:
+    rule = {"Destinations": [{"RegistryId": DEST, "Region": "cn-northwest-1"}]}
+    source = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", None),
+            "Replication": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
+            },
+        }
+    }
+    template = creation_template("prod", [REPLICATION], DOCS["creation_template_repository_policy"])
+    destination = {
+        "Resources": {
+            "Template": template,
+            "Registry": registry_policy_resource(DOCS["registry_policy_all_repositories"]),
+            "Fn": function(
+                f"{DEST}.dkr.ecr.cn-northwest-1.amazonaws.com.cn/prod/orders:v1", name="fn"
+            ),
+        }
+    }
+    stacks = {
+        "Source": (env(SOURCE, "cn-north-1"), source),
+        "Destination": (env(DEST, "cn-northwest-1"), destination),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "no-policy"
+    assert result.repository == f"arn:aws-cn:ecr:cn-northwest-1:{DEST}:repository/prod/orders"
+    assert result.detail.endswith(
+        "ECR creates it there on the first replication, with no repository policy: no "
+        "repository creation template of 222222222222/cn-northwest-1 with AppliedFor "
+        "REPLICATION matches the name. Create the replica in a stack "
+        "(CrossAccountImageRepo.add_replica) or add a creation template whose RepositoryPolicy "
+        "admits the function"
+    )
