@@ -1307,3 +1307,21 @@ def test_creation_templates_do_not_apply_in_the_china_regions(tmp_path: Path) ->
         "(CrossAccountImageRepo.add_replica) or add a creation template whose RepositoryPolicy "
         "admits the function"
     )
+
+
+def test_a_declared_replica_whose_source_replicates_nothing_is_not_replicated(
+    tmp_path: Path,
+) -> None:
+    repo = repository_resource("prod/orders", pair(DEST, "us-west-2"))
+    repo["Metadata"] = {
+        "ecr-lambda-access": {"replicaOf": f"arn:aws:ecr:us-east-1:{SOURCE}:repository/prod/orders"}
+    }
+    fn = function(f"{DEST}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1", name="fn")
+    stacks = {"Destination": (env(DEST, "us-west-2"), {"Resources": {"Repo": repo, "Fn": fn}})}
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "not-replicated",
+        "repository Destination/Repo is a replica: no replication configuration of the registry "
+        "111111111111/us-east-1 is in the assembly, so nothing brings the images of prod/orders "
+        "to 222222222222/us-west-2: the source's add_replica writes one; restore it",
+    )
