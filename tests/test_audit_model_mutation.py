@@ -1045,7 +1045,27 @@ def fleets() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
     }
     refused = copy.deepcopy(add_replica)
     refused["Destination"][1]["Resources"]["Registry"] = registry_policy_resource(third_only)
+    # the destination's own configuration and a third registry's unreadable one come first
+    others_first = replicated_fleet({})
+    others_first["Destination"][1]["Resources"]["Own"] = {
+        "Type": "AWS::ECR::ReplicationConfiguration",
+        "Properties": {
+            "ReplicationConfiguration": {
+                "Rules": [{"Destinations": [{"RegistryId": DEST, "Region": "eu-west-1"}]}]
+            }
+        },
+    }
+    unreadable = {
+        "Type": "AWS::ECR::ReplicationConfiguration",
+        "Properties": {"ReplicationConfiguration": {"Rules": "not a list"}},
+    }
+    others_first = {
+        "Third": (env("333333333333", "us-east-1"), {"Resources": {"Replication": unreadable}}),
+        "Destination": others_first["Destination"],
+        "Source": others_first["Source"],
+    }
     return {
+        "other configurations first": others_first,
         "add_replica without registry policy": add_replica,
         "add_replica refused by the registry policy": refused,
         "no template": replicated_fleet({}),
@@ -1072,6 +1092,13 @@ REPLICA_VERDICTS = {
         "(stack Destination) does not allow arn:aws:iam::111111111111:root ecr:ReplicateImage on "
         "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders: replication into this "
         "registry fails. Allow it (CrossAccountImageRepo.add_replica writes the statement)",
+    ),
+    "other configurations first": (
+        "no-policy",
+        CREATED + ", with no repository policy: no repository creation template of "
+        "222222222222/us-west-2 with AppliedFor REPLICATION matches the name. Create the replica "
+        "in a stack (CrossAccountImageRepo.add_replica) or add a creation template whose "
+        "RepositoryPolicy admits the function",
     ),
     "no template": (
         "no-policy",

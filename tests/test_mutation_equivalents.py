@@ -127,6 +127,12 @@ EQUIVALENT: dict[str, str] = {
         "is None or unknown, and an unknown template is itself in `doubtful`, so the first "
         "operand already decides"
     ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_146": (
+        "NOT_REPLICATED is never chosen for a repository replication creates: replica_verdict is "
+        "called with declared=False and the source replicating_sources found sending the name "
+        "there, so its only verifiable failure ('no rule sends it') cannot occur and every other "
+        "failure is unverifiable"
+    ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_129": (
         "declared=None instead of False: replica_verdict reads `declared` only as `if declared`"
     ),
