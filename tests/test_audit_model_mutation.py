@@ -1352,3 +1352,34 @@ def test_a_declared_replica_whose_source_replicates_nothing_is_not_replicated(
         "111111111111/us-east-1 is in the assembly, so nothing brings the images of prod/orders "
         "to 222222222222/us-west-2: the source's add_replica writes one; restore it",
     )
+
+
+def test_the_source_of_a_replica_that_replicates_onward_is_no_replica(tmp_path: Path) -> None:
+    # prod/orders: SOURCE/us-east-1 -> DEST/us-west-2 -> DEST/eu-west-1; the function pulls
+    # from the source, which is the replica's source, not a replica the onward rule misses
+    onward = {
+        "Rules": [
+            {
+                "Destinations": [{"RegistryId": DEST, "Region": "eu-west-1"}],
+                "RepositoryFilters": [{"Filter": "prod", "FilterType": "PREFIX_MATCH"}],
+            }
+        ]
+    }
+    destination = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", pair(DEST, "us-west-2")),
+            "Registry": registry_policy_resource(DOCS["registry_policy_all_repositories"]),
+            "Onward": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": onward},
+            },
+        }
+    }
+    fn = function(f"{SOURCE}.dkr.ecr.us-east-1.amazonaws.com/prod/orders:v1", name="fn")
+    stacks = {
+        "Source": (env(SOURCE, "us-east-1"), source_stack()),
+        "Destination": (env(DEST, "us-west-2"), destination),
+        "Workload": (env(DEST, "us-east-1"), {"Resources": {"Fn": fn}}),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "ok", result.detail
