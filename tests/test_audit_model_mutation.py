@@ -1284,9 +1284,22 @@ def test_an_unreached_replica_names_every_destination_of_the_matching_rules(
             "Fn": function(f"{DEST}.dkr.ecr.eu-west-1.amazonaws.com/prod/orders:v1", name="fn"),
         }
     }
-    # the replica's own stack first: the model lists it before its source
+    # before the source, the model lists the replica itself, a repository of the same name in
+    # an unknown environment, one in a registry without replication and one in a registry
+    # whose replication cannot be read: none of them is the replica's source
+    same_name = {"Repo": repository_resource("prod/orders", None)}
+    unreadable = {
+        "Type": "AWS::ECR::ReplicationConfiguration",
+        "Properties": {"ReplicationConfiguration": {"Rules": "not a list"}},
+    }
     stacks = {
         "Replica": (env(DEST, "eu-west-1"), replica),
+        "Unknown": ("aws://unknown-account/unknown-region", {"Resources": same_name}),
+        "Plain": (env("333333333333", "us-east-2"), {"Resources": same_name}),
+        "Unreadable": (
+            env("333333333333", "us-east-1"),
+            {"Resources": {**same_name, "Replication": unreadable}},
+        ),
         "Source": (env(SOURCE, "us-east-1"), replicating_source(destinations)),
     }
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
