@@ -1396,3 +1396,27 @@ def test_the_source_of_a_replica_that_replicates_onward_is_no_replica(tmp_path: 
     }
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert result.status == "ok", result.detail
+
+
+def test_an_unnamed_function_of_a_created_replica_is_judged_by_its_generated_name(
+    tmp_path: Path,
+) -> None:
+    policy = copy.deepcopy(DOCS["creation_template_repository_policy"])
+    policy["Statement"][1]["Condition"]["StringLike"]["aws:sourceARN"] = (
+        f"arn:aws:lambda:us-west-2:{DEST}:function:Destination-Fn-*"
+    )
+    stacks = replicated_fleet(
+        {"Resources": {"Template": creation_template("prod", [REPLICATION], policy)}}
+    )
+    stacks["Destination"][1]["Resources"]["Fn"] = function(
+        f"{DEST}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1"
+    )
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "unverifiable",
+        CREATED + AT_CREATION + ": it has no FunctionName, so CloudFormation generates one (like "
+        "Destination-Fn-RANDOM); the policy admits lambda.amazonaws.com only for named functions "
+        "(arn:aws:lambda:us-west-2:222222222222:function:Destination-Fn-*), which may or may not "
+        "match the generated name: give the function a FunctionName and admit it, or admit "
+        "function:* of the account",
+    )
