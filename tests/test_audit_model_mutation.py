@@ -1420,3 +1420,60 @@ def test_an_unnamed_function_of_a_created_replica_is_judged_by_its_generated_nam
         "match the generated name: give the function a FunctionName and admit it, or admit "
         "function:* of the account",
     )
+
+
+def test_a_china_replica_is_replicated_under_the_aws_cn_registry_policy(tmp_path: Path) -> None:
+    region, source_region = "cn-northwest-1", "cn-north-1"
+    service = {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Condition": {
+            "StringLike": {"aws:sourceArn": f"arn:aws-cn:lambda:{region}:{DEST}:function:*"}
+        },
+    }
+    repo = repository_resource("prod/orders", [service])
+    repo["Metadata"] = {
+        "ecr-lambda-access": {
+            "replicaOf": f"arn:aws-cn:ecr:{source_region}:{SOURCE}:repository/prod/orders"
+        }
+    }
+    admits_source = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws-cn:iam::{SOURCE}:root"},
+                "Action": "ecr:ReplicateImage",
+                "Resource": f"arn:aws-cn:ecr:{region}:{DEST}:repository/*",
+            }
+        ],
+    }
+    rule = {"Destinations": [{"RegistryId": DEST, "Region": region}]}
+    source = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", None),
+            "Replication": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
+            },
+        }
+    }
+    destination = {
+        "Resources": {
+            "Repo": repo,
+            "Registry": registry_policy_resource(admits_source),
+            "Fn": function(f"{DEST}.dkr.ecr.{region}.amazonaws.com.cn/prod/orders:v1", name="fn"),
+        }
+    }
+    stacks = {
+        "Source": (env(SOURCE, source_region), source),
+        "Destination": (env(DEST, region), destination),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "ok",
+        "the function is in the repository's account; lambda.amazonaws.com may pull for "
+        f"arn:aws-cn:lambda:{region}:{DEST}:function:fn (statement S)",
+    )
