@@ -1477,3 +1477,20 @@ def test_a_china_replica_is_replicated_under_the_aws_cn_registry_policy(tmp_path
         "the function is in the repository's account; lambda.amazonaws.com may pull for "
         f"arn:aws-cn:lambda:{region}:{DEST}:function:fn (statement S)",
     )
+
+
+@pytest.mark.parametrize(
+    ("resource", "status"),
+    [("repository/prod/*", "ok"), ("repository/dev/*", "missing-service-grant")],
+)
+def test_a_created_replica_is_matched_by_its_own_arn(
+    tmp_path: Path, resource: str, status: str
+) -> None:
+    policy = copy.deepcopy(DOCS["creation_template_repository_policy"])
+    for statement in policy["Statement"]:
+        statement["Resource"] = f"arn:aws:ecr:us-west-2:{DEST}:{resource}"
+    stacks = replicated_fleet(
+        {"Resources": {"Template": creation_template("prod", [REPLICATION], policy)}}
+    )
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == status, result.detail
