@@ -1494,3 +1494,51 @@ def test_a_created_replica_is_matched_by_its_own_arn(
     )
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert result.status == status, result.detail
+
+
+def deep_name(joins: int) -> dict[str, Any]:
+    value: Any = "app"
+    for _ in range(joins):
+        value = {"Fn::Join": ["", [value]]}
+    return {"Fn::Sub": ["${X}", {"X": value}]}
+
+
+def deep_condition(nots: int) -> dict[str, Any]:
+    value: Any = {"Fn::Equals": ["a", "a"]}
+    for _ in range(nots):
+        value = {"Fn::Not": [{"Fn::Not": [value]}]}
+    return dict(value)
+
+
+def test_values_nested_up_to_the_resolvers_depth_limit_are_read() -> None:
+    # the resolver reads 40 levels of nesting (resolve._MAX_DEPTH), counted from the resource
+    document = {"Version": "2012-10-17", "Statement": []}
+    resources: dict[str, Any] = {
+        "Deepest": {
+            "Type": "AWS::ECR::Repository",
+            "Properties": {"RepositoryName": deep_name(19)},
+        },
+        "TooDeep": {
+            "Type": "AWS::ECR::Repository",
+            "Properties": {"RepositoryName": deep_name(20)},
+        },
+        "Registry": {
+            "Type": "AWS::ECR::RegistryPolicy",
+            "Condition": "Deepest",
+            "Properties": {"PolicyText": document},
+        },
+        "Unsure": {
+            "Type": "AWS::ECR::RegistryPolicy",
+            "Condition": "TooDeep",
+            "Properties": {"PolicyText": document},
+        },
+    }
+    template = {
+        "Conditions": {"Deepest": deep_condition(19), "TooDeep": deep_condition(20)},
+        "Resources": resources,
+    }
+    built = build_model([StackTemplate("S", "S", "S", DEST, "us-east-1", template, "S.json")])
+    deepest, too_deep = built.repositories
+    assert (deepest.name, deepest.arn) == ("app", f"arn:aws:ecr:us-east-1:{DEST}:repository/app")
+    assert deepest.known and not too_deep.known
+    assert [p.value for p in built.registry_policies] == [document, None]
