@@ -1542,3 +1542,57 @@ def test_values_nested_up_to_the_resolvers_depth_limit_are_read() -> None:
     assert (deepest.name, deepest.arn) == ("app", f"arn:aws:ecr:us-east-1:{DEST}:repository/app")
     assert deepest.known and not too_deep.known
     assert [p.value for p in built.registry_policies] == [document, None]
+
+
+def test_a_replica_created_in_another_partition_is_judged_in_that_partition(
+    tmp_path: Path,
+) -> None:
+    # creation templates exist outside the China and GovCloud Regions, e.g. in aws-iso
+    region, source_region = "us-iso-west-1", "us-iso-east-1"
+    service = {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Condition": {
+            "StringLike": {"aws:sourceArn": f"arn:aws-iso:lambda:{region}:{DEST}:function:*"}
+        },
+    }
+    template = creation_template(
+        "prod", [REPLICATION], {"Version": "2012-10-17", "Statement": [service]}
+    )
+    admits_source = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws-iso:iam::{SOURCE}:root"},
+                "Action": "ecr:ReplicateImage",
+                "Resource": f"arn:aws-iso:ecr:{region}:{DEST}:repository/*",
+            }
+        ],
+    }
+    rule = {"Destinations": [{"RegistryId": DEST, "Region": region}]}
+    source = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", None),
+            "Replication": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
+            },
+        }
+    }
+    destination = {
+        "Resources": {
+            "Template": template,
+            "Registry": registry_policy_resource(admits_source),
+            "Fn": function(f"{DEST}.dkr.ecr.{region}.amazonaws.com/prod/orders:v1", name="fn"),
+        }
+    }
+    stacks = {
+        "Source": (env(SOURCE, source_region), source),
+        "Destination": (env(DEST, region), destination),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "ok", result.detail
+    assert result.repository == f"arn:aws-iso:ecr:{region}:{DEST}:repository/prod/orders"
