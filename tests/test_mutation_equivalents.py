@@ -1,10 +1,11 @@
 """Mutants that survive `make mutation` because they cannot change behaviour, each with the reason.
 
-`make mutation` runs mutmut over the pure policy, validation and evaluation modules
-([tool.mutmut] in pyproject.toml) and then this module as a script on `mutmut results`: it fails
-when a mutant survives that is not listed here, so every behaviour-changing survivor has to be
-killed by a test (or, if it really cannot change behaviour, listed below with why). The tests
-below keep the list honest: each entry names a function that exists.
+`make mutation` runs mutmut over the pure policy, validation and evaluation modules, the
+registry layer, the assembly model and the checks ([tool.mutmut] in pyproject.toml) and then
+this module as a script on `mutmut results`: it fails when a mutant survives that is not listed
+here, so every behaviour-changing survivor has to be killed by a test (or, if it really cannot
+change behaviour, listed below with why). The tests below keep the list honest: each entry names
+a function that exists.
 
 mutmut numbers mutants per function, so editing a listed function can renumber them: rerun
 `make mutation` and update the list from its report.
