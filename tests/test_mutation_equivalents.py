@@ -1,10 +1,11 @@
 """Mutants that survive `make mutation` because they cannot change behaviour, each with the reason.
 
-`make mutation` runs mutmut over the pure policy, validation and evaluation modules
-([tool.mutmut] in pyproject.toml) and then this module as a script on `mutmut results`: it fails
-when a mutant survives that is not listed here, so every behaviour-changing survivor has to be
-killed by a test (or, if it really cannot change behaviour, listed below with why). The tests
-below keep the list honest: each entry names a function that exists.
+`make mutation` runs mutmut over the pure policy, validation and evaluation modules, the
+registry layer, the assembly model and the checks ([tool.mutmut] in pyproject.toml) and then
+this module as a script on `mutmut results`: it fails when a mutant survives that is not listed
+here, so every behaviour-changing survivor has to be killed by a test (or, if it really cannot
+change behaviour, listed below with why). The tests below keep the list honest: each entry names
+a function that exists.
 
 mutmut numbers mutants per function, so editing a listed function can renumber them: rerun
 `make mutation` and update the list from its report.
@@ -40,6 +41,121 @@ EQUIVALENT: dict[str, str] = {
     ),
     "ecr_lambda_access.policy.size.xǁ_Boundsǁvalue__mutmut_2": (
         "substituting tokens in a text that holds none returns the same text"
+    ),
+    "ecr_lambda_access.registry.image_ref.x__foreign__mutmut_9": (
+        "uri.split('/') instead of uri.split('/', 1): only element [0] is read, the text before "
+        "the first '/', whatever the number of splits"
+    ),
+    "ecr_lambda_access.registry.image_ref.x__foreign__mutmut_12": (
+        "as _foreign__mutmut_9: maxsplit 2 instead of 1 leaves element [0] unchanged"
+    ),
+    "ecr_lambda_access.registry.replication.x__pack__mutmut_8": (
+        "the sort key's tie-breaker: two groups can only tie on equal name lists (by_destination); "
+        "each group is created at its first name, in sorted destination order, so the stable sort "
+        "keeps the destination order the original key gives"
+    ),
+    "ecr_lambda_access.registry.replication.x_rules_replicating__mutmut_1": (
+        "`unknown = None` instead of False: it is only read for its truth value"
+    ),
+    "ecr_lambda_access.registry.replication.x_registry_policy_allows__mutmut_16": (
+        "`allowed = maybe_allowed = maybe_denied = None` instead of False: each is only read "
+        "for its truth value (in `or` and `if`), and the function returns an enum member"
+    ),
+    "ecr_lambda_access.registry.replication.x_registry_policy_allows__mutmut_70": (
+        "`undecided = None` instead of False: it is only read for its truth value"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁregistry_resource__mutmut_15": (
+        "`value = ''` instead of None for a resource created under an unknown condition: the "
+        "empty string is then read as JSON text, fails to parse and becomes None all the same"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_62": (
+        "zip's strict flag: `opened` and `bits` always have the same length (bits come from "
+        "itertools.product(..., repeat=len(opened))), so strict never fires"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_65": (
+        "as _Builderǁfunction__mutmut_62: zip without strict, on sequences of equal length"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_66": (
+        "as _Builderǁfunction__mutmut_62: strict=False, on sequences of equal length"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_102": (
+        "a string Fn::GetAtt split on every '.' instead of the first: only element [0], the text "
+        "before the first '.', is read"
+    ),
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_105": (
+        "as _Builderǁfunction__mutmut_102: maxsplit 2 instead of 1 leaves element [0] unchanged"
+    ),
+    "ecr_lambda_access.audit.checks.base.xǁRuleǁ__post_init____mutmut_10": (
+        "help_uri(None) instead of help_uri(self.id): help_uri ignores its argument (one section "
+        "of docs/audit.md documents every id), so every rule gets the same link either way"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__ecr_actions__mutmut_15": (
+        "the default of a statement's missing Effect: str(None).lower() is 'none', like '' it is "
+        "not 'allow', so the statement is skipped either way"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__ecr_actions__mutmut_17": (
+        "as _ecr_actions__mutmut_15: .get('Effect') without a default is None, not 'allow'"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__ecr_actions__mutmut_21": (
+        "as _ecr_actions__mutmut_15: a default of 'XXXX' is not 'allow' either"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x_check__mutmut_93": (
+        "arn.rsplit('/') instead of rsplit('/', 1): element [-1], the text after the last '/', "
+        "is the same whatever the number of splits"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x_check__mutmut_96": (
+        "as check__mutmut_93: maxsplit 2 leaves element [-1] unchanged"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_2": (
+        "the second value returned (whether a rule depends on deploy-time values) is discarded by "
+        "both callers (`sources, _` in created_by_replication, `outgoing, _` in "
+        "unreached_replica): its initial value None instead of False is invisible"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_3": (
+        "as replicating_sources__mutmut_2: the discarded flag starting True"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_24": (
+        "as replicating_sources__mutmut_2: the discarded flag's update"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_25": (
+        "as replicating_sources__mutmut_2: the discarded flag set to None"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_26": (
+        "as replicating_sources__mutmut_2: the discarded flag set to False"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_44": (
+        "`template.known` for `not template.known`: the test is reached only when the template "
+        "is None or unknown, and an unknown template is itself in `doubtful`, so the first "
+        "operand already decides"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_92": (
+        "the index of the ModelRepository standing for a repository replication creates: it is "
+        "only passed to evaluate, which never reads a repository's index"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_93": (
+        "as created_by_replication__mutmut_92: the stand-in's logical_id (None) is never read"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_108": (
+        "as created_by_replication__mutmut_92: the stand-in's logical_id ('XXXX') is never read"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_94": (
+        "as created_by_replication__mutmut_92: evaluate never reads the stand-in's name"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_97": (
+        "as created_by_replication__mutmut_92: evaluate never reads the stand-in's region"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_98": (
+        "the stand-in's path is read by evaluate only for an INVALID policy, and the stand-in's "
+        "policy is always VALID (the template's parsed document)"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_146": (
+        "NOT_REPLICATED is never chosen for a repository replication creates: replica_verdict is "
+        "called with declared=False and the source replicating_sources found sending the name "
+        "there, so its only verifiable failure ('no rule sends it') cannot occur and every other "
+        "failure is unverifiable"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_129": (
+        "declared=None instead of False: replica_verdict reads `declared` only as `if declared`"
     ),
 }
 """mutant name -> why it cannot change what the code does."""
