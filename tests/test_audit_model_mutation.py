@@ -1596,3 +1596,21 @@ def test_a_replica_created_in_another_partition_is_judged_in_that_partition(
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert result.status == "ok", result.detail
     assert result.repository == f"arn:aws-iso:ecr:{region}:{DEST}:repository/prod/orders"
+
+
+def test_a_replication_source_named_like_another_registrys_repository_is_judged_by_the_rule(
+    tmp_path: Path,
+) -> None:
+    """Issue 16's rule, pinned: a same-named repository is shown to be a replica when a rule of
+    another registry matches its name without a destination there, even when its own registry
+    replicates it onward. The repository itself is listed first and never its own source."""
+    own = replicating_source([(DEST, "eu-west-1")])["Resources"]
+    own["Repo"] = repository_resource("prod/orders", pair(DEST, "us-west-2"))
+    own["Fn"] = function(f"{DEST}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1", name="fn")
+    stacks = {
+        "Own": (env(DEST, "us-west-2"), {"Resources": own}),
+        "Other": (env("333333333333", "us-east-1"), replicating_source([(DEST, "ap-south-1")])),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "not-replicated"
+    assert "is a replica of Other/Repo (333333333333/us-east-1)" in result.detail
