@@ -196,20 +196,25 @@ class _Audit:
         self._checked_roles: dict[int, set[str]] = {}
         self.replication_configurations = model.replication_configurations
         self.registry_policies = model.registry_policies
-        self._markers: dict[int, bool] = {}
+        self._markers: dict[int, tuple[ModelRepository, bool]] = {}
 
     def human(self, text: str | None) -> str | None:
         return None if text is None else self.unknowns.describe(text)
 
     def policy_has_markers(self, repository: ModelRepository) -> bool:
         """True when the policy holds values known only at deploy time."""
-        key = id(repository)
-        if key not in self._markers:
+        # keyed by id, holding the repository itself: a short-lived stand-in (a repository that
+        # replication creates) stays alive while cached, so its id is never reused for another
+        cached = self._markers.get(id(repository))
+        if cached is None or cached[0] is not repository:
             document = repository.document
-            self._markers[key] = document is not None and has_marker(
-                json.dumps(document, ensure_ascii=False, default=str)
+            cached = (
+                repository,
+                document is not None
+                and has_marker(json.dumps(document, ensure_ascii=False, default=str)),
             )
-        return self._markers[key]
+            self._markers[id(repository)] = cached
+        return cached[1]
 
     # repositories -------------------------------------------------------------------------
 
