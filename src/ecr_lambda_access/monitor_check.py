@@ -31,14 +31,12 @@ from .audit.live.credentials import AccountAccess, AccountCredentials
 from .audit.live.engine import LiveCheck
 from .audit.live.fetch import Snapshot
 from .audit.live.judge import (
-    _repo_key,
-    _same_repository,
     judge,
     judge_repository_access,
 )
 from .audit.live.report import LiveFunctionReport
 from .audit.live.targets import ImageRef, LiveTarget, parse_image_uri
-from .audit.live.verdicts import _Deployed, _digest_of, _Image, _Policy
+from .audit.live.verdicts import _Deployed
 from .audit.rules import OK
 
 CONFIG_FILE = "monitor.json"
@@ -215,49 +213,10 @@ class MonitorCheck(LiveCheck):
         for name, targets in functions.items():
             functions[name] = [_with_deployed_image(t, deployed, own, region) for t in targets]
 
-        # 3. images: each function's tag or digest, and the digest it runs
-        wanted: dict[tuple[str, str, str], list[str]] = {}
-        for targets in functions.values():
-            for t in targets:
-                if t.image is None or not reachable(t.image.account):
-                    continue
-                if policies.get(_repo_key(t.image), _Policy()).exists is False:
-                    continue
-                refs = wanted.setdefault(_repo_key(t.image), [])
-                refs.append(t.image.reference)
-                running = _digest_of(deployed.get(t.function, _Deployed()).resolved_image_uri)
-                if running is not None and _same_repository(t.image, deployed[t.function]):
-                    refs.append(running)
-        image_results = self._map(
-            lambda k: self._images(k, wanted[k]),
-            list(wanted),
-            lambda k, reason: {ref: _Image(None, error=reason) for ref in wanted[k]},
-        )
-        images: dict[tuple[str, str, str, str], _Image] = {
-            (*key, ref): image
-            for key, found in zip(wanted, image_results, strict=True)
-            for ref, image in found.items()
-        }
-
-        # 4. replication status, in the source, of a replica's missing images
-        replication_keys = sorted(
-            {
-                (*t.replica_source, t.image.repository, t.image.reference)
-                for targets in functions.values()
-                for t in targets
-                if t.image is not None
-                and t.replica_source is not None
-                and reachable(t.replica_source[0])
-                and images.get((*_repo_key(t.image), t.image.reference), _Image(True)).present
-                is False
-            }
-        )
-        replication = dict(
-            zip(
-                replication_keys,
-                self._map(self._replication, replication_keys, lambda _, reason: reason),
-                strict=True,
-            )
+        # 3. images: each function's tag or digest, and the digest it runs; 4. the replication
+        #    status, in the source, of a replica's missing images
+        images, replication = self._observe_images(
+            [t for targets in functions.values() for t in targets], policies, deployed, reachable
         )
 
         snapshot = Snapshot(accesses, policies, deployed, images, replication)

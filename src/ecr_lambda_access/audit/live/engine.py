@@ -148,6 +148,59 @@ class LiveCheck(Fetch):
                 deployed.setdefault(t.function, deployed[first.function])
         return policies, deployed
 
+    def _observe_images(
+        self,
+        targets: Sequence[LiveTarget],
+        policies: Mapping[tuple[str, str, str], _Policy],
+        deployed: Mapping[str, _Deployed],
+        reachable: Callable[[str | None], bool],
+    ) -> tuple[
+        dict[tuple[str, str, str, str], _Image],
+        dict[tuple[str, str, str, str], list[Mapping[str, Any]] | str],
+    ]:
+        """DescribeImages for each target's tag or digest and the digest its deployed function
+        runs; then the replication status, in the source, of a replica's missing images."""
+        wanted: dict[tuple[str, str, str], list[str]] = {}
+        for t in targets:
+            if t.image is None or policies.get(_repo_key(t.image), _Policy()).exists is False:
+                continue
+            if not reachable(t.image.account):
+                continue
+            refs = wanted.setdefault(_repo_key(t.image), [])
+            refs.append(t.image.reference)
+            running = _digest_of(deployed.get(t.function, _Deployed()).resolved_image_uri)
+            if running is not None and _same_repository(t.image, deployed[t.function]):
+                refs.append(running)
+        image_results = self._map(
+            lambda k: self._images(k, wanted[k]),
+            list(wanted),
+            lambda k, reason: {ref: _Image(None, error=reason) for ref in wanted[k]},
+        )
+        images = {
+            (*key, ref): image
+            for key, found in zip(wanted, image_results, strict=True)
+            for ref, image in found.items()
+        }
+        replication_keys = sorted(
+            {
+                (*t.replica_source, t.image.repository, t.image.reference)
+                for t in targets
+                if t.image is not None
+                and t.replica_source is not None
+                and reachable(t.replica_source[0])
+                and images.get((*_repo_key(t.image), t.image.reference), _Image(True)).present
+                is False
+            }
+        )
+        replication = dict(
+            zip(
+                replication_keys,
+                self._map(self._replication, replication_keys, lambda _, reason: reason),
+                strict=True,
+            )
+        )
+        return images, replication
+
     # the run ------------------------------------------------------------------------------
 
     def run(self, targets: Sequence[LiveTarget]) -> LiveReport:
@@ -223,48 +276,9 @@ class LiveCheck(Fetch):
             )
         )
 
-        # 3. images: the synthesized reference and the digest each deployed function runs
-        wanted: dict[tuple[str, str, str], list[str]] = {}
-        for t in checkable:
-            if t.image is None or policies.get(_repo_key(t.image), _Policy()).exists is False:
-                continue
-            if not reachable(t.image.account):
-                continue
-            refs = wanted.setdefault(_repo_key(t.image), [])
-            refs.append(t.image.reference)
-            running = _digest_of(deployed.get(t.function, _Deployed()).resolved_image_uri)
-            if running is not None and _same_repository(t.image, deployed[t.function]):
-                refs.append(running)
-        image_results = self._map(
-            lambda k: self._images(k, wanted[k]),
-            list(wanted),
-            lambda k, reason: {ref: _Image(None, error=reason) for ref in wanted[k]},
-        )
-        images = {
-            (*key, ref): image
-            for key, found in zip(wanted, image_results, strict=True)
-            for ref, image in found.items()
-        }
-
+        # 3. images (the synthesized reference and the digest each deployed function runs),
         # 4. replication status of missing images of replicas whose source is known
-        replication_keys = sorted(
-            {
-                (*t.replica_source, t.image.repository, t.image.reference)
-                for t in checkable
-                if t.image is not None
-                and t.replica_source is not None
-                and reachable(t.replica_source[0])
-                and images.get((*_repo_key(t.image), t.image.reference), _Image(True)).present
-                is False
-            }
-        )
-        replication = dict(
-            zip(
-                replication_keys,
-                self._map(self._replication, replication_keys, lambda _, reason: reason),
-                strict=True,
-            )
-        )
+        images, replication = self._observe_images(checkable, policies, deployed, reachable)
 
         snapshot = Snapshot(accesses, policies, deployed, images, replication)
         reports = judge(targets, snapshot, organization_id=self.organization_id)
