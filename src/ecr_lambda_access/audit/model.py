@@ -190,13 +190,15 @@ class AssemblyModel:
         return self.assembly.resolvers[index]
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A template value as a list: None is empty, a scalar is one item."""
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _ref_target(value: Any) -> str | None:
+def ref_target(value: Any) -> str | None:
+    """The logical id a ``{"Ref": ...}`` names, or None."""
     if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
         return str(value["Ref"])
     return None
@@ -279,12 +281,12 @@ class _Builder:
         elif kind == "AWS::Lambda::Function":
             self.function(index, logical_id, resource, properties)
         elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            for role in _as_list(properties.get("Roles")):
-                target = _ref_target(role)
+            for role in as_list(properties.get("Roles")):
+                target = ref_target(role)
                 if target is not None:
                     self.attach(index, target, logical_id, properties.get("PolicyDocument"))
         elif kind == "AWS::IAM::RolePolicy":
-            target = _ref_target(properties.get("RoleName"))
+            target = ref_target(properties.get("RoleName"))
             if target is not None:
                 self.attach(index, target, logical_id, properties.get("PolicyDocument"))
 
@@ -365,7 +367,7 @@ class _Builder:
         prefix = resolver.resolve(properties.get("Prefix"))
         applied = resolver.resolve(properties.get("AppliedFor"))
         applied_for = tuple(
-            str(v) for v in _as_list(applied) if isinstance(v, str) and v in APPLIED_FOR
+            str(v) for v in as_list(applied) if isinstance(v, str) and v in APPLIED_FOR
         )
         policy = parse_policy(
             resolver.resolve(properties.get("RepositoryPolicy")),

@@ -39,6 +39,7 @@ from .model import (
     ModelRepository,
     ParsedPolicy,
     PolicyState,
+    as_list,
     build_model,
 )
 from .report import AuditReport, Finding, FunctionReport, RepositoryReport
@@ -133,7 +134,7 @@ def _source_arn_patterns(document: Mapping[str, Any] | None) -> list[tuple[str, 
             continue
         principal = statement.get("Principal")
         services = principal.get("Service") if isinstance(principal, Mapping) else None
-        if principal != "*" and policy.LAMBDA_SERVICE_PRINCIPAL not in _as_list(services):
+        if principal != "*" and policy.LAMBDA_SERVICE_PRINCIPAL not in as_list(services):
             continue
         condition = statement.get("Condition")
         for operator, block in (condition if isinstance(condition, Mapping) else {}).items():
@@ -142,20 +143,14 @@ def _source_arn_patterns(document: Mapping[str, Any] | None) -> list[tuple[str, 
             wildcard = "like" in str(operator).lower()
             for key, values in block.items():
                 if str(key).lower() == "aws:sourcearn":
-                    found += [(str(v), wildcard) for v in _as_list(values)]
+                    found += [(str(v), wildcard) for v in as_list(values)]
     return found
 
 
 def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     if not isinstance(document, Mapping):
         return []
-    return [s for s in _as_list(document.get("Statement")) if isinstance(s, Mapping)]
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)]
 
 
 def _tokenize_foreign(value: Any, keep: set[str]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..model import as_list, ref_target
 from .base import WARNING, Rule
 
 if TYPE_CHECKING:
@@ -31,28 +32,16 @@ _ECR_MANAGED_POLICIES = (
 )
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _ref_target(value: Any) -> str | None:
-    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
-        return str(value["Ref"])
-    return None
-
-
 def _ecr_actions(document: Any, where: str) -> list[str]:
     actions: list[str] = []
     statements = document.get("Statement") if isinstance(document, Mapping) else None
-    for statement in _as_list(statements):
+    for statement in as_list(statements):
         if not isinstance(statement, Mapping):
             continue
         if str(statement.get("Effect", "")).lower() != "allow":
             continue
         actions += [
-            str(a) for a in _as_list(statement.get("Action")) if str(a).lower().startswith("ecr:")
+            str(a) for a in as_list(statement.get("Action")) if str(a).lower().startswith("ecr:")
         ]
     if not actions:
         return []
@@ -74,13 +63,13 @@ def check(audit: _Audit, function: ModelFunction) -> None:
         return
     found: list[str] = []
     role_properties = role_resource.get("Properties") or {}
-    for inline in _as_list(role_properties.get("Policies")):
+    for inline in as_list(role_properties.get("Policies")):
         if isinstance(inline, Mapping):
             found += _ecr_actions(
                 inline.get("PolicyDocument"), f"inline policy {inline.get('PolicyName')}"
             )
-    for managed in _as_list(role_properties.get("ManagedPolicyArns")):
-        target = _ref_target(managed)
+    for managed in as_list(role_properties.get("ManagedPolicyArns")):
+        target = ref_target(managed)
         if target is not None:
             resource = resolver.resource(target)
             if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
