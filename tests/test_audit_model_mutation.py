@@ -1614,3 +1614,55 @@ def test_a_replication_source_named_like_another_registrys_repository_is_judged_
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert result.status == "not-replicated"
     assert "is a replica of Other/Repo (333333333333/us-east-1)" in result.detail
+
+
+@pytest.mark.parametrize("missing_first", [True, False])
+def test_a_replica_one_source_fills_is_not_unreached_because_another_does_not(
+    tmp_path: Path, missing_first: bool
+) -> None:
+    """prod/orders reaches DEST/us-west-2 from SOURCE/us-east-1; a registry elsewhere also has a
+    prod/orders whose rule sends it to DEST/ap-south-1 only. Images arrive from the first: the
+    second does not make the replica `not-replicated`, whichever the model lists first."""
+    replica = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", pair(DEST, "us-west-2")),
+            "Registry": registry_policy_resource(DOCS["registry_policy_all_repositories"]),
+            "Fn": function(f"{DEST}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1", name="fn"),
+        }
+    }
+    filling = ("Source", (env(SOURCE, "us-east-1"), replicating_source([(DEST, "us-west-2")])))
+    missing = ("Other", (env("333333333333", "eu-central-1"), source_of([(DEST, "ap-south-1")])))
+    alone = {"Replica": (env(DEST, "us-west-2"), replica), filling[0]: filling[1]}
+    (expected,) = audit_assembly(write_assembly(tmp_path / "alone", alone)).functions
+    assert expected.status == "ok", expected.detail
+    pair_of_sources = [missing, filling] if missing_first else [filling, missing]
+    stacks = {"Replica": (env(DEST, "us-west-2"), replica), **dict(pair_of_sources)}
+    (result,) = audit_assembly(write_assembly(tmp_path / "both", stacks)).functions
+    assert (result.status, result.detail) == (expected.status, expected.detail)
+
+
+def source_of(destinations: list[tuple[str, str]]) -> dict[str, Any]:
+    """replicating_source's stack, its repository without a repository policy."""
+    stack = replicating_source(destinations)
+    stack["Resources"]["Repo"] = repository_resource("prod/orders", None)
+    return stack
+
+
+def test_the_pinned_rule_looks_past_this_repositorys_own_replica(tmp_path: Path) -> None:
+    """The rule pinned above, with this repository's own replica (DEST/eu-west-1, filled from
+    here) listed before the other registry: its own replica is skipped, the other registry's
+    rule still decides."""
+    own = replicating_source([(DEST, "eu-west-1")])["Resources"]
+    own["Repo"] = repository_resource("prod/orders", pair(DEST, "us-west-2"))
+    own["Fn"] = function(f"{DEST}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1", name="fn")
+    stacks = {
+        "Own": (env(DEST, "us-west-2"), {"Resources": own}),
+        "AReplica": (
+            env(DEST, "eu-west-1"),
+            {"Resources": {"Repo": repository_resource("prod/orders", None)}},
+        ),
+        "Other": (env("333333333333", "us-east-1"), replicating_source([(DEST, "ap-south-1")])),
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "not-replicated"
+    assert "is a replica of Other/Repo (333333333333/us-east-1)" in result.detail

@@ -125,6 +125,31 @@ def test_digests_and_tags() -> None:
     assert check_tag_or_digest(TOKEN) == []
 
 
+@pytest.mark.parametrize(
+    ("value", "suggestion"),
+    [
+        ("sha265:" + "a1" * 32, "sha256:" + "a1" * 32),  # a typo of the algorithm
+        ("SHA256:" + "b2" * 32, "sha256:" + "b2" * 32),  # the right algorithm, upper case
+        ("sha512:abc", "sha256:abc"),  # another algorithm: ECR digests are sha256
+        ("sha1:ab:cd", "sha256:ab:cd"),  # everything after the first ':'
+    ],
+)
+def test_a_digest_of_another_algorithm_gets_a_did_you_mean(value: str, suggestion: str) -> None:
+    ((error, message),) = check_tag_or_digest(value, "image_digest")
+    assert error is InvalidImageReferenceError
+    assert message == (
+        f"image_digest must be an image tag or a 'sha256:' digest, got {value!r}: did you "
+        f"mean '{suggestion}'? (ECR digests are sha256)"
+    )
+
+
+@pytest.mark.parametrize("value", ["shaky tag", "v1:sha256", "md5:abc", "sha-tag!"])
+def test_no_did_you_mean_without_a_sha_algorithm_before_a_colon(value: str) -> None:
+    ((_, message),) = check_tag_or_digest(value)
+    assert "did you mean" not in message
+    assert message.endswith("holds only letters, digits, '_', '.', '-'")
+
+
 def test_repository_arns() -> None:
     arn = "arn:aws:ecr:us-east-1:123456789012:repository/team/app"
     parsed = parse_repository_arn(arn)

@@ -197,7 +197,8 @@ def check_tag_or_digest(value: object, argument: str = "tag_or_digest") -> list[
     if _TAG.fullmatch(value):
         return []
     algorithm, colon, rest = value.partition(":")
-    if colon and algorithm.lower() != "sha256" and algorithm.lower().startswith("sha"):
+    # 'sha256:' itself was read as a digest above: here 'SHA256:', 'sha265:', 'sha512:'...
+    if colon and algorithm.lower().startswith("sha"):
         return [
             (
                 InvalidImageReferenceError,
