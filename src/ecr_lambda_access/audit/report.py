@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import ECR_POLICY_MAX_CHARS
+from .load import TemplateLines
 from .rules import ERROR, FAILING_STATUSES, STRICT_FAILING_STATUSES, WARNING
 
 __all__ = ["FunctionReport", "RepositoryReport", "Finding", "AuditReport"]
@@ -123,6 +124,14 @@ class AuditReport:
     functions: tuple[FunctionReport, ...]
     repositories: tuple[RepositoryReport, ...]
     findings: tuple[Finding, ...]
+    lines: Mapping[str, TemplateLines] = field(default_factory=dict)
+    """Template path -> where that template defines its resources, as the loader recorded it
+    while parsing (the SARIF and JUnit formatters point at these lines and open no file)."""
+
+    def line_of(self, template_path: str, logical_id: str) -> int | None:
+        """The line where ``logical_id`` is defined in the template, or None when not known."""
+        lines = self.lines.get(template_path)
+        return None if lines is None else lines.of(logical_id)
 
     def failures(self, *, strict: bool = False) -> list[FunctionReport]:
         """The functions whose status fails the check."""

@@ -785,6 +785,7 @@ class _Audit:
             functions=tuple(self.functions),
             repositories=tuple(repositories),
             findings=tuple(self.findings),
+            lines={s.template_path: s.lines for s in self.model.stacks if s.problem is None},
         )
 
 
