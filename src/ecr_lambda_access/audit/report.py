@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import ECR_POLICY_MAX_CHARS
+from ..registry.image_ref import ImageRef
 from .load import TemplateLines
 from .rules import ERROR, FAILING_STATUSES, STRICT_FAILING_STATUSES, WARNING
 
@@ -32,6 +33,12 @@ class FunctionReport:
     tag_or_digest: str | None = None
     required_statements: tuple[Mapping[str, Any], ...] = ()
     """For ``external`` images: the statements the repository's owner must have."""
+    image_ref: ImageRef | None = None
+    """The model's reading of the image URI (:meth:`ImageRef.parse`, once, at load): set when
+    the URI is a private ECR image Lambda accepts and every part of it (account, Region,
+    repository, tag, digest) is known before deploy; None otherwise (a deploy-time value, a FIPS
+    endpoint, another registry). ``image_check`` and the plugin read it, never ``image``'s
+    text. Not part of the JSON form (``image`` and ``tag_or_digest`` are)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (the CLI's ``functions`` entries)."""
