@@ -16,7 +16,12 @@ from ...registry.replication import (
     rules_covering,
     rules_replicating,
 )
-from ...registry.templates import REPLICATION, applying_template, templates_supported
+from ...registry.templates import (
+    REPLICATION,
+    UNCONFIRMED_REGIONS,
+    applying_template,
+    templates_confirmed,
+)
 from ..model import ModelRepository, ParsedPolicy, PolicyState
 from ..replicas import replica_source, replica_verdict
 from ..report import FunctionReport
@@ -112,8 +117,6 @@ def created_by_replication(
         f"to {image.account}/{image.region}: ECR creates it there on the first replication"
     )
     templates = audit.model.creation_templates
-    if not templates_supported(image.region):
-        templates = ()
     template = applying_template(
         templates,
         account=image.account,
@@ -146,6 +149,13 @@ def created_by_replication(
         "which applies only when ECR creates the repository: a later change of the template "
         "does not reach an existing repository"
     )
+    if not templates_confirmed(image.region):
+        # neither confirmed nor excluded by AWS there: a failure stands either way (no policy
+        # is no better), an ok would rest on the unconfirmed part
+        at_creation += (
+            f" (AWS's documentation does not confirm that ECR applies creation templates in "
+            f"{UNCONFIRMED_REGIONS}; where it does not, the repository gets no policy at all)"
+        )
     if template.policy_problem is not None:
         return report(
             INVALID_POLICY,
@@ -185,6 +195,15 @@ def created_by_replication(
         if not verdict.ok:
             status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
             detail = verdict.detail
+    if status == OK and not templates_confirmed(image.region):
+        return report(
+            UNVERIFIABLE,
+            f"{created}, with {at_creation}. That policy admits the function ({detail}), but "
+            f"only if the template applies in {image.region}: check the created repository's "
+            "policy after the first replication (ecr-lambda-access audit --live), or create the "
+            "replica in a stack (CrossAccountImageRepo.add_replica)",
+            repository=arn,
+        )
     return report(status, f"{created}, with {at_creation}: {detail}", repository=arn)
 
 
