@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ...registry.image_ref import ImageRef
 from ...registry.replication import (
@@ -24,21 +23,19 @@ from ...registry.templates import (
 )
 from ..model import ModelRepository, ParsedPolicy, PolicyState
 from ..replicas import replica_source, replica_verdict
-from ..report import FunctionReport
 from ..resolve import Resolver, has_marker, partition_of
+from ..results import FunctionReport
+from .context import AuditContext
 from .invalid_policy import ID as INVALID_POLICY
 from .no_policy import ID as NO_POLICY
 from .not_replicated import ID as NOT_REPLICATED
 from .ok import ID as OK
 from .unverifiable import ID as UNVERIFIABLE
 
-if TYPE_CHECKING:
-    from ..verdicts import _Audit
-
 __all__ = ["replica_status", "replicating_sources", "created_by_replication", "unreached_replica"]
 
 
-def replica_status(audit: _Audit, repository: ModelRepository) -> tuple[str, str] | None:
+def replica_status(audit: AuditContext, repository: ModelRepository) -> tuple[str, str] | None:
     """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
     if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
         return None
@@ -69,7 +66,7 @@ def replica_status(audit: _Audit, repository: ModelRepository) -> tuple[str, str
 
 
 def replicating_sources(
-    audit: _Audit, name: str, account: str, region: str
+    audit: AuditContext, name: str, account: str, region: str
 ) -> tuple[list[tuple[str, str, str]], bool]:
     """The registries of the assembly whose replication rules send repository ``name`` to
     ``account``/``region``: (source account, source Region, where); and whether a rule
@@ -92,7 +89,7 @@ def replicating_sources(
 
 
 def created_by_replication(
-    audit: _Audit,
+    audit: AuditContext,
     report: Callable[..., FunctionReport],
     image: ImageRef,
     resolver: Resolver,
@@ -207,7 +204,7 @@ def created_by_replication(
     return report(status, f"{created}, with {at_creation}: {detail}", repository=arn)
 
 
-def unreached_replica(audit: _Audit, repository: ModelRepository) -> tuple[str, str] | None:
+def unreached_replica(audit: AuditContext, repository: ModelRepository) -> tuple[str, str] | None:
     """A repository named like a source repository whose registry replicates elsewhere but
     not here: NOT_REPLICATED when a rule of that registry matches the name (without this
     destination), UNVERIFIABLE when none does (only direct pushes fill it)."""

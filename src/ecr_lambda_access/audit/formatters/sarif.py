@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from ... import __version__
+from ..._version import __version__
 from ..report import AuditReport
 from ..rules import ERROR, FAILING_STATUSES, OK, RULES, STRICT_FAILING_STATUSES, Rule
 from .base import Formatter
