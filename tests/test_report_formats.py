@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from junitparser import Failure, JUnitXml, Skipped
 from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
 
@@ -439,3 +441,47 @@ def test_the_audit_guide_lists_every_status_and_whether_it_fails() -> None:
     assert "FIPS" in unsupported and "private ECR" in unsupported and "Region" in unsupported
     for status in FAILING_STATUSES:
         assert table[status].endswith("yes") or "| yes" in table[status], status
+
+
+_KEYS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8
+)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    sections=st.dictionaries(st.sampled_from(["Parameters", "Outputs", "Metadata"]), _VALUES),
+    resources=st.dictionaries(_KEYS, st.dictionaries(_KEYS, _VALUES, max_size=3), max_size=6),
+    indent=st.sampled_from([None, 1, 2, 4, "\t"]),
+    ascii_only=st.booleans(),
+)
+def test_json_template_lines_agree_with_json_loads_whatever_the_layout(
+    sections: dict[str, Any], resources: dict[str, Any], indent: Any, ascii_only: bool
+) -> None:
+    """The loader's walk reads what json.loads reads, and puts each resource at the line of its
+    key under Resources (an independent count: the line of the key's text in the output)."""
+    from ecr_lambda_access.audit import load
+
+    template = {**sections, "Resources": resources, "Outputs2": {k: 1 for k in resources}}
+    text = json.dumps(template, indent=indent, ensure_ascii=ascii_only)
+    parsed, lines = load._json_template(text)
+    assert parsed == json.loads(text)
+    assert set(lines.by_id) == set(resources)
+    if indent is None:
+        assert set(lines.by_id.values()) <= {1} and lines.resources == 1
+        return
+    step = indent if isinstance(indent, str) else " " * indent
+    rows = text.split("\n")
+    top = [i for i, row in enumerate(rows, 1) if row.startswith(step + '"')]
+    top = [i for i in top if not rows[i - 1].startswith(step * 2)]
+    start = next(i for i in top if rows[i - 1].startswith(step + '"Resources": '))
+    assert lines.resources == start
+    end = min([i for i in top if i > start], default=len(rows))
+    for key, line in lines.by_id.items():
+        assert start < line < end
+        assert rows[line - 1].startswith(step * 2 + json.dumps(key, ensure_ascii=ascii_only) + ": ")
