@@ -98,6 +98,13 @@ def test_a_docker_image_function_from_our_repository_in_another_account_is_a_war
     same = lambda_.DockerImageFunction(
         registry, "Home", code=lambda_.DockerImageCode.from_ecr(images, tag_or_digest=DIGEST)
     )
+    # ours, by ARN (so not registered on the repository): it says what it needs itself
+    ContainerFunction(
+        workload,
+        "Ours",
+        repository=f"arn:aws:ecr:us-east-1:{REGISTRY}:repository/shared/orders",
+        image_digest=DIGEST,
+    )
     app.synth()
     (warning,) = warnings(workload, "dockerImageFunctionOtherAccount")
     text = str(warning.entry.data)

@@ -9,6 +9,7 @@ one literal fails a test. Pure Python: no jsii, no assembly on disk.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from ecr_lambda_access.audit.model import (
     parse_policy,
 )
 from ecr_lambda_access.errors import ReplicationLimitError
+from ecr_lambda_access.policy.size import partition_of_region
 from ecr_lambda_access.registry import image_ref
 from ecr_lambda_access.registry.image_ref import ImageRef, UnsupportedImage, read_image
 from ecr_lambda_access.registry.replication import (
@@ -55,6 +57,7 @@ from ecr_lambda_access.registry.templates import (
     REPLICATION,
     CreationTemplate,
     prefix_covers,
+    templates_confirmed,
     templates_supported,
 )
 
@@ -157,7 +160,7 @@ def test_a_prefix_with_a_trailing_slash_is_the_same_namespace() -> None:
 
 
 @pytest.mark.parametrize(
-    ("region", "supported"),
+    ("region", "confirmed"),
     [
         ("us-east-1", True),
         ("cn-north-1", False),
@@ -165,8 +168,9 @@ def test_a_prefix_with_a_trailing_slash_is_the_same_namespace() -> None:
         ("us-gov-west-1", False),
     ],
 )
-def test_templates_are_not_available_in_china_or_govcloud(region: str, supported: bool) -> None:
-    assert templates_supported(region) is supported
+def test_templates_are_not_confirmed_in_china_or_govcloud(region: str, confirmed: bool) -> None:
+    assert templates_confirmed(region) is confirmed
+    assert templates_supported(region) is confirmed  # the earlier name
 
 
 # --------------------------------------------------------------------------------------------
@@ -1312,8 +1316,14 @@ def test_an_unreached_replica_names_every_destination_of_the_matching_rules(
     )
 
 
-def test_creation_templates_do_not_apply_in_the_china_regions(tmp_path: Path) -> None:
-    rule = {"Destinations": [{"RegistryId": DEST, "Region": "cn-northwest-1"}]}
+def _replicated_by_template(
+    tmp_path: Path, source_region: str, region: str, template_policy: Any
+) -> Any:
+    """A source registry replicating prod/ into DEST/``region``, where a function runs
+    prod/orders: a repository replication creates, under creation template ``prod`` (none when
+    ``template_policy`` is None)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    rule = {"Destinations": [{"RegistryId": DEST, "Region": region}]}
     source = {
         "Resources": {
             "Repo": repository_resource("prod/orders", None),
@@ -1323,30 +1333,95 @@ def test_creation_templates_do_not_apply_in_the_china_regions(tmp_path: Path) ->
             },
         }
     }
-    template = creation_template("prod", [REPLICATION], DOCS["creation_template_repository_policy"])
-    destination = {
-        "Resources": {
-            "Template": template,
-            "Registry": registry_policy_resource(DOCS["registry_policy_all_repositories"]),
-            "Fn": function(
-                f"{DEST}.dkr.ecr.cn-northwest-1.amazonaws.com.cn/prod/orders:v1", name="fn"
-            ),
-        }
+    resources: dict[str, Any] = {
+        "Registry": registry_policy_resource(
+            _documented_policy_in(
+                partition_of_region(region), region, "registry_policy_all_repositories"
+            )
+        ),
+        "Fn": function(f"{DEST}.dkr.ecr.{region}.{suffix}/prod/orders:v1", name="fn"),
     }
+    if template_policy is not None:
+        resources["Template"] = creation_template("prod", [REPLICATION], template_policy)
     stacks = {
-        "Source": (env(SOURCE, "cn-north-1"), source),
-        "Destination": (env(DEST, "cn-northwest-1"), destination),
+        "Source": (env(SOURCE, source_region), source),
+        "Destination": (env(DEST, region), {"Resources": resources}),
     }
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
-    assert result.status == "no-policy"
-    assert result.repository == f"arn:aws-cn:ecr:cn-northwest-1:{DEST}:repository/prod/orders"
-    assert result.detail.endswith(
+    return result
+
+
+def _documented_policy_in(
+    partition: str, region: str, example: str = "creation_template_repository_policy"
+) -> Any:
+    """AWS's policy example, in ``partition`` and ``region`` (the documented one is us-west-2)."""
+    text = json.dumps(DOCS[example])
+    return json.loads(text.replace("arn:aws:", f"arn:{partition}:").replace("us-west-2", region))
+
+
+def test_a_creation_template_that_admits_the_function_is_unverifiable_in_the_china_regions(
+    tmp_path: Path,
+) -> None:
+    """AWS's documentation neither confirms nor excludes creation templates in the China (and
+    GovCloud) Regions; CloudFormation offers the resource type there. A verdict that rests on
+    the template applying is not ``ok`` there, and the detail says why (not that no template
+    matched: one does)."""
+    china = _replicated_by_template(
+        tmp_path / "cn",
+        "cn-north-1",
+        "cn-northwest-1",
+        _documented_policy_in("aws-cn", "cn-northwest-1"),
+    )
+    assert china.status == "unverifiable"
+    assert china.repository == f"arn:aws-cn:ecr:cn-northwest-1:{DEST}:repository/prod/orders"
+    assert (
+        "creation template Destination/Template (stack Destination) (prefix prod)" in china.detail
+    )
+    assert (
+        "AWS's documentation does not confirm that ECR applies creation templates in the China "
+        "and AWS GovCloud (US) Regions; where it does not, the repository gets no policy at all"
+    ) in china.detail
+    assert "but only if the template applies in cn-northwest-1" in china.detail
+    assert "no repository creation template" not in china.detail
+    gov = _replicated_by_template(
+        tmp_path / "gov",
+        "us-gov-east-1",
+        "us-gov-west-1",
+        _documented_policy_in("aws-us-gov", "us-gov-west-1"),
+    )
+    assert gov.status == "unverifiable" and "only if the template applies" in gov.detail
+    # the control: the same template in a commercial Region is judged as ECR documents it
+    commercial = _replicated_by_template(
+        tmp_path / "aws", "us-east-1", "us-west-2", _documented_policy_in("aws", "us-west-2")
+    )
+    assert commercial.status == "ok", commercial.detail
+    assert "does not confirm" not in commercial.detail
+
+
+def test_in_the_china_regions_a_failure_stands_whether_or_not_templates_apply(
+    tmp_path: Path,
+) -> None:
+    # no template of the assembly matches: no policy, and the detail says just that (true
+    # whether or not ECR applies templates there)
+    none = _replicated_by_template(tmp_path / "none", "cn-north-1", "cn-northwest-1", None)
+    assert none.status == "no-policy"
+    assert none.detail.endswith(
         "ECR creates it there on the first replication, with no repository policy: no "
         "repository creation template of 222222222222/cn-northwest-1 with AppliedFor "
         "REPLICATION matches the name. Create the replica in a stack "
         "(CrossAccountImageRepo.add_replica) or add a creation template whose RepositoryPolicy "
         "admits the function"
     )
+    # a template whose policy does not admit the function (the example's commercial ARNs): it
+    # fails if the template applies, and with no policy if it does not
+    wrong = _replicated_by_template(
+        tmp_path / "wrong",
+        "cn-north-1",
+        "cn-northwest-1",
+        DOCS["creation_template_repository_policy"],
+    )
+    assert wrong.status == "missing-service-grant"
+    assert "does not confirm that ECR applies creation templates" in wrong.detail
 
 
 def test_a_declared_replica_whose_source_replicates_nothing_is_not_replicated(

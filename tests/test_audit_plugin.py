@@ -93,3 +93,52 @@ def test_plugin_rejects_a_bad_organization_id() -> None:
         ImagePullChecks(organization_id="r-abcd")
     assert ImagePullChecks().name == "ecr-lambda-access"
     assert "missing-root-grant" in (ImagePullChecks().rule_ids or [])
+
+
+def test_the_plugin_reads_each_template_once_and_the_model_reads_each_image_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What CDK hands the plugin (template paths, environments) goes through the loader once and
+    the model once: each file is read one time, each image URI parsed one time (by the model),
+    and the violations come from the report alone. No synth: a hand-written assembly."""
+    from types import SimpleNamespace
+
+    from test_audit_unit import function, write_assembly
+
+    from ecr_lambda_access.audit import load
+    from ecr_lambda_access.registry import image_ref
+
+    fips = f"{REGISTRY}.dkr.ecr-fips.{REGION}.amazonaws.com/shared/orders:v1"
+    external = f"{REGISTRY}.dkr.ecr.{REGION}.amazonaws.com/shared/orders@{DIGEST}"
+    out = write_assembly(
+        tmp_path / "out",
+        {
+            "A": (f"aws://{WORKLOAD}/{REGION}", {"Resources": {"Fips": function(fips, "a")}}),
+            "B": (f"aws://{WORKLOAD}/{REGION}", {"Resources": {"Ext": function(external, "b")}}),
+        },
+    )
+    reads: list[str] = []
+    parses: list[object] = []
+    read = load.read_regular_text
+    parse = image_ref.ImageRef.parse.__func__  # type: ignore[attr-defined]
+
+    def counted_read(path: Path, *args: Any, **kwargs: Any) -> str:
+        reads.append(Path(path).name)
+        return read(path, *args, **kwargs)
+
+    def counted_parse(cls: type, uri: object) -> Any:
+        parses.append(uri)
+        return parse(cls, uri)
+
+    monkeypatch.setattr(load, "read_regular_text", counted_read)
+    monkeypatch.setattr(image_ref.ImageRef, "parse", classmethod(counted_parse))
+    context = SimpleNamespace(
+        template_paths=[str(out / "A.template.json"), str(out / "B.template.json")],
+        stack_templates=[],
+    )
+    report = ImagePullChecks().validate(context)  # type: ignore[arg-type]
+    assert sorted(reads) == ["A.template.json", "B.template.json", "manifest.json"]
+    assert sorted(map(str, parses)) == sorted([fips, external])
+    assert report.success is False
+    rules = sorted((v.rule_name, v.severity) for v in report.violations)
+    assert rules == [("external", "warning"), ("unsupported-image", "error")]

@@ -132,6 +132,7 @@ def test_every_documented_uri_form_reads_the_same_in_every_consumer(
     (report,) = audit_assembly(out).functions
     assert report.status == "external"  # the repository is not in the assembly
     assert report.tag_or_digest == (digest or tag)
+    assert report.image_ref == parsed  # the model's reading, carried by the report
     _, (target,) = live.audit_with_targets(str(out))
     assert target.image == parsed
     assert live.parse_image_uri(uri) == parsed
@@ -140,6 +141,47 @@ def test_every_documented_uri_form_reads_the_same_in_every_consumer(
     assert [(i.account, i.region, i.repository, i.digest, i.tag) for i in images] == [
         (DEST, region, "prod/orders", digest, tag)
     ]
+
+
+def test_image_check_reads_the_models_image_reference_and_parses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``image_check`` takes each image from the report (the model read each URI once): no
+    second parse of the report's text, and a part known only at deploy time (a tag from a
+    parameter) is skipped, never turned into ``imageTag=<...>``."""
+    from ecr_lambda_access.registry import image_ref
+
+    deploy_time_tag = {
+        "Fn::Join": ["", [f"{DEST}.dkr.ecr.{US_WEST}.amazonaws.com/prod/orders:", {"Ref": "Tag"}]]
+    }
+    template = {
+        "Parameters": {"Tag": {"Type": "String"}},
+        "Resources": {
+            "Known": function(image(DEST, "prod/orders", US_WEST), name="known"),
+            "Pinned": function(image(DEST, "prod/orders", US_WEST, "@" + DIGEST), name="pin"),
+            "Later": function(deploy_time_tag, name="later"),
+            "Fips": function(UNSUPPORTED["fips"][0], name="fips"),
+        },
+    }
+    out = write_assembly(tmp_path / "out", {"Fn": (env(DEST, US_WEST), template)})
+    calls: list[object] = []
+    parse = image_ref.ImageRef.parse.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ImageRef], uri: object) -> ImageRef | None:
+        calls.append(uri)
+        return parse(cls, uri)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(image_ref.ImageRef, "parse", classmethod(counted))
+    images, skipped = images_of_assembly(str(out))
+    assert len(calls) == 4  # once per function, by the model; none by image_check
+    assert [(i.repository, i.tag, i.digest) for i in images] == [
+        ("prod/orders", "v1", None),
+        ("prod/orders", None, DIGEST),
+    ]
+    assert sorted(line.split(":")[0] for line in skipped) == ["Fn/Fips", "Fn/Later"]
+    by_name = {f.function: f for f in audit_assembly(out).functions}
+    assert by_name["Fn/Later"].image_ref is None and by_name["Fn/Fips"].image_ref is None
+    assert by_name["Fn/Known"].image_ref == ImageRef.parse(image(DEST, "prod/orders", US_WEST))
 
 
 UNSUPPORTED = {

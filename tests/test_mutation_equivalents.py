@@ -123,38 +123,38 @@ EQUIVALENT: dict[str, str] = {
     "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_26": (
         "as replicating_sources__mutmut_2: the discarded flag set to False"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_44": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_41": (
         "`template.known` for `not template.known`: the test is reached only when the template "
         "is None or unknown, and an unknown template is itself in `doubtful`, so the first "
         "operand already decides"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_92": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_93": (
         "the index of the ModelRepository standing for a repository replication creates: it is "
         "only passed to evaluate, which never reads a repository's index"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_93": (
-        "as created_by_replication__mutmut_92: the stand-in's logical_id (None) is never read"
-    ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_108": (
-        "as created_by_replication__mutmut_92: the stand-in's logical_id ('XXXX') is never read"
-    ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_94": (
-        "as created_by_replication__mutmut_92: evaluate never reads the stand-in's name"
+        "as created_by_replication__mutmut_93: the stand-in's logical_id (None) is never read"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_97": (
-        "as created_by_replication__mutmut_92: evaluate never reads the stand-in's region"
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_109": (
+        "as created_by_replication__mutmut_93: the stand-in's logical_id ('XXXX') is never read"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_95": (
+        "as created_by_replication__mutmut_93: evaluate never reads the stand-in's name"
     ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_98": (
+        "as created_by_replication__mutmut_93: evaluate never reads the stand-in's region"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_99": (
         "the stand-in's path is read by evaluate only for an INVALID policy, and the stand-in's "
         "policy is always VALID (the template's parsed document)"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_146": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_147": (
         "NOT_REPLICATED is never chosen for a repository replication creates: replica_verdict is "
         "called with declared=False and the source replicating_sources found sending the name "
         "there, so its only verifiable failure ('no rule sends it') cannot occur and every other "
         "failure is unverifiable"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_129": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_130": (
         "declared=None instead of False: replica_verdict reads `declared` only as `if declared`"
     ),
 }

@@ -81,7 +81,10 @@ def test_version_has_one_source() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
     dynamic = pyproject["tool"]["setuptools"]["dynamic"]["version"]
-    assert dynamic == {"attr": "ecr_lambda_access.__version__"}
+    assert dynamic == {"attr": "ecr_lambda_access._version.__version__"}
+    from ecr_lambda_access import _version
+
+    assert ecr_lambda_access.__version__ is _version.__version__  # the facade re-exports it
     assert re.fullmatch(r"\d+\.\d+\.\d+", ecr_lambda_access.__version__)
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "## [Unreleased]" in changelog

@@ -18,13 +18,15 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from junitparser import Failure, JUnitXml, Skipped
 from support import DIGEST, REGISTRY, WORKLOAD, env, new_app
 
 from ecr_lambda_access import cli
 from ecr_lambda_access.audit import FAILING_STATUSES, FINDINGS, RULES, STATUSES, rules
 from ecr_lambda_access.audit.formatters import FORMATTERS
-from ecr_lambda_access.audit.formatters.locate import resource_line, resource_lines
+from ecr_lambda_access.audit.load import stacks_from_template_paths
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
@@ -291,31 +293,129 @@ def test_passing_assembly_exits_0_in_every_format(
 # ---------------------------------------------------------------------------------------------
 
 
+def _lines(path: Path) -> tuple[int | None, dict[str, int]]:
+    (stack,) = stacks_from_template_paths([str(path)])
+    return stack.lines.resources, dict(stack.lines.by_id)
+
+
 def test_resource_line_is_the_key_under_resources_not_a_reference(tmp_path: Path) -> None:
+    """The loader records each resource's line while it parses: the key under ``Resources``,
+    never a ``Ref``, a ``DependsOn``, a parameter or an output of the same name."""
     template = {
         "Outputs": {"Fn": {"Value": {"Ref": "Fn"}}},
-        "Parameters": {"Fn": {"Type": "String", "Description": 'a "quoted" Fn'}},
+        "Parameters": {"Fn": {"Type": "String", "Description": 'a "quoted" Fn {'}},
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"Path": "/Fn/"}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"Path": "/Fn/", "X": ["}"]}},
             "Fn": {"Type": "AWS::Lambda::Function", "DependsOn": ["Role"]},
+            'F\u00e9"n': {"Type": "AWS::SNS::Topic"},
         },
     }
-    pretty = tmp_path / "pretty.json"
+    pretty = tmp_path / "pretty.template.json"
     pretty.write_text(json.dumps(template, indent=2))
     lines = pretty.read_text().splitlines()
-    assert lines[resource_line(str(pretty), "Fn") - 1].strip() == '"Fn": {'  # type: ignore[operator]
-    assert resource_line(str(pretty), "Fn") > resource_line(str(pretty), "Role")  # type: ignore[operator]
-    compact = tmp_path / "compact.json"
+    resources, by_id = _lines(pretty)
+    assert lines[resources - 1].strip() == '"Resources": {'  # type: ignore[operator]
+    assert lines[by_id["Fn"] - 1].strip() == '"Fn": {'
+    assert lines[by_id["Role"] - 1].strip() == '"Role": {'
+    assert lines[by_id['F\u00e9"n'] - 1].strip() == '"F\\u00e9\\"n": {'
+    assert resources < by_id["Role"] < by_id["Fn"]  # type: ignore[operator]
+    compact = tmp_path / "compact.template.json"
     compact.write_text(json.dumps(template))
-    assert resource_lines(str(compact)) == {"Role": 1, "Fn": 1}
+    assert _lines(compact) == (1, {"Role": 1, "Fn": 1, 'F\u00e9"n': 1})
+    crlf, lf = tmp_path / "crlf.template.json", tmp_path / "lf.template.json"
+    lf.write_bytes(json.dumps(template, indent=4).encode())
+    crlf.write_bytes(lf.read_bytes().replace(b"\n", b"\r\n"))
+    assert _lines(crlf) == _lines(lf) == _lines(pretty)  # \r\n is one line break
     yaml = tmp_path / "t.yaml"
     yaml.write_text(
         "Parameters:\n  Fn:\n    Type: String\nResources:\n  # the role\n  Role:\n"
-        "    Type: AWS::IAM::Role\n  Fn:\n    Type: AWS::Lambda::Function\n"
+        "    Type: AWS::IAM::Role\n  'Fn' :\n    Type: AWS::Lambda::Function\n"
         "    DependsOn: Role\nOutputs:\n  Fn:\n    Value: !Ref Fn\n"
     )
-    assert resource_lines(str(yaml)) == {"Role": 6, "Fn": 8}
-    assert resource_line(str(tmp_path / "missing.json"), "Fn") is None
+    assert _lines(yaml) == (4, {"Role": 6, "Fn": 8})
+    missing = tmp_path / "missing.template.json"
+    (stack,) = stacks_from_template_paths([str(missing)])
+    assert stack.problem and stack.lines.by_id == {} and stack.lines.of("Fn") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Resources": {"A": {"Type": "X"}, "A": {"Type": "Y"}}}',  # a duplicate resource
+        '{"Resources": {"A": {"Type": "X"}}, "Resources": {}}',  # a duplicate section
+        '{"Resources": {"A": {"Type": "X", "Type": "Y"}}}',  # a duplicate inside
+        '{"Resources": {"A": {"Type": "X"}} trailing',
+        '{"Resources": {"A": {"Type": "X"},}}',
+        '{"Resources": {"A" {"Type": "X"}}}',
+        '{"Resources": {"A": {"Type": "X"}}',
+    ],
+)
+def test_walking_a_json_template_for_lines_keeps_json_loads_errors(text: str) -> None:
+    """The loader's walk gives up where json.loads would fail, and json.loads names why: the
+    same finding as before lines were recorded."""
+    from ecr_lambda_access.audit import load
+
+    with pytest.raises(ValueError) as expected:
+        load._json(text)
+    with pytest.raises(ValueError) as walked:
+        load._json_template(text)
+    assert str(walked.value) == str(expected.value)
+
+
+def test_json_template_lines_agree_with_json_loads_on_every_committed_template() -> None:
+    from ecr_lambda_access.audit import load
+
+    assert load._json_template('[{"Resources": {}}]') == ([{"Resources": {}}], load.TemplateLines())
+    root = Path(__file__).parent
+    templates = [*root.glob("integ/**/*.template.json"), *root.glob("fixtures/**/*.template.json")]
+    assert len(templates) >= 5
+    for path in templates:
+        text = path.read_text()
+        template, lines = load._json_template(text)
+        assert template == load._json(text)
+        assert set(lines.by_id) == set(template.get("Resources", {})), path
+        rows = text.splitlines()
+        for logical_id, line in lines.by_id.items():
+            assert rows[line - 1].strip().startswith(json.dumps(logical_id) + ":"), path
+
+
+def test_formatting_opens_no_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line of each result comes from the report (the loader recorded it): the formatters
+    open nothing, not even the templates they point at."""
+    import builtins
+    import io
+    import os
+
+    from ecr_lambda_access.audit import audit_assembly
+
+    report = audit_assembly(project / "cdk.out")
+    assert report.lines and any(lines.by_id for lines in report.lines.values())
+    opened: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        opened.append(args[0] if args else kwargs)
+        raise AssertionError(f"a formatter opened {args[:1]}")
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(io, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
+    outputs = {}
+    for name, formatter in FORMATTERS.items():
+        for strict in (False, True):
+            out = io.StringIO()
+            formatter().write(report, out, path="cdk.out", strict=strict)
+            outputs[name, strict] = out.getvalue()
+    monkeypatch.undo()
+    assert opened == []
+    assert '"startLine": 1,' not in outputs["sarif", False]  # every result located
+    assert ' line="' in outputs["junit", False]
+    # the control: without the loader's lines, every result is at line 1 and no case has one
+    bare = type(report)(report.functions, report.repositories, report.findings)
+    out = io.StringIO()
+    FORMATTERS["sarif"]().write(bare, out, path="cdk.out", strict=False)
+    results = json.loads(out.getvalue())["runs"][0]["results"]
+    assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results} == {1}
 
 
 def test_rule_help_links_point_at_a_section_of_a_guide() -> None:
@@ -341,3 +441,47 @@ def test_the_audit_guide_lists_every_status_and_whether_it_fails() -> None:
     assert "FIPS" in unsupported and "private ECR" in unsupported and "Region" in unsupported
     for status in FAILING_STATUSES:
         assert table[status].endswith("yes") or "| yes" in table[status], status
+
+
+_KEYS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8
+)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    sections=st.dictionaries(st.sampled_from(["Parameters", "Outputs", "Metadata"]), _VALUES),
+    resources=st.dictionaries(_KEYS, st.dictionaries(_KEYS, _VALUES, max_size=3), max_size=6),
+    indent=st.sampled_from([None, 1, 2, 4, "\t"]),
+    ascii_only=st.booleans(),
+)
+def test_json_template_lines_agree_with_json_loads_whatever_the_layout(
+    sections: dict[str, Any], resources: dict[str, Any], indent: Any, ascii_only: bool
+) -> None:
+    """The loader's walk reads what json.loads reads, and puts each resource at the line of its
+    key under Resources (an independent count: the line of the key's text in the output)."""
+    from ecr_lambda_access.audit import load
+
+    template = {**sections, "Resources": resources, "Outputs2": {k: 1 for k in resources}}
+    text = json.dumps(template, indent=indent, ensure_ascii=ascii_only)
+    parsed, lines = load._json_template(text)
+    assert parsed == json.loads(text)
+    assert set(lines.by_id) == set(resources)
+    if indent is None:
+        assert set(lines.by_id.values()) <= {1} and lines.resources == 1
+        return
+    step = indent if isinstance(indent, str) else " " * indent
+    rows = text.split("\n")
+    top = [i for i, row in enumerate(rows, 1) if row.startswith(step + '"')]
+    top = [i for i in top if not rows[i - 1].startswith(step * 2)]
+    start = next(i for i in top if rows[i - 1].startswith(step + '"Resources": '))
+    assert lines.resources == start
+    end = min([i for i in top if i > start], default=len(rows))
+    for key, line in lines.by_id.items():
+        assert start < line < end
+        assert rows[line - 1].startswith(step * 2 + json.dumps(key, ensure_ascii=ascii_only) + ": ")

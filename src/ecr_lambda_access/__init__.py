@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__ as __version__  # its one source, below every module
 from .errors import (
     EcrLambdaAccessError,
     InvalidConsumerError,
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from .replication import RegistryReplication, ReplicationRegistryPolicy
     from .repository import CrossAccountImageRepo, ImagePullPolicy
 
-__version__ = "0.1.0"
-"""The package's version, its one source (pyproject.toml reads it; CHANGELOG.md follows it)."""
 
 _LAZY = {
     "CrossAccountImageRepo": ".repository",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from aws_cdk import Annotations, CfnResource
-from constructs import Construct
+from constructs import IConstruct
 
 WARNING_PREFIX = "ecr-lambda-access"
 """Every warning id is ``ecr-lambda-access:<camelCaseId>``: acknowledge one with
 ``Validations.of(construct).acknowledge(Acknowledgment(id=..., reason=...))``."""
 
 
-def warn(scope: Construct, warning_id: str, message: str) -> None:
+def warn(scope: IConstruct, warning_id: str, message: str) -> None:
     """Add a warning with the id ``ecr-lambda-access:<warning_id>``."""
     Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
 

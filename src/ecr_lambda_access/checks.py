@@ -29,7 +29,7 @@ from aws_cdk import (
     PolicyViolation,
 )
 
-from . import __version__
+from ._version import __version__
 from .audit import (
     ERROR,
     FAILING_STATUSES,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from . import __version__
+from ._version import __version__
 from .audit import STATUSES, AssemblyError, AuditReport, audit_assembly
 from .audit.formatters import FORMATTERS, render_text
 from .audit.load import printable

@@ -327,6 +327,9 @@ class ContainerFunction(lambda_.Function):
         through CDK's own path with a warning: prefer :meth:`add_sqs_source`.
     """
 
+    _registers_on_its_repository = True
+    """It registers itself on its repository (``_shared.registers_itself``)."""
+
     def __init__(
         self,
         scope: Construct,
@@ -569,7 +572,6 @@ class ContainerFunction(lambda_.Function):
         self._ref = ref
         self._stack = stack
         self._literal_name = literal_name
-        self._sqs_sources: dict[str, lambda_.EventSourceMapping] = {}
         self.tag_or_digest: str | None = tag_or_digest
         """The image tag or digest the function runs (None when ``image_digest`` is set)."""
         self.image_digest: str | None = image_digest

@@ -22,11 +22,10 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from .audit import AssemblyError, audit_assembly
-from .registry.image_ref import ImageRef
 
 __all__ = ["Image", "images_of_assembly", "describe_images_command", "main"]
 
@@ -47,17 +46,22 @@ class Image:
 
 
 def images_of_assembly(path: str) -> tuple[list[Image], list[str]]:
-    """The images of every container-image function of the assembly, and what was skipped."""
+    """The images of every container-image function of the assembly, and what was skipped.
+
+    Each image is the model's reading of the function's URI (the report's ``image_ref``): a
+    URI that is not a private ECR image Lambda accepts, or with a part known only at deploy
+    time, is skipped, as is one that names neither a tag nor a digest."""
     report = audit_assembly(path)
     images: set[Image] = set()
     skipped = []
     for function in report.functions:
-        image = ImageRef.parse(function.image)
-        if image is None or image.fips or not (image.digest or image.tag):
+        image = function.image_ref
+        if image is None or not (image.digest or image.tag):
             skipped.append(f"{function.function}: image {function.image!r} cannot be checked")
             continue
         images.add(Image(image.account, image.region, image.repository, image.digest, image.tag))
-    return sorted(images), skipped
+    # a tag-only and a digest-only image of one repository: None and text do not compare
+    return sorted(images, key=lambda i: (*astuple(i)[:3], i.digest or "", i.tag or "")), skipped
 
 
 def describe_images_command(image: Image, profile: str | None = None) -> str:

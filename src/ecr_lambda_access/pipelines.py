@@ -10,7 +10,7 @@ from aws_cdk import Duration, Token, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 
-from . import __version__
+from ._version import __version__
 from .errors import EcrLambdaAccessError, Violation, raise_if_violations
 from .validation import check_organization_id
 

@@ -23,7 +23,7 @@ create it); a function's stack deploys after the stack of the replica it runs fr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import jsii
@@ -374,11 +374,11 @@ def add_replica(
     *,
     consumers: Sequence[LambdaConsumer | str] = (),
     organization_id: str | None = None,
+    replica_class: Callable[..., Any],
 ) -> Any:
-    """What :meth:`CrossAccountImageRepo.add_replica` does (see there)."""
-    from .repository import CrossAccountImageRepo
-
-    assert isinstance(source, CrossAccountImageRepo)
+    """What :meth:`CrossAccountImageRepo.add_replica` does (see there): ``source`` is the
+    repository, ``replica_class`` the class of the replica it creates (``CrossAccountImageRepo``:
+    this module is below ``repository.py`` and does not import it)."""
     found: list[Violation] = []
     source_stack = Stack.of(source)
     stack = Stack.of(scope)
@@ -486,7 +486,7 @@ def add_replica(
     mutability = (
         source_cfn.image_tag_mutability if isinstance(source_cfn, ecr.CfnRepository) else None
     )
-    replica = CrossAccountImageRepo(
+    replica = replica_class(
         scope,
         id,
         repository_name=name,

@@ -32,6 +32,7 @@ from constructs import Construct, IValidation
 
 from . import policy
 from ._annotations import skip_checkov, warn
+from ._shared import literal_name, registers_itself
 from ._stack_facts import facts_of
 from .errors import (
     EcrLambdaAccessError,
@@ -42,6 +43,7 @@ from .errors import (
     raise_if_violations,
 )
 from .policy import LAMBDA_SERVICE_PRINCIPAL, LambdaConsumer, replica_consumers
+from .replication import add_replica
 from .validation import check_organization_id
 
 __all__ = ["CrossAccountImageRepo", "ImagePullPolicy"]
@@ -136,8 +138,6 @@ class _PullPolicy:
         """The repository's ARN and name (tokens), and its literal name or None; read once
         (the L2's attributes are fixed at construction)."""
         if self._names is None:
-            from .sources import literal_name
-
             repository = self.repository
             self._names = (
                 repository.repository_arn,
@@ -542,10 +542,13 @@ class CrossAccountImageRepo(ecr.Repository):
         a repository without a literal name, and
         :class:`~ecr_lambda_access.ReplicationLimitError` past ECR's replication limits.
         """
-        from .replication import add_replica
-
         replica: CrossAccountImageRepo = add_replica(
-            self, scope, id, consumers=consumers, organization_id=organization_id
+            self,
+            scope,
+            id,
+            consumers=consumers,
+            organization_id=organization_id,
+            replica_class=CrossAccountImageRepo,
         )
         return replica
 
@@ -711,8 +714,6 @@ class _ForeignImageFunctions:
     def validate(self) -> list[str]:
         from aws_cdk import aws_lambda as lambda_
 
-        from .function import ContainerFunction
-
         repository = self._repository
         own = Stack.of(repository)
         if repository.organization_id is not None or Token.is_unresolved(own.account):
@@ -720,10 +721,8 @@ class _ForeignImageFunctions:
         admitted = {c.account for c in repository.consumers}
         name = repository._literal_repository_name()
         for construct in repository.node.root.node.find_all():
-            if not isinstance(construct, lambda_.Function) or isinstance(
-                construct, ContainerFunction
-            ):
-                continue
+            if not isinstance(construct, lambda_.Function) or registers_itself(construct):
+                continue  # a ContainerFunction registers itself: its own checks apply
             stack = Stack.of(construct)
             account = stack.account
             if Token.is_unresolved(account) or account == own.account or account in admitted:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aws_cdk import Annotations, Stack, Stage, Token
 from aws_cdk import aws_ecr as ecr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._annotations import warn
+from ._shared import ImagePullingFunction, literal_name
 from ._stack_facts import StackFacts, facts_of
 from .errors import (
     InvalidFunctionNameError,
@@ -25,9 +25,6 @@ from .errors import (
 )
 from .repository import CrossAccountImageRepo, ImagePullPolicy
 from .validation import check_repository_arn, is_digest, is_unresolved, parse_repository_arn
-
-if TYPE_CHECKING:
-    from .function import ContainerFunction
 
 __all__ = [
     "RepositoryLike",
@@ -76,7 +73,7 @@ def managed_repository(manager: PolicyManager) -> ecr.Repository:
     return manager if isinstance(manager, CrossAccountImageRepo) else manager.repository
 
 
-def _managed_by_arn(arn: str, scope: Construct) -> CrossAccountImageRepo | None:
+def _managed_by_arn(arn: str, scope: IConstruct) -> CrossAccountImageRepo | None:
     """The CrossAccountImageRepo of this app whose literal ARN is ``arn``, if any."""
     for construct in scope.node.root.node.find_all():
         if not isinstance(construct, CrossAccountImageRepo):
@@ -87,16 +84,6 @@ def _managed_by_arn(arn: str, scope: Construct) -> CrossAccountImageRepo | None:
             continue
         if arn.endswith(f":ecr:{stack.region}:{stack.account}:repository/{name}"):
             return construct
-    return None
-
-
-def literal_name(repository: ecr.IRepository) -> str | None:
-    """The repository's physical name when the app states it literally, else None."""
-    cfn = repository.node.default_child
-    if isinstance(cfn, ecr.CfnRepository):
-        name = cfn.repository_name
-        if isinstance(name, str) and not Token.is_unresolved(name):
-            return name
     return None
 
 
@@ -338,11 +325,11 @@ def _readable(text: str, stack: Stack) -> str:
     return text
 
 
-def register(function: ContainerFunction, ref: RepositorySource, stack: Stack) -> None:
+def register(function: ImagePullingFunction, ref: RepositorySource, stack: Stack) -> None:
     """List the function on the construct that writes the repository's policy, or say what the
     repository's owner must add."""
     owner = ref.wired_to
-    scope: Construct = function
+    scope: IConstruct = function
     name = function.literal_function_name or f"{function.node.path} (named by CloudFormation)"
     if owner is not None:
         # A CrossAccountImageRepo keeps functions apart from the consumers its replicas inherit.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Duration, Names, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -14,9 +15,6 @@ from constructs import Construct
 from . import scanner_hints
 from ._annotations import warn
 from .errors import QueueConfigurationError, Violation, raise_if_violations
-
-if TYPE_CHECKING:
-    from .function import ContainerFunction
 
 __all__ = [
     "SQS_ACTIONS",
@@ -32,8 +30,14 @@ SQS_RECOMMENDED_VISIBILITY_FACTOR = 6
 SQS_RECOMMENDED_MAX_RECEIVE_COUNT = 5
 
 
+_SOURCES: weakref.WeakKeyDictionary[lambda_.Function, dict[str, lambda_.EventSourceMapping]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The queues added to each function here (queue's unique id -> its mapping): each once."""
+
+
 def add_sqs_source(
-    function: ContainerFunction,
+    function: lambda_.Function,
     queue: sqs.IQueue,
     *,
     batch_size: int | None,
@@ -51,7 +55,8 @@ def add_sqs_source(
     argument = f"add_sqs_source(queue={queue.node.path})"
 
     key = Names.node_unique_id(queue.node)
-    if key in function._sqs_sources:
+    sources = _SOURCES.setdefault(function, {})
+    if key in sources:
         found.append(
             (
                 QueueConfigurationError,
@@ -73,7 +78,7 @@ def add_sqs_source(
                 f"queue in {stack.region}",
             )
         )
-    assert function.timeout is not None  # ContainerFunction always sets one
+    assert function.timeout is not None  # ContainerFunction, the caller, always sets one
     timeout_s = function.timeout.to_seconds()
     visibility_s: float | None = None
     if owned:
@@ -111,7 +116,7 @@ def add_sqs_source(
             "Queue.from_queue_attributes(key_arn=...) so kms:Decrypt is granted.",
         )
 
-    mapping = function.function.add_event_source_mapping(
+    mapping = function.add_event_source_mapping(
         f"SqsSource{key}",
         event_source_arn=queue.queue_arn,
         batch_size=batch_size,
@@ -121,7 +126,7 @@ def add_sqs_source(
         max_concurrency=max_concurrency,
         filters=[dict(f) for f in filters] if filters is not None else None,
     )
-    function._sqs_sources[key] = mapping
+    sources[key] = mapping
     role = function.role
     assert role is not None  # aws_lambda.Function always has one
     grant_consume(role, queue)

@@ -350,6 +350,7 @@ class _Audit:
             status=UNVERIFIABLE,
             detail=f"the verdict depends on condition {names}, not known before deploy: {ways}",
             image=reports[0][1].image,
+            image_ref=reports[0][1].image_ref,
             repository=reports[0][1].repository,
         )
 
@@ -785,6 +786,7 @@ class _Audit:
             functions=tuple(self.functions),
             repositories=tuple(repositories),
             findings=tuple(self.findings),
+            lines={s.template_path: s.lines for s in self.model.stacks if s.problem is None},
         )
 
 
@@ -826,10 +828,21 @@ class _Draft:
     def report(self, status: str, detail: str, **extra: Any) -> FunctionReport:
         fields: dict[str, Any] = {
             "image": self.audit.human(self.uri if isinstance(self.uri, str) else None),
+            "image_ref": _known_image(self.image),
             "repository": None,
         }
         fields.update(extra)
         return FunctionReport(status=status, detail=detail, **self.base, **fields)
+
+
+def _known_image(image: ImageRef | None) -> ImageRef | None:
+    """The image when every part of it is known before deploy, else None."""
+    if image is None:
+        return None
+    parts = (image.account, image.region, image.url_suffix, image.repository)
+    if any(has_marker(p) for p in (*parts, image.tag or "", image.digest or "")):
+        return None
+    return image
 
 
 _FUNCTION_STAGES: tuple[Callable[[_Audit, _Draft], FunctionReport | None], ...] = (

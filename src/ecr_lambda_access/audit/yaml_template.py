@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["YamlTemplateError", "load_yaml"]
+__all__ = ["YamlTemplateError", "load_yaml", "load_yaml_with_lines"]
 
 
 class YamlTemplateError(ValueError):
@@ -69,7 +69,42 @@ _TemplateLoader.add_multi_constructor("!", _short_form)
 
 def load_yaml(text: str) -> Any:
     """The template's data; raises :class:`YamlTemplateError` with the line of the problem."""
+    return load_yaml_with_lines(text)[0]
+
+
+def load_yaml_with_lines(text: str) -> tuple[Any, int | None, dict[str, int]]:
+    """The template's data, the line of its ``Resources`` key and the line of each resource's
+    key under it (1-based), read from the node tree the parser builds anyway (its marks): no
+    second pass over the text. Raises :class:`YamlTemplateError` with the line of the problem."""
+    loader = _TemplateLoader(text)
     try:
-        return yaml.load(text, Loader=_TemplateLoader)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as error:
         raise YamlTemplateError(str(error).replace("\n", " ")) from None
+    finally:
+        loader.dispose()
+    resources_line, by_id = _resource_lines(node)
+    return data, resources_line, by_id
+
+
+def _line(node: yaml.Node) -> int | None:
+    return None if node.start_mark is None else node.start_mark.line + 1
+
+
+def _resource_lines(root: yaml.Node | None) -> tuple[int | None, dict[str, int]]:
+    """As the constructor reads a mapping, a later key wins over an earlier one of the same name."""
+    resources_line: int | None = None
+    by_id: dict[str, int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return resources_line, by_id
+    for key, value in root.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == "Resources"):
+            continue
+        resources_line, by_id = _line(key), {}
+        if isinstance(value, yaml.MappingNode):
+            for resource, _ in value.value:
+                line = _line(resource)
+                if isinstance(resource, yaml.ScalarNode) and line is not None:
+                    by_id[str(resource.value)] = line
+    return resources_line, by_id

@@ -6,9 +6,15 @@ repository's name and whose ``AppliedFor`` lists that cause gives it its setting
 ``RepositoryPolicy``, **only at creation**: a later change of the template never reaches a
 repository that exists. A ``Prefix`` is a namespace: ``prod`` applies to ``prod/orders``, not to
 ``prod-orders``; the prefix ``ROOT`` applies to every repository no other template matches. When
-several prefixes match, the longest (most specific) one applies. Templates are not available in the
-China or GovCloud Regions. A replication rule's ``PREFIX_MATCH`` filter, by contrast, is a plain
-string prefix (:mod:`.replication`).
+several prefixes match, the longest (most specific) one applies. A replication rule's
+``PREFIX_MATCH`` filter, by contrast, is a plain string prefix (:mod:`.replication`).
+
+The China (``cn-``) and GovCloud (``us-gov-``) Regions: CloudFormation offers the resource type
+there (it is in the Region's resource schemas, e.g. cfn-lint's ``providers/cn-north-1.json``),
+but the ECR user guide's template pages are written for the commercial Regions and we found no AWS
+statement either way about templates applying there. So a template is read in every Region, and
+where it is not confirmed (:func:`templates_confirmed`) a verdict that would rest on it applying
+is never ``ok``: the audit says it cannot confirm it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ __all__ = [
     "CreationTemplate",
     "prefix_covers",
     "applying_template",
+    "templates_confirmed",
     "templates_supported",
+    "UNCONFIRMED_REGIONS",
 ]
 
 ROOT = "ROOT"
@@ -64,9 +72,21 @@ def prefix_covers(prefix: str, name: str) -> bool:
     return bool(prefix) and (name == prefix or name.startswith(prefix + "/"))
 
 
-def templates_supported(region: str) -> bool:
-    """Creation templates are not available in the China and GovCloud Regions."""
+UNCONFIRMED_REGIONS = "the China and AWS GovCloud (US) Regions"
+"""Where AWS's documentation does not confirm that ECR applies creation templates."""
+
+
+def templates_confirmed(region: str) -> bool:
+    """True where AWS's documentation confirms that ECR applies creation templates; False in the
+    China and GovCloud Regions, where it neither confirms nor excludes it (see the module)."""
     return not region.startswith(("cn-", "us-gov-"))
+
+
+def templates_supported(region: str) -> bool:
+    """The earlier name of :func:`templates_confirmed` (same answer). It is False where
+    templates are not *confirmed*, not where AWS says they are unavailable: it says nothing of
+    the kind."""
+    return templates_confirmed(region)
 
 
 def applying_template(

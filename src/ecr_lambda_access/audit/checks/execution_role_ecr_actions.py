@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..model import as_list, ref_target
+from ..model import ModelFunction, as_list, ref_target
+from ..results import Finding
 from .base import WARNING, Rule
-
-if TYPE_CHECKING:
-    from ..model import ModelFunction
-    from ..verdicts import _Audit
+from .context import AuditContext
 
 ID = "execution-role-ecr-actions"
 
@@ -48,9 +46,7 @@ def _ecr_actions(document: Any, where: str) -> list[str]:
     return [f"{where}: {', '.join(dict.fromkeys(actions))}"]
 
 
-def check(audit: _Audit, function: ModelFunction) -> None:
-    from ..report import Finding  # report -> rules -> checks: imported when first used
-
+def check(audit: AuditContext, function: ModelFunction) -> None:
     index, logical_id = function.index, function.logical_id
     stack = audit.assembly.stacks[index]
     resolver = audit.assembly.resolvers[index]

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ...registry.image_ref import ImageRef
 from ...registry.replication import (
@@ -16,24 +15,27 @@ from ...registry.replication import (
     rules_covering,
     rules_replicating,
 )
-from ...registry.templates import REPLICATION, applying_template, templates_supported
+from ...registry.templates import (
+    REPLICATION,
+    UNCONFIRMED_REGIONS,
+    applying_template,
+    templates_confirmed,
+)
 from ..model import ModelRepository, ParsedPolicy, PolicyState
 from ..replicas import replica_source, replica_verdict
-from ..report import FunctionReport
 from ..resolve import Resolver, has_marker, partition_of
+from ..results import FunctionReport
+from .context import AuditContext
 from .invalid_policy import ID as INVALID_POLICY
 from .no_policy import ID as NO_POLICY
 from .not_replicated import ID as NOT_REPLICATED
 from .ok import ID as OK
 from .unverifiable import ID as UNVERIFIABLE
 
-if TYPE_CHECKING:
-    from ..verdicts import _Audit
-
 __all__ = ["replica_status", "replicating_sources", "created_by_replication", "unreached_replica"]
 
 
-def replica_status(audit: _Audit, repository: ModelRepository) -> tuple[str, str] | None:
+def replica_status(audit: AuditContext, repository: ModelRepository) -> tuple[str, str] | None:
     """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
     if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
         return None
@@ -64,7 +66,7 @@ def replica_status(audit: _Audit, repository: ModelRepository) -> tuple[str, str
 
 
 def replicating_sources(
-    audit: _Audit, name: str, account: str, region: str
+    audit: AuditContext, name: str, account: str, region: str
 ) -> tuple[list[tuple[str, str, str]], bool]:
     """The registries of the assembly whose replication rules send repository ``name`` to
     ``account``/``region``: (source account, source Region, where); and whether a rule
@@ -87,7 +89,7 @@ def replicating_sources(
 
 
 def created_by_replication(
-    audit: _Audit,
+    audit: AuditContext,
     report: Callable[..., FunctionReport],
     image: ImageRef,
     resolver: Resolver,
@@ -112,8 +114,6 @@ def created_by_replication(
         f"to {image.account}/{image.region}: ECR creates it there on the first replication"
     )
     templates = audit.model.creation_templates
-    if not templates_supported(image.region):
-        templates = ()
     template = applying_template(
         templates,
         account=image.account,
@@ -146,6 +146,13 @@ def created_by_replication(
         "which applies only when ECR creates the repository: a later change of the template "
         "does not reach an existing repository"
     )
+    if not templates_confirmed(image.region):
+        # neither confirmed nor excluded by AWS there: a failure stands either way (no policy
+        # is no better), an ok would rest on the unconfirmed part
+        at_creation += (
+            f" (AWS's documentation does not confirm that ECR applies creation templates in "
+            f"{UNCONFIRMED_REGIONS}; where it does not, the repository gets no policy at all)"
+        )
     if template.policy_problem is not None:
         return report(
             INVALID_POLICY,
@@ -185,10 +192,19 @@ def created_by_replication(
         if not verdict.ok:
             status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
             detail = verdict.detail
+    if status == OK and not templates_confirmed(image.region):
+        return report(
+            UNVERIFIABLE,
+            f"{created}, with {at_creation}. That policy admits the function ({detail}), but "
+            f"only if the template applies in {image.region}: check the created repository's "
+            "policy after the first replication (ecr-lambda-access audit --live), or create the "
+            "replica in a stack (CrossAccountImageRepo.add_replica)",
+            repository=arn,
+        )
     return report(status, f"{created}, with {at_creation}: {detail}", repository=arn)
 
 
-def unreached_replica(audit: _Audit, repository: ModelRepository) -> tuple[str, str] | None:
+def unreached_replica(audit: AuditContext, repository: ModelRepository) -> tuple[str, str] | None:
     """A repository named like a source repository whose registry replicates elsewhere but
     not here: NOT_REPLICATED when a rule of that registry matches the name (without this
     destination), UNVERIFIABLE when none does (only direct pushes fill it)."""

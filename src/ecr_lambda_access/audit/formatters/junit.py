@@ -10,7 +10,8 @@ container-image function and one per finding (a repository's or an execution rol
   the warning in ``<system-out>`` so the report still shows it.
 
 Each test case names its template (``file``, relative to the current directory) and the line
-where the resource is defined (``line``), as JUnit readers that link to sources expect.
+where the resource is defined (``line``, recorded by the loader while it parsed the template:
+formatting opens no file), as JUnit readers that link to sources expect.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from ..load import printable
 from ..report import AuditReport, Finding, FunctionReport
 from ..rules import ERROR, EXTERNAL, FAILING_STATUSES, RULES, STRICT_FAILING_STATUSES, UNVERIFIABLE
 from .base import Formatter
-from .locate import resource_line
 
 __all__ = ["JunitFormatter", "junit_tree"]
 
@@ -41,24 +41,21 @@ def _file(template_path: str) -> str:
 
 
 def _case(
-    suite: ET.Element, name: str, classname: str, template_path: str, logical_id: str
+    suite: ET.Element, name: str, classname: str, template_path: str, line: int | None
 ) -> ET.Element:
     case = ET.SubElement(suite, "testcase", name=name, classname=classname, time="0")
     case.set("file", _file(template_path))
-    line = resource_line(template_path, logical_id)
     if line is not None:
         case.set("line", str(line))
     return case
 
 
-def _function_case(suite: ET.Element, function: FunctionReport, strict: bool) -> str:
+def _function_case(
+    suite: ET.Element, function: FunctionReport, strict: bool, line: int | None
+) -> str:
     """Adds the function's test case; returns its outcome (passed, failure, skipped)."""
     case = _case(
-        suite,
-        function.function,
-        f"{function.stack}.functions",
-        function.template_path,
-        function.logical_id,
+        suite, function.function, f"{function.stack}.functions", function.template_path, line
     )
     rule = RULES[function.status]
     failing = STRICT_FAILING_STATUSES if strict else FAILING_STATUSES
@@ -81,13 +78,13 @@ def _function_case(suite: ET.Element, function: FunctionReport, strict: bool) ->
     return "passed"
 
 
-def _finding_case(suite: ET.Element, finding: Finding) -> str:
+def _finding_case(suite: ET.Element, finding: Finding, line: int | None) -> str:
     case = _case(
         suite,
         f"{finding.code}: {finding.resource}",
         f"{finding.stack}.findings",
         finding.template_path,
-        finding.logical_id,
+        line,
     )
     rule = RULES[finding.code]
     text = f"{finding.message}\nWhat to do: {rule.help}"
@@ -137,8 +134,12 @@ def junit_tree(report: AuditReport, *, strict: bool) -> ET.ElementTree:
         findings.setdefault(finding.stack, []).append(finding)
     for stack in _stacks(report):
         suite = ET.SubElement(root, "testsuite", name=stack)
-        outcomes = [_function_case(suite, f, strict) for f in functions.get(stack, ())] + [
-            _finding_case(suite, f) for f in findings.get(stack, ())
+        outcomes = [
+            _function_case(suite, f, strict, report.line_of(f.template_path, f.logical_id))
+            for f in functions.get(stack, ())
+        ] + [
+            _finding_case(suite, f, report.line_of(f.template_path, f.logical_id))
+            for f in findings.get(stack, ())
         ]
         counts = {
             "tests": len(outcomes),

@@ -8,8 +8,9 @@
   level when it fails the check (``--strict`` included), ``warning`` otherwise;
 * each result is located at its template, as a path relative to the current directory (GitHub
   resolves ``artifactLocation.uri`` against the repository root, and ``cdk synth`` runs there),
-  and the line where the resource's logical id is defined, with the construct path as a logical
-  location and a fingerprint that does not move with line numbers.
+  and the line where the resource's logical id is defined (recorded by the loader while it parsed
+  the template: formatting opens no file), with the construct path as a logical location and a
+  fingerprint that does not move with line numbers.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from ... import __version__
+from ..._version import __version__
 from ..report import AuditReport
 from ..rules import ERROR, FAILING_STATUSES, OK, RULES, STRICT_FAILING_STATUSES, Rule
 from .base import Formatter
-from .locate import resource_line
 
 __all__ = ["SarifFormatter", "sarif_log", "SARIF_SCHEMA", "SARIF_VERSION"]
 
@@ -83,6 +83,15 @@ def _uri(template_path: str) -> str:
     return Path(relative).as_posix()
 
 
+def _line(report: AuditReport, template_path: str, logical_id: str) -> int:
+    """The line of the resource's key under ``Resources``, as the loader recorded it; the
+    ``Resources`` key when the resource is not found there; else 1 (SARIF lines are 1-based)."""
+    lines = report.lines.get(template_path)
+    if lines is None:
+        return 1
+    return lines.of(logical_id) or lines.resources or 1
+
+
 def _result(
     rule_index: int,
     rule: Rule,
@@ -90,12 +99,12 @@ def _result(
     message: str,
     *,
     template_path: str,
+    line: int,
     logical_id: str,
     construct_path: str,
     stack: str,
     properties: dict[str, Any],
 ) -> dict[str, Any]:
-    line = resource_line(template_path, logical_id) or 1
     fingerprint = hashlib.sha256(
         f"{rule.id}|{stack}|{construct_path}".encode("utf-8", "surrogatepass")
     ).hexdigest()
@@ -141,6 +150,7 @@ def sarif_log(report: AuditReport, *, strict: bool) -> dict[str, Any]:
                 "error" if function.status in failing else "warning",
                 f"{function.function}: {function.status}: {function.detail}",
                 template_path=function.template_path,
+                line=_line(report, function.template_path, function.logical_id),
                 logical_id=function.logical_id,
                 construct_path=function.function,
                 stack=function.stack,
@@ -166,6 +176,7 @@ def sarif_log(report: AuditReport, *, strict: bool) -> dict[str, Any]:
                 "error" if finding.severity == ERROR else "warning",
                 f"{finding.resource}: {finding.message}",
                 template_path=finding.template_path,
+                line=_line(report, finding.template_path, finding.logical_id),
                 logical_id=finding.logical_id,
                 construct_path=finding.resource,
                 stack=finding.stack,

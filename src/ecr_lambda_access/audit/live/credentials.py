@@ -130,7 +130,7 @@ class AccountCredentials:
         import boto3
         from botocore.config import Config
 
-        from ... import __version__
+        from ..._version import __version__
 
         self.profiles = dict(profiles or {})
         self.role_arn_template = role_arn_template
