@@ -670,3 +670,47 @@ def test_a_deployed_policy_the_evaluator_finds_invalid_is_invalid_policy() -> No
         "invalid-policy",
         "the repository policy is invalid: Effect 'allow'",
     )
+
+
+def test_an_image_lambda_refuses_is_unsupported_live_as_it_is_statically(
+    fleet: lf.Fleet, gaps: lf.MotoGaps, tmp_path: Path
+) -> None:
+    """A FIPS endpoint names a repository that exists and whose deployed policy grants the pull;
+    Lambda still refuses the URI, so the live check says what the static audit says, never ok.
+    A public image is unsupported too (not merely unverifiable)."""
+    fips = lf.image_uri(US).replace(".dkr.ecr.", ".dkr.ecr-fips.", 1)
+    public = "public.ecr.aws/lambda/python:3.12"
+
+    def function(name: str, image: str) -> dict[str, Any]:
+        return {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "PackageType": "Image",
+                "FunctionName": name,
+                "Code": {"ImageUri": image},
+            },
+        }
+
+    resources = {"F": function("fips", fips), "P": function("public", public)}
+    lf.write_assembly(tmp_path / "out", {"Workload": (f"aws://{A}/{US}", {"Resources": resources})})
+    static, targets = live.audit_with_targets(str(tmp_path / "out"))
+    statically = {f.function: (f.status, f.detail) for f in static.functions}
+    assert {t.function: t.unsupported for t in targets} == {
+        name: detail for name, (_, detail) in statically.items()
+    }
+    assert {status for status, _ in statically.values()} == {"unsupported-image"}
+    # the FIPS target aimed at the fleet's deployed function and repository, which grant
+    (deployed,) = [t for t in live.audit_with_targets(str(fleet.assembly))[1] if t.region == US][:1]
+    (target,) = [t for t in targets if t.function == "Workload/F"]
+    assert target.image is None  # nothing of a refused image is read
+    # even with the FIPS URI's repository read (the one the standard endpoint names), never ok
+    aimed = replace(deployed, image=live.parse_image_uri(fips), unsupported=target.unsupported)
+    assert aimed.image is not None and aimed.image.fips
+    assert (
+        by_function(check(fleet, gaps, targets=[replace(aimed, unsupported=None)]))[
+            deployed.function
+        ].status
+        == "ok"
+    )  # the control: what the live check said before it read the refusal
+    result = by_function(check(fleet, gaps, targets=[aimed]))[deployed.function]
+    assert (result.status, result.detail) == statically["Workload/F"]

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...policy import Access, evaluate_pull, policy_text
-from ..rules import NO_POLICY, OK, REGION_MISMATCH, UNVERIFIABLE
+from ..rules import NO_POLICY, OK, REGION_MISMATCH, UNSUPPORTED_IMAGE, UNVERIFIABLE
 from .credentials import AccountAccess
 from .fetch import Snapshot
 from .report import (
@@ -133,7 +133,10 @@ class Judge:
         else:
             self._function_verdict(target, function, verdict)
         image = target.image
-        if image is None:
+        if target.unsupported is not None:
+            # what the static audit says: Lambda refuses this image, whatever is deployed
+            verdict.problem(UNSUPPORTED_IMAGE, target.unsupported)
+        elif image is None:
             verdict.problem(
                 UNVERIFIABLE,
                 "the synthesized image URI is not a known private ECR image, so its repository "

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...registry.image_ref import ImageRef
+from ...registry.image_ref import ImageRef, UnsupportedImage, read_image
 from ..load import StackTemplate
 from ..report import AuditReport
 from ..resolve import partition_of
@@ -46,6 +46,9 @@ class LiveTarget:
     synthesized_policy_state: str | None = None
     """The model's state of the synthesized policy: ``valid``, ``invalid``, ``absent``,
     ``unknown``; None when the assembly does not define the repository."""
+    unsupported: str | None = None
+    """Why Lambda refuses the synthesized image (a FIPS endpoint, a registry that is not private
+    ECR), as the static audit's ``unsupported-image`` says it; None for an image it accepts."""
 
     @property
     def partition(self) -> str:
@@ -68,7 +71,9 @@ def targets_from_report(
     stack_names = {(s.template_path, s.display_name): s.stack_name for s in stacks}
     targets = []
     for f in report.functions:
-        image = parse_image_uri(f.image)
+        reading = read_image(f.image)
+        unsupported = reading.detail if isinstance(reading, UnsupportedImage) else None
+        image = reading if isinstance(reading, ImageRef) else None
         arn = image.repository_arn if image is not None else f.repository
         targets.append(
             LiveTarget(
@@ -83,6 +88,7 @@ def targets_from_report(
                 synthesized_policy=(policies or {}).get(arn or ""),
                 replica_source=(replica_sources or {}).get(arn or ""),
                 synthesized_policy_state=(policy_states or {}).get(arn or ""),
+                unsupported=unsupported,
             )
         )
     return targets
