@@ -4,9 +4,10 @@ Every reader of an assembly reads this and nothing else: the static audit (:mod:
 live check's targets (:mod:`.live.assembly`), ``image_check`` and the plugin (through the audit's
 report). What it holds:
 
-* the stacks, with their resolvers (values known only at deploy time are resolver placeholders,
-  compared for equality; the model exposes them as :class:`Unknown` with the reason where a
-  consumer must decide, e.g. a repository policy whose text is not known);
+* the stacks and their environments (account, Region, partition). Every value known only at
+  deploy time is an :class:`~.values.Unknown` that carries its reason (which parameter, which
+  import, which condition, which generated name); the resolver's placeholder text is converted
+  once, here, and no reader of the model sees it;
 * repositories (CloudFormation would create them: a false ``Condition`` leaves one out), each with
   its policy parsed once: :class:`PolicyState` valid, invalid (with the reason), absent or unknown;
 * functions with their image read once (:func:`ecr_lambda_access.registry.image_ref.read_image`),
@@ -29,14 +30,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..policy import policy_text
 from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
 from ..registry.templates import APPLIED_FOR, CreationTemplate
 from .load import StackTemplate
 from .replicas import REGISTRY_RESOURCE_TYPES, RegistryResource, replica_of
 from .resolve import MARK, Assembly, Resolver, has_marker
+from .values import Unknown, Value
 
 __all__ = [
     "Unknown",
+    "Value",
+    "Environment",
+    "ModelImage",
     "PolicyState",
     "ParsedPolicy",
     "ModelRepository",
@@ -54,16 +60,6 @@ MAX_OPEN_CONDITIONS = 4
 _SAFE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
 
 
-@dataclass(frozen=True)
-class Unknown:
-    """A value the model cannot know before deploy, with the reason."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return f"<unknown: {self.reason}>"
-
-
 class PolicyState(Enum):
     VALID = "valid"
     INVALID = "invalid"
@@ -77,11 +73,40 @@ class ParsedPolicy:
 
     state: PolicyState
     document: Mapping[str, Any] | None = None
+    """The document, plain JSON: a value known only at deploy time in it is CDK-token text
+    (``${Token[...]}``), which every policy function treats as unknown."""
     reason: str | None = None
+    source: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The document as the resolver wrote it (with its placeholders): read only by
+    :meth:`evaluable` and :attr:`estimated_length`."""
 
     @property
     def unknown(self) -> Unknown | None:
         return Unknown(self.reason or "") if self.state is PolicyState.UNKNOWN else None
+
+    @property
+    def has_unknowns(self) -> bool:
+        """True when the (valid) document holds values known only at deploy time."""
+        return self.source is not None
+
+    def evaluable(self, keep: frozenset[Unknown]) -> Mapping[str, Any] | None:
+        """The document for the evaluator: the unknowns in ``keep`` (values the function shares,
+        e.g. its stack's account) as the same opaque literal :func:`.values.render` writes for
+        them, every other unknown as CDK-token text."""
+        if self.source is None:
+            return self.document
+        keys = {str(u.key) for u in keep if u.key is not None}
+        result: Mapping[str, Any] = _tokenize(self.source, keys)
+        return result
+
+    @property
+    def estimated_length(self) -> int:
+        """The policy's length in ECR's count; an unknown value counts as 14 characters (the
+        longest Region name; a 12-digit account id is shorter)."""
+        document = self.source if self.source is not None else self.document
+        if document is None:
+            return 0
+        return len(MARK.sub("x" * 14, policy_text(document)))
 
 
 def parse_policy(value: Any, describe: Any = None) -> ParsedPolicy:
@@ -103,6 +128,8 @@ def parse_policy(value: Any, describe: Any = None) -> ParsedPolicy:
         return ParsedPolicy(
             PolicyState.INVALID, reason="the policy is neither an object nor JSON text"
         )
+    if has_marker(json.dumps(value, ensure_ascii=False, default=str)):
+        return ParsedPolicy(PolicyState.VALID, document=_tokenize(value), source=value)
     return ParsedPolicy(PolicyState.VALID, document=value)
 
 
@@ -112,10 +139,10 @@ class ModelRepository:
 
     index: int
     logical_id: str
-    name: str
-    arn: str
-    account: str
-    region: str
+    name: Value
+    arn: Value
+    account: Value
+    region: Value
     path: str
     policy: ParsedPolicy
     replica_of: str | None = None
@@ -131,10 +158,64 @@ class ModelRepository:
             return {"_unreadable": self.policy.reason}
         return None
 
+    def evaluable(self, keep: frozenset[Unknown]) -> dict[str, Any] | None:
+        """:attr:`document` for the evaluator, the unknowns in ``keep`` shared with the function
+        (:meth:`ParsedPolicy.evaluable`)."""
+        if self.policy.state is PolicyState.VALID:
+            return dict(self.policy.evaluable(keep) or {})
+        return self.document
+
     @property
     def known(self) -> bool:
         """True when name, account and Region are known before deploy."""
-        return not any(has_marker(v) for v in (self.name, self.account, self.region))
+        return not any(isinstance(v, Unknown) for v in (self.name, self.account, self.region))
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where a stack deploys: its account, Region and partition (each may be unknown)."""
+
+    account: Value
+    region: Value
+    partition: Value
+
+
+@dataclass(frozen=True)
+class ModelImage:
+    """A function's private ECR image (:class:`~ecr_lambda_access.registry.image_ref.ImageRef`,
+    read by ``ImageRef.parse``), with each part a model value: unknown before deploy or not."""
+
+    uri: Value
+    account: Value
+    region: Value
+    repository: Value
+    tag: Value | None
+    digest: Value | None
+    endpoint: str = "dkr.ecr"
+    url_suffix: Value = "amazonaws.com"
+
+    @property
+    def tag_or_digest(self) -> Value | None:
+        """The digest when there is one, else the tag; None when the URI names neither."""
+        return self.digest or self.tag
+
+    def repository_arn(self, partition: Value) -> Value:
+        """``arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME`` (unknown when a part is)."""
+        parts: list[str | Unknown] = ["arn:", partition, ":ecr:", self.region, ":"]
+        parts += [self.account, ":repository/", self.repository]
+        if not any(isinstance(p, Unknown) for p in parts):
+            return "".join(str(p) for p in parts)
+        return Unknown.partial(_flatten(parts))
+
+    @property
+    def known(self) -> bool:
+        """True when account, Region and repository name are known before deploy."""
+        return not any(isinstance(v, Unknown) for v in (self.account, self.region, self.repository))
+
+
+ImageReading = ModelImage | UnsupportedImage | None
+"""A function's image: a private ECR image, one Lambda refuses, or None (not a string, or its
+registry is known only at deploy time)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +225,7 @@ class Scenario:
     assumptions: tuple[tuple[str, bool], ...]
     image_uri: Any
     function_name: Any
+    image: ImageReading = None
 
 
 @dataclass(frozen=True)
@@ -155,9 +237,10 @@ class ModelFunction:
     path: str
     properties: Mapping[str, Any]
     image_uri: Any
-    """Resolved ``Code.ImageUri`` (a string, possibly with placeholders, or anything else)."""
+    """Resolved ``Code.ImageUri``: a :data:`Value`, or anything else the template holds."""
     function_name: Any
-    image: ImageRef | UnsupportedImage | None
+    """Resolved ``FunctionName``: a :data:`Value`, None, or anything else the template holds."""
+    image: ImageReading
     role_id: str | None
     open_conditions: tuple[str, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
@@ -181,10 +264,16 @@ class AssemblyModel:
     """(stack index, logical id, why) of resources the model could not read."""
     by_name: Mapping[str, tuple[ModelRepository, ...]] = field(default_factory=dict)
     by_target: Mapping[tuple[int, str], ModelRepository] = field(default_factory=dict)
+    environments: tuple[Environment, ...] = ()
+    """Per stack index: where the stack deploys."""
 
     def describe(self, text: str) -> str:
-        """Text with each deploy-time placeholder replaced by what it stands for."""
+        """Text the policy evaluator wrote about :func:`.values.render` literals, with each
+        unknown named as ``<what it is>``."""
         return self.assembly.unknowns.describe(text)
+
+    def environment(self, index: int) -> Environment:
+        return self.environments[index]
 
     def resolver(self, index: int) -> Resolver:
         return self.assembly.resolvers[index]
@@ -204,17 +293,32 @@ def ref_target(value: Any) -> str | None:
     return None
 
 
-def _tokenize(value: Any) -> Any:
-    """Placeholders become CDK-token text: the policy evaluator treats it as unknown."""
+def _tokenize(value: Any, keep: frozenset[str] | set[str] = frozenset()) -> Any:
+    """Placeholders become CDK-token text (the policy evaluator treats it as unknown), but for
+    those of unknowns numbered in ``keep``, which stay one opaque literal each."""
     if isinstance(value, str):
         if not has_marker(value):
             return value
-        return MARK.sub(lambda m: "${Token[AUDIT." + m.group(1) + "]}", value)
+        return MARK.sub(
+            lambda m: m.group(0) if m.group(1) in keep else "${Token[AUDIT." + m.group(1) + "]}",
+            value,
+        )
     if isinstance(value, list):
-        return [_tokenize(v) for v in value]
+        return [_tokenize(v, keep) for v in value]
     if isinstance(value, Mapping):
-        return {k: _tokenize(v) for k, v in value.items()}
+        return {k: _tokenize(v, keep) for k, v in value.items()}
     return value
+
+
+def _flatten(parts: Sequence[str | Unknown]) -> list[str | Unknown]:
+    """Parts with partly known values spliced in (a partial's parts are literal or whole)."""
+    flat: list[str | Unknown] = []
+    for part in parts:
+        if isinstance(part, Unknown) and part.parts:
+            flat += part.parts
+        else:
+            flat.append(part)
+    return flat
 
 
 class _Builder:
@@ -228,6 +332,37 @@ class _Builder:
         self.templates: list[CreationTemplate] = []
         self.role_policies: dict[tuple[int, str], list[tuple[str, Any]]] = {}
         self.problems: list[tuple[int, str, str]] = []
+
+    def value(self, resolved: Any) -> Any:
+        """A resolved value at the model boundary: text becomes a :data:`Value` (placeholders
+        become :class:`Unknown` with their reason); anything else is kept as it is."""
+        if isinstance(resolved, str):
+            return self.assembly.unknowns.value_of(resolved)
+        return resolved
+
+    def text(self, resolved: str) -> Value:
+        return self.assembly.unknowns.value_of(resolved)
+
+    def image(self, uri: Any) -> ImageReading:
+        """The one reading of an image URI (:func:`read_image`), its parts as model values."""
+        read = read_image(uri)
+        describe = self.assembly.unknowns.describe
+        if isinstance(read, UnsupportedImage):
+            return UnsupportedImage(
+                uri=describe(read.uri), registry=describe(read.registry), fix=describe(read.fix)
+            )
+        if not isinstance(read, ImageRef):
+            return None
+        return ModelImage(
+            uri=self.text(read.uri),
+            account=self.text(read.account),
+            region=self.text(read.region),
+            repository=self.text(read.repository),
+            tag=None if read.tag is None else self.text(read.tag),
+            digest=None if read.digest is None else self.text(read.digest),
+            endpoint=read.endpoint,
+            url_suffix=self.text(read.url_suffix),
+        )
 
     def created(self, index: int, resource: Mapping[str, Any]) -> bool | None:
         condition = resource.get("Condition")
@@ -252,8 +387,16 @@ class _Builder:
         by_target: dict[tuple[int, str], ModelRepository] = {}
         for repository in self.repositories:
             by_target[(repository.index, repository.logical_id)] = repository
-            if not has_marker(repository.name):
+            if not isinstance(repository.name, Unknown):
                 by_name.setdefault(repository.name, []).append(repository)
+        environments = tuple(
+            Environment(
+                account=self.text(resolver.account),
+                region=self.text(resolver.region),
+                partition=self.text(resolver.partition),
+            )
+            for resolver in self.assembly.resolvers
+        )
         return AssemblyModel(
             stacks=self.stacks,
             assembly=self.assembly,
@@ -266,6 +409,7 @@ class _Builder:
             problems=tuple(self.problems),
             by_name={k: tuple(v) for k, v in by_name.items()},
             by_target=by_target,
+            environments=environments,
         )
 
     def read(self, index: int, logical_id: str, resource: Mapping[str, Any]) -> None:
@@ -309,10 +453,10 @@ class _Builder:
             ModelRepository(
                 index=index,
                 logical_id=logical_id,
-                name=str(resolver.ref(logical_id, 0)),
-                arn=str(resolver.get_att(logical_id, "Arn", 0)),
-                account=resolver.account,
-                region=resolver.region,
+                name=self.text(str(resolver.ref(logical_id, 0))),
+                arn=self.text(str(resolver.get_att(logical_id, "Arn", 0))),
+                account=self.text(resolver.account),
+                region=self.text(resolver.region),
                 path=stack.path_of(logical_id),
                 policy=parse_policy(document, self.assembly.unknowns.describe),
                 replica_of=replica_of(resource),
@@ -342,8 +486,8 @@ class _Builder:
             except (json.JSONDecodeError, RecursionError):
                 value = None
         found = RegistryResource(
-            account=resolver.account,
-            region=resolver.region,
+            account=self.text(resolver.account),
+            region=self.text(resolver.region),
             value=_tokenize(value),
             where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
         )
@@ -373,12 +517,15 @@ class _Builder:
             resolver.resolve(properties.get("RepositoryPolicy")),
             self.assembly.unknowns.describe,
         )
+        account, region = self.text(resolver.account), self.text(resolver.region)
         known = (
             created is True
             and isinstance(prefix, str)
             and not has_marker(prefix)
             and isinstance(applied, list)
             and all(isinstance(v, str) and not has_marker(v) for v in applied)
+            and not isinstance(account, Unknown)
+            and not isinstance(region, Unknown)
         )
         problem = None
         if policy.state is PolicyState.INVALID:
@@ -388,9 +535,10 @@ class _Builder:
             known = False
         self.templates.append(
             CreationTemplate(
-                account=resolver.account,
-                region=resolver.region,
-                prefix=prefix if isinstance(prefix, str) else "",
+                # an unknown registry is named for people; such a template is never ``known``
+                account=str(account),
+                region=str(region),
+                prefix=str(self.text(prefix)) if isinstance(prefix, str) else "",
                 applied_for=applied_for,
                 repository_policy=policy.document,
                 policy_problem=problem,
@@ -425,8 +573,9 @@ class _Builder:
                 scenarios.append(
                     Scenario(
                         assumptions=tuple(way.assumptions.items()),
-                        image_uri=way.resolve(raw_uri),
-                        function_name=way.resolve(properties.get("FunctionName")),
+                        image_uri=self.value(way_uri := way.resolve(raw_uri)),
+                        function_name=self.value(way.resolve(properties.get("FunctionName"))),
+                        image=self.image(way_uri),
                     )
                 )
         role = properties.get("Role")
@@ -442,9 +591,9 @@ class _Builder:
                 logical_id=logical_id,
                 path=stack.path_of(logical_id),
                 properties=properties,
-                image_uri=uri,
-                function_name=name,
-                image=read_image(uri),
+                image_uri=self.value(uri),
+                function_name=self.value(name),
+                image=self.image(uri),
                 role_id=role_id,
                 open_conditions=opened,
                 scenarios=tuple(scenarios),
