@@ -20,9 +20,17 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
-__all__ = ["Unknown", "Value", "encode", "decode", "render", "unknowns_in", "has_unknown"]
+__all__ = [
+    "Unknown",
+    "Value",
+    "encode",
+    "decode",
+    "reasons",
+    "render",
+    "unknowns_in",
+]
 
 _OPEN = "\u27e6"
 _CLOSE = "\u27e7"
@@ -86,20 +94,15 @@ def decode(text: str, items: list[Unknown]) -> str | Unknown:
     return Unknown.partial(parts)
 
 
-def has_unknown(value: Any) -> bool:
-    """True when ``value`` (a model value, or plain data holding model values) has an unknown."""
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(has_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    return False
-
-
 def unknowns_in(*values: object) -> frozenset[Unknown]:
     """The whole unknowns these values hold."""
     return frozenset(u for v in values if isinstance(v, Unknown) for u in v.unknowns)
+
+
+def reasons(*values: object) -> str:
+    """What the unknowns among ``values`` are, for a detail (``"parameter Tag of stack S"``)."""
+    found = dict.fromkeys(u.reason for v in values if isinstance(v, Unknown) for u in v.unknowns)
+    return "; ".join(found)
 
 
 def render(value: str | Unknown, keep: Collection[Unknown] | None = None) -> str:

@@ -13,7 +13,7 @@ from ..checks.external import ID as EXTERNAL
 from ..checks.unverifiable import ID as UNVERIFIABLE
 from ..model import ModelImage
 from ..report import FunctionReport
-from ..values import Unknown
+from ..values import Unknown, reasons
 from .draft import Draft
 
 __all__ = ["external_or_unverifiable"]
@@ -29,7 +29,11 @@ def external_or_unverifiable(draft: Draft, image: ModelImage, why_not: str) -> F
         return report(
             UNVERIFIABLE,
             f"the image {image.uri} is not known before deploy: "
-            + (why_not or "its account or repository name is a deploy-time value"),
+            + (
+                why_not
+                or "its account or repository name is a deploy-time value "
+                f"({reasons(image.account, image.repository)})"
+            ),
             repository=repository_arn,
         )
     if why_not and ("deploy time" in why_not):

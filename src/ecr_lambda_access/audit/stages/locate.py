@@ -10,7 +10,7 @@ from ..checks import replica
 from ..checks.region_mismatch import ID as REGION_MISMATCH
 from ..model import ModelImage, ModelRepository, parse_policy
 from ..report import FunctionReport
-from ..values import Unknown, Value, render
+from ..values import Unknown, Value, reasons, render
 from .draft import Draft
 from .external import external_or_unverifiable
 
@@ -128,9 +128,10 @@ def find_repository(audit: _Audit, image: ModelImage) -> tuple[ModelRepository |
         if _unknown(c.account) or _unknown(c.region) or _unknown(image.account)
     ]
     if unknown:
+        c = unknown[0]
         return None, (
-            f"repository {unknown[0].path} has this name, but its account or Region, or the "
-            "image's, is known only at deploy time"
+            f"repository {c.path} has this name, but its account or Region, or the "
+            f"image's, is known only at deploy time ({reasons(c.account, c.region, image.account)})"
         )
     if candidates:
         elsewhere = ", ".join(f"{c.path} (account {c.account}, {c.region})" for c in candidates)

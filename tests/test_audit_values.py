@@ -1,0 +1,253 @@
+"""Unknown values in the audit's model (issue 16): one type that carries its reason.
+
+A value known only at deploy time is an ``Unknown`` (which parameter, which import, which
+condition, which generated name), converted once where the model is built: no reader after the
+model sees the resolver's placeholder text. Pure Python: hand-written assemblies, no jsii.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from test_audit_unit import REGISTRY, WORKLOAD, documented_pair, env, function, write_assembly
+from test_audit_unit import repository as repository_resource
+
+from ecr_lambda_access.audit import audit_assembly
+from ecr_lambda_access.audit.load import load_assembly
+from ecr_lambda_access.audit.model import AssemblyModel, ModelImage, Unknown, build_model
+from ecr_lambda_access.audit.values import decode, encode, reasons, render, unknowns_in
+
+PLACEHOLDER_OPEN = "\u27e6"
+"""The first character of the resolver's placeholder text."""
+
+_INTERNAL = {"source", "properties", "assembly", "stacks"}
+"""Fields that are not model values: the raw template, the resolver, the document as resolved
+(read only by ``ParsedPolicy.evaluable``)."""
+
+
+def placeholders_in(value: Any, seen: set[int] | None = None) -> list[str]:
+    """Every text of the model (dataclass fields, mappings, sequences) holding a placeholder."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, str):
+        return [value] if PLACEHOLDER_OPEN in value else []
+    if isinstance(value, Unknown):
+        return placeholders_in(value.reason, seen) + placeholders_in(value.parts, seen)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [
+            found
+            for f in dataclasses.fields(value)
+            if f.name not in _INTERNAL
+            for found in placeholders_in(getattr(value, f.name), seen)
+        ]
+    if isinstance(value, Mapping):
+        return [found for k, v in value.items() for found in placeholders_in([k, v], seen)]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [found for v in value for found in placeholders_in(v, seen)]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# the type
+# --------------------------------------------------------------------------------------------
+
+
+def test_one_deploy_time_value_is_one_unknown_wherever_it_is_read() -> None:
+    items = [Unknown("account of S", 0, (0, "X")), Unknown("Region of S", 1)]
+    account = decode(encode(0), items)
+    assert account is items[0]
+    assert account == Unknown("account of S", 0)  # the target does not make it another value
+    assert account != Unknown("account of S", 1)
+    assert account != Unknown("account of T", 0)
+    assert decode("plain", items) == "plain"
+    assert str(account) == "<account of S>"
+
+
+def test_a_partly_known_string_keeps_its_literal_and_unknown_parts() -> None:
+    items = [Unknown("account of S", 0), Unknown("Region of S", 1)]
+    uri = decode(f"{encode(0)}.dkr.ecr.{encode(1)}.amazonaws.com/app", items)
+    assert isinstance(uri, Unknown)
+    assert uri.parts == (items[0], ".dkr.ecr.", items[1], ".amazonaws.com/app")
+    assert uri.reason == "account of S; Region of S"
+    assert uri.unknowns == (items[0], items[1])
+    assert str(uri) == "<account of S>.dkr.ecr.<Region of S>.amazonaws.com/app"
+    assert uri == decode(f"{encode(0)}.dkr.ecr.{encode(1)}.amazonaws.com/app", items)
+    assert uri != decode(f"{encode(0)}.dkr.ecr.{encode(1)}.amazonaws.com/web", items)
+    assert unknowns_in(uri, "x", items[0]) == frozenset(items)
+    assert reasons(uri, items[0], "x") == "account of S; Region of S"
+
+
+def test_the_evaluator_sees_a_shared_unknown_as_one_literal_and_any_other_as_a_token() -> None:
+    items = [Unknown("account of S", 0), Unknown("parameter Tag of stack S", 1)]
+    arn = decode(f"arn:aws:ecr:us-east-1:{encode(0)}:repository/{encode(1)}", items)
+    assert isinstance(arn, Unknown)
+    shared = render(arn, frozenset({items[0]}))
+    assert shared == f"arn:aws:ecr:us-east-1:{encode(0)}:repository/${{Token[AUDIT.1]}}"
+    assert render(arn, frozenset()).count("${Token[AUDIT.") == 2
+    assert render(arn) == f"arn:aws:ecr:us-east-1:{encode(0)}:repository/{encode(1)}"
+    assert render("plain", frozenset()) == "plain"
+    assert render(Unknown("a policy"), None) == "${Token[AUDIT.unknown]}"
+
+
+# --------------------------------------------------------------------------------------------
+# the model holds Unknowns, never placeholder text
+# --------------------------------------------------------------------------------------------
+
+AGNOSTIC = "aws://unknown-account/unknown-region"
+OWN = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}"
+IMAGE = f"{REGISTRY}.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def mixed_assembly(tmp_path: Path) -> Path:
+    """Every kind of unknown: parameters, imports, conditions, env-agnostic stacks, generated
+    names, a policy built from the stack's account, the CDK bootstrap's repository."""
+    registry = {
+        "Parameters": {"RepoName": {"Type": "String"}, "Consumer": {"Type": "String"}},
+        "Resources": {
+            "Repo": repository_resource("app", documented_pair(WORKLOAD)),
+            "Named": {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {
+                    "RepositoryName": {"Ref": "RepoName"},
+                    "RepositoryPolicyText": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${Consumer}:root"}},
+                                "Action": "ecr:BatchGetImage",
+                            }
+                        ],
+                    },
+                },
+            },
+            "Unnamed": repository_resource("x", None) | {"Properties": {}},
+        },
+    }
+    workload = {
+        "Parameters": {"Tag": {"Type": "String"}, "Acct": {"Type": "String"}},
+        "Conditions": {"Blue": {"Fn::Equals": [{"Ref": "Tag"}, "blue"]}},
+        "Resources": {
+            "ByTag": function({"Fn::Sub": IMAGE + "/app:${Tag}"}, name="by-tag"),
+            "ByAccount": function({"Fn::Sub": "${Acct}.dkr.ecr.us-east-1.amazonaws.com/app"}, "a"),
+            "ByImport": function({"Fn::ImportValue": "SharedImage"}, name="by-import"),
+            "ByImportedName": function(
+                {"Fn::Join": ["", [IMAGE + "/", {"Fn::ImportValue": "Name"}, ":v1"]]}, "n"
+            ),
+            "ByCondition": function(
+                {"Fn::If": ["Blue", IMAGE + "/app:blue", IMAGE + "/app:green"]}, "c"
+            ),
+            "Generated": function(IMAGE + "/app:v1"),
+            "DeployTimeName": function(IMAGE + "/app:v1", name={"Ref": "Acct"}),  # type: ignore[arg-type]
+        },
+    }
+    agnostic = {
+        "Resources": {
+            "Own": repository_resource("own", documented_pair(WORKLOAD)),
+            "OwnImage": function({"Fn::Sub": OWN + "/own:v1"}, name="own"),
+            "Bootstrap": function(
+                {
+                    "Fn::Sub": OWN + "/cdk-hnb659fds-container-assets-${AWS::AccountId}-"
+                    "${AWS::Region}:v1"
+                },
+                name="asset",
+            ),
+            "Foreign": function(IMAGE + "/app:v1", name="foreign"),
+        }
+    }
+    return write_assembly(
+        tmp_path / "out",
+        {
+            "Registry": (env(REGISTRY), registry),
+            "Workload": (env(WORKLOAD), workload),
+            "Agnostic": (AGNOSTIC, agnostic),
+        },
+    )
+
+
+def test_no_placeholder_leaves_the_model_or_the_report(tmp_path: Path) -> None:
+    out = mixed_assembly(tmp_path)
+    model: AssemblyModel = build_model(load_assembly(out))
+    assert not placeholders_in(model)
+    report = audit_assembly(out)
+    assert PLACEHOLDER_OPEN not in json.dumps(report.to_json(), ensure_ascii=False)
+    # and it is not vacuous: the model does hold unknowns, each with its reason
+    named = {r.logical_id: r for r in model.repositories}
+    assert named["Named"].name == Unknown(
+        "parameter RepoName of stack Registry",
+        named["Named"].name.key,  # type: ignore[union-attr]
+    )
+    assert isinstance(named["Unnamed"].name, Unknown)
+    assert named["Unnamed"].name.reason.startswith("generated name of ")
+    assert named["Unnamed"].name.target == (0, "Unnamed")
+    assert named["Named"].policy.has_unknowns
+    agnostic = model.environment(2)
+    assert [str(v) for v in (agnostic.account, agnostic.region, agnostic.partition)] == [
+        "<account of Agnostic>",
+        "<Region of Agnostic>",
+        "<partition of Agnostic>",
+    ]
+    functions = {f.logical_id: f for f in model.functions}
+    own = functions["OwnImage"].image
+    assert isinstance(own, ModelImage)
+    assert (own.account, own.region, own.repository) == (
+        agnostic.account,
+        agnostic.region,
+        "own",
+    )
+    assert not own.known
+    by_tag = functions["ByTag"].image
+    assert isinstance(by_tag, ModelImage) and by_tag.known
+    assert str(by_tag.tag) == "<parameter Tag of stack Workload>"
+    assert functions["ByImport"].image is None
+    assert str(functions["ByImport"].image_uri) == "<export SharedImage (not in the assembly)>"
+    assert [str(s.image_uri) for s in functions["ByCondition"].scenarios] == [
+        IMAGE + "/app:blue",
+        IMAGE + "/app:green",
+    ]
+
+
+def test_unverifiable_details_name_what_is_unknown(tmp_path: Path) -> None:
+    report = audit_assembly(mixed_assembly(tmp_path))
+    verdicts = {f.function.rsplit("/", 1)[-1]: f for f in report.functions}
+    statuses = {k: v.status for k, v in verdicts.items()}
+    assert statuses == {
+        "ByTag": "ok",
+        "ByAccount": "unverifiable",
+        "ByImport": "unverifiable",
+        "ByImportedName": "unverifiable",
+        "ByCondition": "ok",
+        "Generated": "ok",
+        "DeployTimeName": "ok",
+        "OwnImage": "unverifiable",
+        "Bootstrap": "ok",
+        "Foreign": "unverifiable",
+    }
+    assert verdicts["ByAccount"].detail.endswith(
+        "is known only at deploy time (parameter Acct of stack Workload)"
+    )
+    assert "<export SharedImage (not in the assembly)>" in verdicts["ByImport"].detail
+    assert (
+        "the repository name <export Name (not in the assembly)> is not known before deploy"
+        in verdicts["ByImportedName"].detail
+    )
+    assert "(the same whichever way condition Blue goes)" in verdicts["ByCondition"].detail
+    assert "arn:<partition of Agnostic>:lambda:<Region of Agnostic>:<account of Agnostic>" in (
+        verdicts["OwnImage"].detail
+    )
+    assert verdicts["Bootstrap"].repository == (
+        "arn:<partition of Agnostic>:ecr:<Region of Agnostic>:<account of Agnostic>:repository/"
+        "cdk-hnb659fds-container-assets-<account of Agnostic>-<Region of Agnostic>"
+    )
+    assert "stack Agnostic is env-agnostic" in verdicts["Foreign"].detail
+    repositories = {r.path.rsplit("/", 1)[-1]: r for r in report.repositories}
+    assert repositories["Named"].name is None
+    assert repositories["Named"].repository.endswith(
+        ":repository/<parameter RepoName of stack Registry>"
+    )
