@@ -1,9 +1,11 @@
 """Resolving intrinsics (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ...) to plain data.
 
 Values not known before deployment (the account of an env-agnostic stack, a name CloudFormation
-generates) are carried through the resolution as opaque markers. Two occurrences of the same
-unknown (the account of one stack) compare equal; an unknown compared with anything else makes
-the answer ``unverifiable``, never a guess.
+generates) are carried through the resolution as opaque placeholders, one per distinct unknown,
+so two occurrences of the same unknown (the account of one stack) compare equal. The model
+(:mod:`.model`) converts them once into :class:`.values.Unknown` values that carry their reason;
+no reader after the model sees a placeholder. An unknown compared with anything else makes the
+answer ``unverifiable``, never a guess.
 """
 
 from __future__ import annotations
@@ -39,9 +41,6 @@ class Unknowns:
             self.items.append(Unknown(description, len(self.items), target))
             self._by_key[key] = marker
         return marker
-
-    def of(self, text: str) -> list[Unknown]:
-        return [self.items[int(m)] for m in MARK.findall(text)]
 
     def value_of(self, text: str) -> str | Unknown:
         """Resolved text as a model value: a string, or an :class:`Unknown` with its reason."""

@@ -10,16 +10,11 @@ roles and image tags. Each status's id, severity and texts are its module's in :
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import policy
-from ..policy import Access
 from .checks import (
-    REPOSITORY_CHECKS,
-    RepositoryFacts,
     execution_role_ecr_actions,
     latest_tag,
 )
@@ -29,18 +24,15 @@ from .model import (
     ImageReading,
     ModelFunction,
     ModelRepository,
-    PolicyState,
     build_model,
 )
-from .report import AuditReport, Finding, FunctionReport, RepositoryReport
+from .report import AuditReport, Finding, FunctionReport
+from .repositories import repository_reports
 from .rules import ERROR, UNREADABLE_TEMPLATE, UNVERIFIABLE
 from .stages import Draft, bootstrap_repository_policy, evaluate, run_stages
-from .stages.generated_name import glob_may_match_prefix as _glob_may_match_prefix
-from .values import Unknown, Value, render
+from .values import Value
 
 __all__ = ["audit_assembly", "audit_stacks", "audit_model", "bootstrap_repository_policy"]
-
-__all__ += ["_glob_may_match_prefix"]  # tests/test_audit_unit.py
 
 
 class _Audit:
@@ -63,27 +55,6 @@ class _Audit:
     ) -> tuple[str, str]:
         """(status, detail) of ``repository``'s policy for a function (:func:`.stages.evaluate`)."""
         return evaluate(self, index, repository, name, logical_id)
-
-    # repositories -------------------------------------------------------------------------
-
-    def admits_every_account(self, repository: ModelRepository) -> bool:
-        """True when a stranger's account (not in any organization we know, in no condition)
-        surely gets a pull action: a policy open to every AWS account."""
-        document = repository.document
-        if document is None:
-            return False
-        stranger = "000000000000" if repository.account != "000000000000" else "000000000001"
-        return any(
-            policy.evaluate_pull(
-                document,
-                function_arn=f"arn:aws:lambda:us-east-1:{stranger}:function:stranger",
-                function_account=stranger,
-                repository_account=render(repository.account),
-                actions=[action],
-            ).root.access
-            is Access.GRANTED
-            for action in policy.ECR_PULL_ACTIONS
-        )
 
     def template_findings(self) -> None:
         for stack in self.assembly.stacks:
@@ -117,56 +88,6 @@ class _Audit:
                     template_path=stack.template_path,
                 )
             )
-
-    def repository_findings(self) -> list[RepositoryReport]:
-        reports = []
-        for repository in self.model.repositories:
-            stack = self.assembly.stacks[repository.index]
-            document = repository.document
-            size = _estimated_length(repository)
-            unconditioned = tuple(policy.unconditioned_service_statements(document))
-
-            finding = partial(
-                Finding,
-                resource=repository.path,
-                stack=stack.display_name,
-                logical_id=repository.logical_id,
-                template_path=stack.template_path,
-            )
-            facts = RepositoryFacts(
-                path=repository.path,
-                size=size,
-                limit=policy.ECR_POLICY_MAX_CHARS,
-                problems=tuple(_policy_problems(document)),
-                unconditioned=unconditioned,
-                admits_every_account=partial(self.admits_every_account, repository),
-            )
-            for check in REPOSITORY_CHECKS:
-                message = check.check(facts)
-                if message is not None:
-                    self.findings.append(
-                        finding(severity=check.RULE.severity, code=check.RULE.id, message=message)
-                    )
-            reports.append(
-                RepositoryReport(
-                    repository=str(repository.arn),
-                    name=None if isinstance(repository.name, Unknown) else repository.name,
-                    path=repository.path,
-                    stack=stack.display_name,
-                    account=stack.account,
-                    region=stack.region,
-                    has_policy=repository.policy.state is not PolicyState.ABSENT,
-                    policy_size=size,
-                    unconditioned_service_statements=unconditioned,
-                    consumers=tuple(
-                        self.consumers.get((repository.index, repository.logical_id), ())
-                    ),
-                    logical_id=repository.logical_id,
-                    template_path=stack.template_path,
-                    replica_of=repository.replica_of,
-                )
-            )
-        return reports
 
     # functions ----------------------------------------------------------------------------
 
@@ -240,29 +161,13 @@ class _Audit:
         self.model_findings()
         self.collect_functions()
         self.tag_findings()
-        repositories = self.repository_findings()
+        repositories, findings = repository_reports(self.model, self.consumers)
+        self.findings += findings
         return AuditReport(
             functions=tuple(self.functions),
             repositories=tuple(repositories),
             findings=tuple(self.findings),
         )
-
-
-def _estimated_length(repository: ModelRepository) -> int:
-    """The policy's length as ECR counts it (an unknown value as 14 characters); an invalid
-    policy's stand-in document counts as its text."""
-    if repository.policy.state is PolicyState.VALID:
-        return repository.policy.estimated_length
-    document = repository.document
-    return 0 if document is None else len(policy.policy_text(document))
-
-
-def _policy_problems(document: Mapping[str, Any] | None) -> list[str]:
-    if document is None:
-        return []
-    if "_unreadable" in document:
-        return [str(document["_unreadable"])]
-    return policy.policy_problems(document)
 
 
 def audit_stacks(
