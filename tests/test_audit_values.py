@@ -251,3 +251,46 @@ def test_unverifiable_details_name_what_is_unknown(tmp_path: Path) -> None:
     assert repositories["Named"].repository.endswith(
         ":repository/<parameter RepoName of stack Registry>"
     )
+
+
+def test_a_replica_sent_from_an_env_agnostic_registry_names_its_source_for_people(
+    tmp_path: Path,
+) -> None:
+    """Found by comparing 400 generated assemblies with the audit before the Unknown type: the
+    source registry of a created replica was written as the resolver's placeholder text."""
+    replication = {
+        "Type": "AWS::ECR::ReplicationConfiguration",
+        "Properties": {
+            "ReplicationConfiguration": {
+                "Rules": [
+                    {
+                        "Destinations": [{"Region": "us-east-1", "RegistryId": WORKLOAD}],
+                        "RepositoryFilters": [{"Filter": "prod", "FilterType": "PREFIX_MATCH"}],
+                    }
+                ]
+            }
+        },
+    }
+    out = write_assembly(
+        tmp_path / "out",
+        {
+            "Source": (AGNOSTIC, {"Resources": {"Replication": replication}}),
+            "Workload": (
+                env(WORKLOAD),
+                {
+                    "Resources": {
+                        "Fn": function(
+                            f"{WORKLOAD}.dkr.ecr.us-east-1.amazonaws.com/prod/orders:v1", "fn"
+                        )
+                    }
+                },
+            ),
+        },
+    )
+    (result,) = audit_assembly(out).functions
+    assert result.status == "no-policy", result.detail
+    assert result.detail.startswith(
+        "repository prod/orders is in no template of the assembly, but the replication "
+        "configuration Source/Replication (stack Source) sends it from "
+        f"<account of Source>/<Region of Source> to {WORKLOAD}/us-east-1"
+    )
