@@ -46,6 +46,7 @@ __all__ = [
     "PolicyState",
     "ParsedPolicy",
     "ModelRepository",
+    "ModelRole",
     "Scenario",
     "ModelFunction",
     "AssemblyModel",
@@ -174,6 +175,21 @@ class ModelFunction:
 
 
 @dataclass(frozen=True)
+class ModelRole:
+    """An ``AWS::IAM::Role``: the policies written on it. (The policies attached to it by other
+    resources are in :attr:`AssemblyModel.role_policies`.)"""
+
+    index: int
+    logical_id: str
+    inline_policies: tuple[tuple[Any, Any], ...] = ()
+    """(PolicyName, PolicyDocument) of each entry of ``Policies``, as written."""
+    managed_policies: tuple[tuple[str | None, Any], ...] = ()
+    """Each entry of ``ManagedPolicyArns`` in order: (logical id, PolicyDocument) for an
+    ``AWS::IAM::ManagedPolicy`` of the stack, (None, the ARN resolved: a :data:`Value`) for any
+    other (AWS managed policies, imports...)."""
+
+
+@dataclass(frozen=True)
 class AssemblyModel:
     """The assembly, read once."""
 
@@ -189,6 +205,8 @@ class AssemblyModel:
     ``AWS::IAM::Policy`` / ``ManagedPolicy`` / ``RolePolicy`` resources attached to the role."""
     problems: tuple[tuple[int, str, str], ...] = ()
     """(stack index, logical id, why) of resources the model could not read."""
+    roles: Mapping[tuple[int, str], ModelRole] = field(default_factory=dict)
+    """(stack index, logical id) -> the ``AWS::IAM::Role``."""
     by_name: Mapping[str, tuple[ModelRepository, ...]] = field(default_factory=dict)
     by_target: Mapping[tuple[int, str], ModelRepository] = field(default_factory=dict)
     environments: tuple[Environment, ...] = ()
@@ -241,6 +259,7 @@ class _Builder:
         self.registry_policies: list[RegistryResource] = []
         self.templates: list[CreationTemplate] = []
         self.role_policies: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+        self.roles: dict[tuple[int, str], ModelRole] = {}
         self.problems: list[tuple[int, str, str]] = []
 
     def value(self, resolved: Any) -> Any:
@@ -316,6 +335,7 @@ class _Builder:
             registry_policies=tuple(self.registry_policies),
             creation_templates=tuple(self.templates),
             role_policies={k: tuple(v) for k, v in self.role_policies.items()},
+            roles=self.roles,
             problems=tuple(self.problems),
             by_name={k: tuple(v) for k, v in by_name.items()},
             by_target=by_target,
@@ -343,6 +363,29 @@ class _Builder:
             target = ref_target(properties.get("RoleName"))
             if target is not None:
                 self.attach(index, target, logical_id, properties.get("PolicyDocument"))
+        elif kind == "AWS::IAM::Role":
+            self.role(index, logical_id, properties)
+
+    def role(self, index: int, logical_id: str, properties: Mapping[str, Any]) -> None:
+        inline = tuple(
+            (policy.get("PolicyName"), policy.get("PolicyDocument"))
+            for policy in as_list(properties.get("Policies"))
+            if isinstance(policy, Mapping)
+        )
+        managed: list[tuple[str | None, Any]] = []
+        resolver = self.assembly.resolvers[index]
+        for arn in as_list(properties.get("ManagedPolicyArns")):
+            target = ref_target(arn)
+            if target is not None:
+                resource = resolver.resource(target)
+                if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
+                    written = resource.get("Properties") or {}
+                    managed.append((target, written.get("PolicyDocument")))
+                continue
+            resolved = resolver.resolve(arn)
+            if isinstance(resolved, str):
+                managed.append((None, self.text(resolved)))
+        self.roles[(index, logical_id)] = ModelRole(index, logical_id, inline, tuple(managed))
 
     def attach(self, index: int, role_id: str, policy_id: str, document: Any) -> None:
         self.role_policies.setdefault((index, role_id), []).append((policy_id, document))
