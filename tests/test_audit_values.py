@@ -294,3 +294,29 @@ def test_a_replica_sent_from_an_env_agnostic_registry_names_its_source_for_peopl
         "configuration Source/Replication (stack Source) sends it from "
         f"<account of Source>/<Region of Source> to {WORKLOAD}/us-east-1"
     )
+
+
+def test_a_creation_template_in_doubt_says_which_value_is_unknown(tmp_path: Path) -> None:
+    from test_audit_registry import REPLICATION, replicated_fleet
+
+    template = {
+        "Type": "AWS::ECR::RepositoryCreationTemplate",
+        "Condition": "Blue",
+        "Properties": {
+            "Prefix": {"Fn::Sub": "prod-${Stage}"},
+            "AppliedFor": [REPLICATION],
+        },
+    }
+    fleet = replicated_fleet(
+        {
+            "Parameters": {"Stage": {"Type": "String"}},
+            "Conditions": {"Blue": {"Fn::Equals": [{"Ref": "Stage"}, "blue"]}},
+            "Resources": {"Template": template},
+        }
+    )
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", fleet)).functions
+    assert result.status == "unverifiable"
+    assert result.detail.endswith(
+        "depends on values known only at deploy time (it exists only under condition Blue, not "
+        "known before deploy; parameter Stage of stack Destination)"
+    )

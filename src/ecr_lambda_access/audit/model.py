@@ -471,21 +471,28 @@ class _Builder:
             self.assembly.unknowns.describe,
         )
         account, region = self.text(resolver.account), self.text(resolver.region)
-        known = (
-            created is True
-            and isinstance(prefix, str)
-            and not has_marker(prefix)
-            and isinstance(applied, list)
-            and all(isinstance(v, str) and not has_marker(v) for v in applied)
-            and not isinstance(account, Unknown)
-            and not isinstance(region, Unknown)
-        )
+        doubts: list[str] = []
+        if created is not True:
+            condition = resource.get("Condition")
+            doubts.append(f"it exists only under condition {condition}, not known before deploy")
+        if not isinstance(prefix, str):
+            doubts.append("its Prefix is not text")
+        if not isinstance(applied, list):
+            doubts.append("its AppliedFor is not a list")
+        resolved_parts = [prefix, *(applied if isinstance(applied, list) else [])]
+        doubts += [
+            v.reason for v in (self.value(p) for p in resolved_parts) if isinstance(v, Unknown)
+        ]
+        if isinstance(applied, list) and not all(isinstance(v, str) for v in applied):
+            doubts.append("its AppliedFor holds values that are not text")
+        doubts += [v.reason for v in (account, region) if isinstance(v, Unknown)]
         problem = None
         if policy.state is PolicyState.INVALID:
             problem = policy.reason
         elif policy.state is PolicyState.UNKNOWN:
             problem = policy.reason
-            known = False
+            doubts.append(str(policy.reason))
+        known = not doubts
         self.templates.append(
             CreationTemplate(
                 # an unknown registry is named for people; such a template is never ``known``
@@ -497,6 +504,7 @@ class _Builder:
                 policy_problem=problem,
                 where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
                 known=known,
+                unknown_reason="; ".join(dict.fromkeys(doubts)) or None,
             )
         )
 

@@ -114,11 +114,12 @@ def created_by_replication(audit: _Audit, draft: Draft, image: ModelImage) -> Fu
     doubtful = [t for t in templates if not t.known]
     if template is None or not template.known:
         if doubtful or (template is not None and not template.known):
-            which = (template or doubtful[0]).where
+            which = template or doubtful[0]
+            why = f" ({which.unknown_reason})" if which.unknown_reason else ""
             return report(
                 UNVERIFIABLE,
-                f"{created}; whether the creation template {which} applies (and with what "
-                "policy) depends on values known only at deploy time",
+                f"{created}; whether the creation template {which.where} applies (and with what "
+                f"policy) depends on values known only at deploy time{why}",
                 repository=arn,
             )
         return report(
