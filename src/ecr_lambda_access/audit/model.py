@@ -34,6 +34,7 @@ from ..registry.templates import APPLIED_FOR, CreationTemplate
 from .load import StackTemplate
 from .policy_state import ParsedPolicy, PolicyState, parse_policy
 from .policy_state import _tokenize as _tokenize
+from .records import Environment, ImageReading, ModelImage, ModelRole
 from .replicas import REGISTRY_RESOURCE_TYPES, RegistryResource, replica_of
 from .resolve import Assembly, Resolver, has_marker
 from .values import Unknown, Value
@@ -43,6 +44,7 @@ __all__ = [
     "Value",
     "Environment",
     "ModelImage",
+    "ImageReading",
     "PolicyState",
     "ParsedPolicy",
     "ModelRepository",
@@ -100,53 +102,6 @@ class ModelRepository:
 
 
 @dataclass(frozen=True)
-class Environment:
-    """Where a stack deploys: its account, Region and partition (each may be unknown)."""
-
-    account: Value
-    region: Value
-    partition: Value
-
-
-@dataclass(frozen=True)
-class ModelImage:
-    """A function's private ECR image (:class:`~ecr_lambda_access.registry.image_ref.ImageRef`,
-    read by ``ImageRef.parse``), with each part a model value: unknown before deploy or not."""
-
-    uri: Value
-    account: Value
-    region: Value
-    repository: Value
-    tag: Value | None
-    digest: Value | None
-    endpoint: str = "dkr.ecr"
-    url_suffix: Value = "amazonaws.com"
-
-    @property
-    def tag_or_digest(self) -> Value | None:
-        """The digest when there is one, else the tag; None when the URI names neither."""
-        return self.digest or self.tag
-
-    def repository_arn(self, partition: Value) -> Value:
-        """``arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME`` (unknown when a part is)."""
-        parts: list[str | Unknown] = ["arn:", partition, ":ecr:", self.region, ":"]
-        parts += [self.account, ":repository/", self.repository]
-        if not any(isinstance(p, Unknown) for p in parts):
-            return "".join(str(p) for p in parts)
-        return Unknown.partial(_flatten(parts))
-
-    @property
-    def known(self) -> bool:
-        """True when account, Region and repository name are known before deploy."""
-        return not any(isinstance(v, Unknown) for v in (self.account, self.region, self.repository))
-
-
-ImageReading = ModelImage | UnsupportedImage | None
-"""A function's image: a private ECR image, one Lambda refuses, or None (not a string, or its
-registry is known only at deploy time)."""
-
-
-@dataclass(frozen=True)
 class Scenario:
     """One way the conditions a function's image or name depend on can go."""
 
@@ -172,21 +127,6 @@ class ModelFunction:
     role_id: str | None
     open_conditions: tuple[str, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
-
-
-@dataclass(frozen=True)
-class ModelRole:
-    """An ``AWS::IAM::Role``: the policies written on it. (The policies attached to it by other
-    resources are in :attr:`AssemblyModel.role_policies`.)"""
-
-    index: int
-    logical_id: str
-    inline_policies: tuple[tuple[Any, Any], ...] = ()
-    """(PolicyName, PolicyDocument) of each entry of ``Policies``, as written."""
-    managed_policies: tuple[tuple[str | None, Any], ...] = ()
-    """Each entry of ``ManagedPolicyArns`` in order: (logical id, PolicyDocument) for an
-    ``AWS::IAM::ManagedPolicy`` of the stack, (None, the ARN resolved: a :data:`Value`) for any
-    other (AWS managed policies, imports...)."""
 
 
 @dataclass(frozen=True)
@@ -236,17 +176,6 @@ def ref_target(value: Any) -> str | None:
     if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
         return str(value["Ref"])
     return None
-
-
-def _flatten(parts: Sequence[str | Unknown]) -> list[str | Unknown]:
-    """Parts with partly known values spliced in (a partial's parts are literal or whole)."""
-    flat: list[str | Unknown] = []
-    for part in parts:
-        if isinstance(part, Unknown) and part.parts:
-            flat += part.parts
-        else:
-            flat.append(part)
-    return flat
 
 
 class _Builder:
