@@ -20,6 +20,7 @@ from ecr_lambda_access.audit import audit_assembly
 from ecr_lambda_access.audit.load import load_assembly
 from ecr_lambda_access.audit.model import AssemblyModel, ModelImage, Unknown, build_model
 from ecr_lambda_access.audit.values import decode, encode, reasons, render, unknowns_in
+from ecr_lambda_access.policy import policy_text
 
 PLACEHOLDER_OPEN = "\u27e6"
 """The first character of the resolver's placeholder text."""
@@ -320,3 +321,42 @@ def test_a_creation_template_in_doubt_says_which_value_is_unknown(tmp_path: Path
         "depends on values known only at deploy time (it exists only under condition Blue, not "
         "known before deploy; parameter Stage of stack Destination)"
     )
+
+
+def test_a_policy_with_deploy_time_values_is_read_once_in_both_forms() -> None:
+    from ecr_lambda_access.audit.model import ParsedPolicy, PolicyState, parse_policy
+
+    account = encode(3)
+    written = {"Statement": [{"Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]}
+    parsed = parse_policy(written)
+    assert parsed == ParsedPolicy(
+        PolicyState.VALID,
+        document={"Statement": [{"Principal": {"AWS": "arn:aws:iam::${Token[AUDIT.3]}:root"}}]},
+    )
+    assert parsed.source == written and parsed.has_unknowns
+    assert parsed.evaluable(frozenset({Unknown("account of S", 3)})) == written
+    assert parsed.estimated_length == len(policy_text(written).replace(account, "x" * 14))
+    plain = parse_policy({"Statement": []})
+    assert plain.source is None and not plain.has_unknowns
+    assert plain.evaluable(frozenset()) == {"Statement": []}
+
+
+def test_a_known_image_names_its_repository_by_a_plain_arn() -> None:
+    image = ModelImage("u", "111111111111", "us-east-1", "app", "v1", None)
+    assert image.repository_arn("aws") == "arn:aws:ecr:us-east-1:111111111111:repository/app"
+    assert image.known and image.tag_or_digest == "v1"
+    region = Unknown("Region of S", 0)
+    unknown = ModelImage("u", "111111111111", region, "app", None, "sha256:ab")
+    arn = unknown.repository_arn(Unknown.partial(["a", Unknown("partition of S", 1)]))
+    assert isinstance(arn, Unknown) and not unknown.known
+    assert arn.parts == (
+        "arn:a",
+        Unknown("partition of S", 1),
+        ":ecr:",
+        region,
+        ":111111111111:repository/app",
+    )
+    # one string, one way of writing it: as the resolver's text of the same ARN reads
+    items = [region, Unknown("partition of S", 1)]
+    assert arn == decode(f"arn:a{encode(1)}:ecr:{encode(0)}:111111111111:repository/app", items)
+    assert unknown.tag_or_digest == "sha256:ab"

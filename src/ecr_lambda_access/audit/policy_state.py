@@ -84,8 +84,9 @@ def parse_policy(value: Any, describe: Any = None) -> ParsedPolicy:
         return ParsedPolicy(
             PolicyState.INVALID, reason="the policy is neither an object nor JSON text"
         )
-    if has_marker(json.dumps(value, ensure_ascii=False, default=str)):
-        return ParsedPolicy(PolicyState.VALID, document=_tokenize(value), source=value)
+    document = _tokenize(value)
+    if document != value:  # it holds values known only at deploy time
+        return ParsedPolicy(PolicyState.VALID, document=document, source=value)
     return ParsedPolicy(PolicyState.VALID, document=value)
 
 

@@ -4,7 +4,6 @@ that carries its reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +47,7 @@ class ModelImage:
         parts += [self.account, ":repository/", self.repository]
         if not any(isinstance(p, Unknown) for p in parts):
             return "".join(str(p) for p in parts)
-        return Unknown.partial(_flatten(parts))
+        return Unknown.partial(parts)
 
     @property
     def known(self) -> bool:
@@ -74,14 +73,3 @@ class ModelRole:
     """Each entry of ``ManagedPolicyArns`` in order: (logical id, PolicyDocument) for an
     ``AWS::IAM::ManagedPolicy`` of the stack, (None, the ARN resolved: a :data:`Value`) for any
     other (AWS managed policies, imports...)."""
-
-
-def _flatten(parts: Sequence[str | Unknown]) -> list[str | Unknown]:
-    """Parts with partly known values spliced in (a partial's parts are literal or whole)."""
-    flat: list[str | Unknown] = []
-    for part in parts:
-        if isinstance(part, Unknown) and part.parts:
-            flat += part.parts
-        else:
-            flat.append(part)
-    return flat

@@ -53,10 +53,17 @@ class Unknown:
 
     @classmethod
     def partial(cls, parts: Iterable[str | Unknown]) -> Unknown:
-        """A string of literal and unknown parts (at least one unknown)."""
-        kept = tuple(p for p in parts if p != "")
+        """A string of literal and unknown parts (at least one unknown), written one way only:
+        partly known parts spliced in, adjacent literals joined, empty ones dropped."""
+        kept: list[str | Unknown] = []
+        for part in parts:
+            for piece in part.parts if isinstance(part, Unknown) and part.parts else (part,):
+                if isinstance(piece, str) and kept and isinstance(kept[-1], str):
+                    kept[-1] += piece
+                elif piece != "":
+                    kept.append(piece)
         reasons = dict.fromkeys(p.reason for p in kept if isinstance(p, Unknown))
-        return cls(reason="; ".join(reasons), parts=kept)
+        return cls(reason="; ".join(reasons), parts=tuple(kept))
 
     @property
     def unknowns(self) -> tuple[Unknown, ...]:
