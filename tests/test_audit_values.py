@@ -360,3 +360,187 @@ def test_a_known_image_names_its_repository_by_a_plain_arn() -> None:
     items = [region, Unknown("partition of S", 1)]
     assert arn == decode(f"arn:a{encode(1)}:ecr:{encode(0)}:111111111111:repository/app", items)
     assert unknown.tag_or_digest == "sha256:ab"
+
+
+# --------------------------------------------------------------------------------------------
+# each reading of an unknown, exactly (written against `make mutation`)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_fips_image_of_an_unknown_account_is_named_for_people(tmp_path: Path) -> None:
+    uri = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr-fips.us-east-1.amazonaws.com/app:v1"}
+    stacks = {"S": ("aws://unknown-account/us-east-1", {"Resources": {"Fn": function(uri, "f")}})}
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "unsupported-image",
+        "the image <account of S>.dkr.ecr-fips.us-east-1.amazonaws.com/app:v1 is in the ECR FIPS "
+        "endpoint <account of S>.dkr.ecr-fips.us-east-1: Lambda runs only images from a private "
+        "Amazon ECR repository, pulled through the standard endpoint "
+        "(ACCOUNT.dkr.ecr.REGION.amazonaws.com, not the FIPS endpoint dkr.ecr-fips), in the "
+        "function's own Region. Fix: use the standard endpoint: "
+        "<account of S>.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+    )
+
+
+def test_an_image_of_a_deploy_time_account_is_named_with_the_parameter(tmp_path: Path) -> None:
+    report = audit_assembly(mixed_assembly(tmp_path))
+    (result,) = [f for f in report.functions if f.function == "Workload/ByAccount"]
+    assert result.detail == (
+        "the image <parameter Acct of stack Workload>.dkr.ecr.us-east-1.amazonaws.com/app is not "
+        "known before deploy: repository Registry/Repo has this name, but its account or Region, "
+        "or the image's, is known only at deploy time (parameter Acct of stack Workload)"
+    )
+
+
+def test_an_image_of_an_unknown_name_is_not_a_repository_replication_creates(
+    tmp_path: Path,
+) -> None:
+    from test_audit_registry import replicated_fleet
+
+    fleet = replicated_fleet({"Parameters": {"Name": {"Type": "String"}}})
+    fleet["Destination"][1]["Resources"]["Fn"] = function(
+        {"Fn::Sub": f"{WORKLOAD}.dkr.ecr.us-west-2.amazonaws.com/${{Name}}:v1"}, "fn"
+    )
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", fleet)).functions
+    assert (result.status, result.detail) == (
+        "unverifiable",
+        f"the image {WORKLOAD}.dkr.ecr.us-west-2.amazonaws.com/<parameter Name of stack "
+        "Destination>:v1 is not known before deploy: the repository name <parameter Name of "
+        "stack Destination> is not known before deploy",
+    )
+
+
+def test_a_declared_replica_of_an_unknown_account_is_unverifiable(tmp_path: Path) -> None:
+    own_functions = {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Condition": {
+            "StringLike": {
+                "aws:SourceArn": {
+                    "Fn::Sub": "arn:aws:lambda:us-west-2:${AWS::AccountId}:function:*"
+                }
+            }
+        },
+    }
+    replica = repository_resource("prod/orders", [own_functions]) | {
+        "Metadata": {
+            "ecr-lambda-access": {
+                "replicaOf": f"arn:aws:ecr:us-east-1:{REGISTRY}:repository/prod/orders"
+            }
+        }
+    }
+    uri = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1"}
+    stacks = {
+        "Replica": (
+            "aws://unknown-account/us-west-2",
+            {"Resources": {"Repo": replica, "Fn": function(uri, "fn")}},
+        )
+    }
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert (result.status, result.detail) == (
+        "unverifiable",
+        f"repository Replica/Repo is a replica of arn:aws:ecr:us-east-1:{REGISTRY}:repository/"
+        "prod/orders (add_replica), but its name, account or Region is known only at deploy time "
+        "(account of Replica): whether replication fills it cannot be checked",
+    )
+
+
+def test_a_source_of_an_unknown_account_makes_no_unreached_replica(tmp_path: Path) -> None:
+    from test_audit_registry import replication
+
+    rules = {
+        "Rules": [
+            {
+                "Destinations": [{"Region": "eu-west-1", "RegistryId": WORKLOAD}],
+                "RepositoryFilters": [{"Filter": "prod", "FilterType": "PREFIX_MATCH"}],
+            }
+        ]
+    }
+    source = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", None),
+            "Replication": replication(rules),
+        }
+    }
+    here = {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", documented_pair(WORKLOAD)),
+            "Fn": function(f"{WORKLOAD}.dkr.ecr.us-east-1.amazonaws.com/prod/orders:v1", "fn"),
+        }
+    }
+    stacks = {"Source": ("aws://unknown-account/us-west-2", source), "Here": (env(WORKLOAD), here)}
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "ok", result.detail
+
+
+def test_the_doubts_about_a_creation_template_are_named_each(tmp_path: Path) -> None:
+    def template(properties: dict[str, Any]) -> dict[str, Any]:
+        return {"Type": "AWS::ECR::RepositoryCreationTemplate", "Properties": properties}
+
+    resources = {
+        "NumberPrefix": template({"Prefix": 3, "AppliedFor": ["REPLICATION"]}),
+        "NoAppliedFor": template({"Prefix": "prod"}),
+        "NumberApplied": template({"Prefix": "prod", "AppliedFor": [5]}),
+        "UnknownPolicy": template(
+            {"Prefix": "prod", "AppliedFor": ["REPLICATION"], "RepositoryPolicy": {"Ref": "P"}}
+        ),
+        "Known": template({"Prefix": "prod", "AppliedFor": ["REPLICATION"]}),
+    }
+    stacks = {
+        "S": (env(WORKLOAD), {"Parameters": {"P": {"Type": "String"}}, "Resources": resources})
+    }
+    model = build_model(load_assembly(write_assembly(tmp_path / "out", stacks)))
+    reasons_of = {
+        t.where.split(" ")[0]: (t.known, t.unknown_reason) for t in model.creation_templates
+    }
+    assert reasons_of == {
+        "S/NumberPrefix": (False, "its Prefix is not text"),
+        "S/NoAppliedFor": (False, "its AppliedFor is not a list"),
+        "S/NumberApplied": (False, "its AppliedFor holds values that are not text"),
+        "S/UnknownPolicy": (
+            False,
+            "the policy text is built from values known only at deploy time "
+            "(<parameter P of stack S>)",
+        ),
+        "S/Known": (True, None),
+    }
+
+
+def test_an_execution_role_is_read_into_the_model_with_its_managed_policies(
+    tmp_path: Path,
+) -> None:
+    from ecr_lambda_access.audit.model import ModelRole
+
+    read_only = "AmazonEC2ContainerRegistryReadOnly"
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "ManagedPolicyArns": [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + read_only},
+                {"Fn::Sub": "arn:aws:iam::aws:policy/${Managed}"},
+                {"Fn::ImportValue": "SharedPolicy"},
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaRole"},
+            ]
+        },
+    }
+    fn = function(f"{REGISTRY}.dkr.ecr.us-east-1.amazonaws.com/app:v1", "f")
+    fn["Properties"]["Role"] = {"Fn::GetAtt": ["Role", "Arn"]}
+    stacks = {
+        "S": (
+            "aws://unknown-account/unknown-region",
+            {"Parameters": {"Managed": {"Type": "String"}}, "Resources": {"Role": role, "Fn": fn}},
+        )
+    }
+    out = write_assembly(tmp_path / "out", stacks)
+    model = build_model(load_assembly(out))
+    (read,) = model.roles.values()
+    assert read == ModelRole(0, "Role", (), read.managed_policies)
+    assert [str(v) for _, v in read.managed_policies] == [
+        "arn:<partition of S>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        "arn:aws:iam::aws:policy/<parameter Managed of stack S>",
+        "<export SharedPolicy (not in the assembly)>",
+        "arn:<partition of S>:iam::aws:policy/service-role/AWSLambdaRole",
+    ]
+    (finding,) = [f for f in audit_assembly(out).findings if f.code == "execution-role-ecr-actions"]
+    assert "(AWS managed policy AmazonEC2ContainerRegistryReadOnly)" in finding.message

@@ -218,8 +218,6 @@ class _Builder:
             repository=self.text(read.repository),
             tag=None if read.tag is None else self.text(read.tag),
             digest=None if read.digest is None else self.text(read.digest),
-            endpoint=read.endpoint,
-            url_suffix=self.text(read.url_suffix),
         )
 
     def created(self, index: int, resource: Mapping[str, Any]) -> bool | None:

@@ -25,7 +25,8 @@ class Environment:
 @dataclass(frozen=True)
 class ModelImage:
     """A function's private ECR image (:class:`~ecr_lambda_access.registry.image_ref.ImageRef`,
-    read by ``ImageRef.parse``), with each part a model value: unknown before deploy or not."""
+    read by ``ImageRef.parse``), with each part a model value: unknown before deploy or not.
+    Its endpoint is the standard one: a FIPS URI is an ``UnsupportedImage``."""
 
     uri: Value
     account: Value
@@ -33,8 +34,6 @@ class ModelImage:
     repository: Value
     tag: Value | None
     digest: Value | None
-    endpoint: str = "dkr.ecr"
-    url_suffix: Value = "amazonaws.com"
 
     @property
     def tag_or_digest(self) -> Value | None:

@@ -19,7 +19,7 @@ from ..model import ModelImage, ModelRepository, ParsedPolicy, PolicyState
 from ..replicas import replica_source, replica_verdict
 from ..report import FunctionReport
 from ..resolve import partition_of
-from ..values import Unknown, Value
+from ..values import Unknown, Value, reasons
 from .invalid_policy import ID as INVALID_POLICY
 from .no_policy import ID as NO_POLICY
 from .not_replicated import ID as NOT_REPLICATED
@@ -37,7 +37,13 @@ def replica_status(audit: _Audit, repository: ModelRepository) -> tuple[str, str
     """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
     name, account, region = repository.name, repository.account, repository.region
     if isinstance(name, Unknown) or isinstance(account, Unknown) or isinstance(region, Unknown):
-        return None
+        if repository.replica_of is None:
+            return None  # not known to be a replica: its images may be pushed to it directly
+        return UNVERIFIABLE, (
+            f"repository {repository.path} is a replica of {repository.replica_of} "
+            f"(add_replica), but its name, account or Region is known only at deploy time "
+            f"({reasons(name, account, region)}): whether replication fills it cannot be checked"
+        )
     source = replica_source(
         name=name,
         account=account,
