@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_audit_unit import REGISTRY, WORKLOAD, documented_pair, env, function, write_assembly
 from test_audit_unit import repository as repository_resource
 
@@ -410,7 +411,20 @@ def test_an_image_of_an_unknown_name_is_not_a_repository_replication_creates(
     )
 
 
-def test_a_declared_replica_of_an_unknown_account_is_unverifiable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("environment", "named", "unknown"),
+    [
+        ("aws://unknown-account/us-west-2", True, "account of Replica"),
+        (
+            "aws://unknown-account/unknown-region",
+            False,
+            "generated name of Replica/Repo; account of Replica; Region of Replica",
+        ),
+    ],
+)
+def test_a_declared_replica_of_an_unknown_environment_is_unverifiable(
+    tmp_path: Path, environment: str, named: bool, unknown: str
+) -> None:
     own_functions = {
         "Effect": "Allow",
         "Principal": {"Service": "lambda.amazonaws.com"},
@@ -418,7 +432,8 @@ def test_a_declared_replica_of_an_unknown_account_is_unverifiable(tmp_path: Path
         "Condition": {
             "StringLike": {
                 "aws:SourceArn": {
-                    "Fn::Sub": "arn:aws:lambda:us-west-2:${AWS::AccountId}:function:*"
+                    "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}"
+                    ":function:*"
                 }
             }
         },
@@ -430,19 +445,20 @@ def test_a_declared_replica_of_an_unknown_account_is_unverifiable(tmp_path: Path
             }
         }
     }
-    uri = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.us-west-2.amazonaws.com/prod/orders:v1"}
-    stacks = {
-        "Replica": (
-            "aws://unknown-account/us-west-2",
-            {"Resources": {"Repo": replica, "Fn": function(uri, "fn")}},
-        )
+    if not named:
+        del replica["Properties"]["RepositoryName"]
+    uri = {
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+        + ("prod/orders" if named else "${Repo}")
+        + ":v1"
     }
+    stacks = {"Replica": (environment, {"Resources": {"Repo": replica, "Fn": function(uri, "fn")}})}
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert (result.status, result.detail) == (
         "unverifiable",
         f"repository Replica/Repo is a replica of arn:aws:ecr:us-east-1:{REGISTRY}:repository/"
         "prod/orders (add_replica), but its name, account or Region is known only at deploy time "
-        "(account of Replica): whether replication fills it cannot be checked",
+        f"({unknown}): whether replication fills it cannot be checked",
     )
 
 
