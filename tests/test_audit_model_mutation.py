@@ -1130,7 +1130,8 @@ REPLICA_VERDICTS = {
     "template of unknown prefix": (
         "unverifiable",
         CREATED + "; whether the creation template Destination/Template (stack Destination) "
-        "applies (and with what policy) depends on values known only at deploy time",
+        "applies (and with what policy) depends on values known only at deploy time "
+        "(parameter P of stack Destination)",
     ),
     "registry policy of prod-": (
         "unverifiable",

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_audit_unit import documented_pair, env, function, repository, write_assembly
+from test_audit_values import PLACEHOLDER_OPEN, placeholders_in
 
 from ecr_lambda_access import audit
 from ecr_lambda_access.audit import audit_assembly, live
 from ecr_lambda_access.audit.formatters import junit, sarif
 from ecr_lambda_access.audit.load import load_assembly
-from ecr_lambda_access.audit.model import PolicyState, build_model
+from ecr_lambda_access.audit.model import PolicyState, Unknown, build_model
 from ecr_lambda_access.image_check import images_of_assembly
 from ecr_lambda_access.registry.image_ref import ImageRef, UnsupportedImage, read_image
 from ecr_lambda_access.registry.templates import (
@@ -485,6 +486,20 @@ def test_wrong_typed_values_never_raise(tmp_path: Path) -> None:
 _ACCOUNTS = st.sampled_from([SOURCE, DEST])
 _REGIONS = st.sampled_from([US_EAST, EU])
 _NAMES = st.sampled_from(["prod/orders", "prod-orders", "dev/app"])
+_AGNOSTIC = "aws://unknown-account/unknown-region"
+_OWN_IMAGE = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+"""An image URI partly known: the account and Region of the function's own stack."""
+_OWN_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+
+
+def _own_account_statement() -> dict[str, Any]:
+    """A statement whose principal is the stack's own account (unknown when env-agnostic)."""
+    return {
+        "Sid": "OwnAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": _OWN_ROOT},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+    }
 
 
 @st.composite
@@ -492,11 +507,21 @@ def assemblies(draw: st.DrawFn) -> dict[str, tuple[str, dict[str, Any]]]:
     stacks: dict[str, tuple[str, dict[str, Any]]] = {}
     for s in range(draw(st.integers(1, 3))):
         account, region = draw(_ACCOUNTS), draw(_REGIONS)
+        agnostic = draw(st.booleans()) and draw(st.booleans())  # a quarter: env-agnostic
         resources: dict[str, Any] = {}
         conditions = {"Never": {"Fn::Equals": ["a", "b"]}, "Always": {"Fn::Equals": ["a", "a"]}}
+        parameters = {"Name": {"Type": "String"}}  # no default: a name known only at deploy
         for r in range(draw(st.integers(0, 2))):
             statements = draw(
-                st.sampled_from([None, documented_pair(DEST), documented_pair(SOURCE), "bad"])
+                st.sampled_from(
+                    [
+                        None,
+                        documented_pair(DEST),
+                        documented_pair(SOURCE),
+                        "bad",
+                        [_own_account_statement(), *documented_pair(DEST)],
+                    ]
+                )
             )
             resource = (
                 {
@@ -509,6 +534,8 @@ def assemblies(draw: st.DrawFn) -> dict[str, tuple[str, dict[str, Any]]]:
             condition = draw(st.sampled_from([None, "Never", "Always"]))
             if condition:
                 resource["Condition"] = condition
+            if draw(st.integers(0, 4)) == 0:
+                resource["Properties"]["RepositoryName"] = {"Ref": "Name"}
             resources[f"Repo{r}"] = resource
         if draw(st.booleans()):
             resources["Replication"] = replication(
@@ -537,10 +564,14 @@ def assemblies(draw: st.DrawFn) -> dict[str, tuple[str, dict[str, Any]]]:
                 DOCS["creation_template_repository_policy"],
             )
         for f in range(draw(st.integers(0, 2))):
-            resources[f"Fn{f}"] = function(
-                image(draw(_ACCOUNTS), draw(_NAMES), region), name=f"fn{s}{f}"
-            )
-        stacks[f"S{s}"] = (env(account, region), {"Conditions": conditions, "Resources": resources})
+            uri: Any = image(draw(_ACCOUNTS), draw(_NAMES), region)
+            if draw(st.integers(0, 3)) == 0:
+                uri = {"Fn::Sub": _OWN_IMAGE + draw(_NAMES) + ":v1"}
+            resources[f"Fn{f}"] = function(uri, name=f"fn{s}{f}")
+        stacks[f"S{s}"] = (
+            _AGNOSTIC if agnostic else env(account, region),
+            {"Parameters": parameters, "Conditions": conditions, "Resources": resources},
+        )
     return stacks
 
 
@@ -555,10 +586,16 @@ def test_the_static_audit_and_the_live_check_see_the_same_model(
     model = build_model(load_assembly(out))
     report, targets = live.audit_with_targets(str(out))
     assert [t.function for t in targets] == [f.function for f in report.functions]
+    # values known only at deploy time are Unknown (with the reason) in the model, never text
+    # inside a value: neither the model nor any report holds the resolver's placeholders
+    assert not placeholders_in(model)
+    assert PLACEHOLDER_OPEN not in json.dumps(report.to_json(), ensure_ascii=False)
+    assert PLACEHOLDER_OPEN not in repr(targets)
     by_arn: dict[str, Any] = {}
     for r in model.repositories:
-        by_arn.setdefault(r.arn, r)  # the first of a name, as both find it
-    assert [r.repository for r in report.repositories] == [r.arn for r in model.repositories]
+        if not isinstance(r.arn, Unknown):
+            by_arn.setdefault(r.arn, r)  # the first of a name, as both find it
+    assert [r.repository for r in report.repositories] == [str(r.arn) for r in model.repositories]
     for result, target in zip(report.functions, targets, strict=True):
         parsed = ImageRef.parse(result.image)
         assert target.image == parsed
@@ -569,9 +606,15 @@ def test_the_static_audit_and_the_live_check_see_the_same_model(
             assert target.synthesized_policy is None and target.synthesized_policy_state is None
             continue
         assert target.synthesized_policy_state == repository.policy.state.value
-        if repository.policy.state is PolicyState.VALID:
+        if repository.policy.state is PolicyState.VALID and repository.policy.has_unknowns:
+            assert target.synthesized_policy is None  # the live check judges the deployed one
+        elif repository.policy.state is PolicyState.VALID:
             assert target.synthesized_policy == repository.policy.document
         else:
             assert target.synthesized_policy is None
         if repository.policy.state is PolicyState.INVALID:
-            assert result.status in ("invalid-policy", "region-mismatch")
+            # an env-agnostic function stops at the environment stage, before the evaluation
+            agnostic = result.account is None
+            assert result.status in ("invalid-policy", "region-mismatch") or (
+                agnostic and result.status == "unverifiable"
+            )

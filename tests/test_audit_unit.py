@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 
 from ecr_lambda_access import audit, cli
 from ecr_lambda_access.audit import audit_assembly
-from ecr_lambda_access.audit.verdicts import _glob_may_match_prefix
+from ecr_lambda_access.audit.stages.generated_name import (
+    glob_may_match_prefix as _glob_may_match_prefix,
+)
 from ecr_lambda_access.policy import (
     glob_match,
     repository_policy,

@@ -78,12 +78,12 @@ EQUIVALENT: dict[str, str] = {
     "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_66": (
         "as _Builderǁfunction__mutmut_62: strict=False, on sequences of equal length"
     ),
-    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_102": (
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_107": (
         "a string Fn::GetAtt split on every '.' instead of the first: only element [0], the text "
         "before the first '.', is read"
     ),
-    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_105": (
-        "as _Builderǁfunction__mutmut_102: maxsplit 2 instead of 1 leaves element [0] unchanged"
+    "ecr_lambda_access.audit.model.xǁ_Builderǁfunction__mutmut_110": (
+        "as _Builderǁfunction__mutmut_107: maxsplit 2 instead of 1 leaves element [0] unchanged"
     ),
     "ecr_lambda_access.audit.checks.base.xǁRuleǁ__post_init____mutmut_10": (
         "help_uri(None) instead of help_uri(self.id): help_uri ignores its argument (one section "
@@ -99,12 +99,16 @@ EQUIVALENT: dict[str, str] = {
     "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__ecr_actions__mutmut_21": (
         "as _ecr_actions__mutmut_15: a default of 'XXXX' is not 'allow' either"
     ),
-    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x_check__mutmut_93": (
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__policy_name__mutmut_9": (
+        "'XXXX' instead of '' for an ARN whose last part is unknown: no ECR managed policy is "
+        "named either, so neither is reported"
+    ),
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__policy_name__mutmut_13": (
         "arn.rsplit('/') instead of rsplit('/', 1): element [-1], the text after the last '/', "
         "is the same whatever the number of splits"
     ),
-    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x_check__mutmut_96": (
-        "as check__mutmut_93: maxsplit 2 leaves element [-1] unchanged"
+    "ecr_lambda_access.audit.checks.execution_role_ecr_actions.x__policy_name__mutmut_16": (
+        "as _policy_name__mutmut_13: maxsplit 2 leaves element [-1] unchanged"
     ),
     "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_2": (
         "the second value returned (whether a rule depends on deploy-time values) is discarded by "
@@ -123,10 +127,22 @@ EQUIVALENT: dict[str, str] = {
     "ecr_lambda_access.audit.checks.replica.x_replicating_sources__mutmut_26": (
         "as replicating_sources__mutmut_2: the discarded flag set to False"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_41": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_2": (
+        "`name or (account and region)`: with a known name and one of account and Region unknown "
+        "it goes on to replicating_sources, where an unknown never equals a rule's destination "
+        "(plain text or CDK-token text), so no source is found and it returns None as before"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_43": (
         "`template.known` for `not template.known`: the test is reached only when the template "
         "is None or unknown, and an unknown template is itself in `doubtful`, so the first "
         "operand already decides"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_49": (
+        "the model gives every template that is not known an unknown_reason (known is `not "
+        "doubts`, the reason their join), so the test of unknown_reason is always true here"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_50": (
+        "as created_by_replication__mutmut_49: the empty alternative is never taken"
     ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_93": (
         "the index of the ModelRepository standing for a repository replication creates: it is "

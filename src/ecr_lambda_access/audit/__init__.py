@@ -7,12 +7,17 @@ aws-cdk-lib, so ``ecr-lambda-access audit`` runs in a fraction of a second.
 The rooms, in the order the data flows:
 
 * :mod:`.load`: manifests, stage assemblies, templates (:func:`load_assembly`);
-* :mod:`.resolve`: intrinsics, with values known only at deploy time carried as markers;
-* :mod:`.model`: the one immutable model of the assembly every reader uses (repositories with
-  their policy parsed once, functions with their parsed image reference (``ImageRef``),
-  replication rules, registry policies, creation templates, conditions as scenarios);
+* :mod:`.resolve`: intrinsics, with values known only at deploy time carried as placeholders
+  that only the model reads;
+* :mod:`.model`: the one immutable model of the assembly every reader uses (stacks and their
+  environments, repositories with their policy parsed once (:mod:`.policy_state`), functions
+  with their parsed image reference (``ImageRef``), replication rules, registry policies,
+  creation templates, conditions as scenarios); a value known only at deploy time is a
+  :class:`.values.Unknown` that carries its reason;
 * :mod:`.checks`: one module per status and finding (id, severity, texts, help link, logic);
-* :mod:`.verdicts`: per function (an ordered list of stages) and per repository;
+* :mod:`.stages`: a function's verdict as an ordered list of small stages (image reference,
+  Region, locate the repository and its source, policy, environment, evaluate, replication);
+* :mod:`.verdicts`: the runner: each function's stages, each repository's checks;
 * :mod:`.rules`: the names of every status and finding kind (declared in :mod:`.checks`);
 * :mod:`.report`: the results as plain data;
 * :mod:`.formatters`: text and JSON output, one module each.

@@ -4,9 +4,10 @@ Every reader of an assembly reads this and nothing else: the static audit (:mod:
 live check's targets (:mod:`.live.assembly`), ``image_check`` and the plugin (through the audit's
 report). What it holds:
 
-* the stacks, with their resolvers (values known only at deploy time are resolver placeholders,
-  compared for equality; the model exposes them as :class:`Unknown` with the reason where a
-  consumer must decide, e.g. a repository policy whose text is not known);
+* the stacks and their environments (account, Region, partition). Every value known only at
+  deploy time is an :class:`~.values.Unknown` that carries its reason (which parameter, which
+  import, which condition, which generated name); the resolver's placeholder text is converted
+  once, here, and no reader of the model sees it;
 * repositories (CloudFormation would create them: a false ``Condition`` leaves one out), each with
   its policy parsed once: :class:`PolicyState` valid, invalid (with the reason), absent or unknown;
 * functions with their image read once (:func:`ecr_lambda_access.registry.image_ref.read_image`),
@@ -25,21 +26,29 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..registry.image_ref import ImageRef, UnsupportedImage, read_image
 from ..registry.templates import APPLIED_FOR, CreationTemplate
 from .load import StackTemplate
+from .policy_state import ParsedPolicy, PolicyState, parse_policy
+from .policy_state import _tokenize as _tokenize
+from .records import Environment, ImageReading, ModelImage, ModelRole
 from .replicas import REGISTRY_RESOURCE_TYPES, RegistryResource, replica_of
-from .resolve import MARK, Assembly, Resolver, has_marker
+from .resolve import Assembly, Resolver, has_marker
+from .values import Unknown, Value
 
 __all__ = [
     "Unknown",
+    "Value",
+    "Environment",
+    "ModelImage",
+    "ImageReading",
     "PolicyState",
     "ParsedPolicy",
     "ModelRepository",
+    "ModelRole",
     "Scenario",
     "ModelFunction",
     "AssemblyModel",
@@ -55,67 +64,15 @@ _SAFE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionE
 
 
 @dataclass(frozen=True)
-class Unknown:
-    """A value the model cannot know before deploy, with the reason."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return f"<unknown: {self.reason}>"
-
-
-class PolicyState(Enum):
-    VALID = "valid"
-    INVALID = "invalid"
-    ABSENT = "absent"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class ParsedPolicy:
-    """A resource policy read once: its state, its document when valid, why otherwise."""
-
-    state: PolicyState
-    document: Mapping[str, Any] | None = None
-    reason: str | None = None
-
-    @property
-    def unknown(self) -> Unknown | None:
-        return Unknown(self.reason or "") if self.state is PolicyState.UNKNOWN else None
-
-
-def parse_policy(value: Any, describe: Any = None) -> ParsedPolicy:
-    """A resolved ``RepositoryPolicyText`` / ``PolicyText`` / ``RepositoryPolicy`` value."""
-    if value is None:
-        return ParsedPolicy(PolicyState.ABSENT)
-    if isinstance(value, str):
-        if has_marker(value):
-            text = describe(value) if callable(describe) else value
-            return ParsedPolicy(
-                PolicyState.UNKNOWN,
-                reason=f"the policy text is built from values known only at deploy time ({text})",
-            )
-        try:
-            value = json.loads(value)
-        except (json.JSONDecodeError, RecursionError) as error:
-            return ParsedPolicy(PolicyState.INVALID, reason=f"the policy text is not JSON: {error}")
-    if not isinstance(value, dict):
-        return ParsedPolicy(
-            PolicyState.INVALID, reason="the policy is neither an object nor JSON text"
-        )
-    return ParsedPolicy(PolicyState.VALID, document=value)
-
-
-@dataclass(frozen=True)
 class ModelRepository:
     """An ``AWS::ECR::Repository`` CloudFormation creates (not under a false Condition)."""
 
     index: int
     logical_id: str
-    name: str
-    arn: str
-    account: str
-    region: str
+    name: Value
+    arn: Value
+    account: Value
+    region: Value
     path: str
     policy: ParsedPolicy
     replica_of: str | None = None
@@ -131,10 +88,17 @@ class ModelRepository:
             return {"_unreadable": self.policy.reason}
         return None
 
+    def evaluable(self, keep: frozenset[Unknown]) -> dict[str, Any] | None:
+        """:attr:`document` for the evaluator, the unknowns in ``keep`` shared with the function
+        (:meth:`ParsedPolicy.evaluable`)."""
+        if self.policy.state is PolicyState.VALID:
+            return dict(self.policy.evaluable(keep) or {})
+        return self.document
+
     @property
     def known(self) -> bool:
         """True when name, account and Region are known before deploy."""
-        return not any(has_marker(v) for v in (self.name, self.account, self.region))
+        return not any(isinstance(v, Unknown) for v in (self.name, self.account, self.region))
 
 
 @dataclass(frozen=True)
@@ -144,6 +108,7 @@ class Scenario:
     assumptions: tuple[tuple[str, bool], ...]
     image_uri: Any
     function_name: Any
+    image: ImageReading = None
 
 
 @dataclass(frozen=True)
@@ -155,9 +120,10 @@ class ModelFunction:
     path: str
     properties: Mapping[str, Any]
     image_uri: Any
-    """Resolved ``Code.ImageUri`` (a string, possibly with placeholders, or anything else)."""
+    """Resolved ``Code.ImageUri``: a :data:`Value`, or anything else the template holds."""
     function_name: Any
-    image: ImageRef | UnsupportedImage | None
+    """Resolved ``FunctionName``: a :data:`Value`, None, or anything else the template holds."""
+    image: ImageReading
     role_id: str | None
     open_conditions: tuple[str, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
@@ -179,12 +145,20 @@ class AssemblyModel:
     ``AWS::IAM::Policy`` / ``ManagedPolicy`` / ``RolePolicy`` resources attached to the role."""
     problems: tuple[tuple[int, str, str], ...] = ()
     """(stack index, logical id, why) of resources the model could not read."""
+    roles: Mapping[tuple[int, str], ModelRole] = field(default_factory=dict)
+    """(stack index, logical id) -> the ``AWS::IAM::Role``."""
     by_name: Mapping[str, tuple[ModelRepository, ...]] = field(default_factory=dict)
     by_target: Mapping[tuple[int, str], ModelRepository] = field(default_factory=dict)
+    environments: tuple[Environment, ...] = ()
+    """Per stack index: where the stack deploys."""
 
     def describe(self, text: str) -> str:
-        """Text with each deploy-time placeholder replaced by what it stands for."""
+        """Text the policy evaluator wrote about :func:`.values.render` literals, with each
+        unknown named as ``<what it is>``."""
         return self.assembly.unknowns.describe(text)
+
+    def environment(self, index: int) -> Environment:
+        return self.environments[index]
 
     def resolver(self, index: int) -> Resolver:
         return self.assembly.resolvers[index]
@@ -204,19 +178,6 @@ def ref_target(value: Any) -> str | None:
     return None
 
 
-def _tokenize(value: Any) -> Any:
-    """Placeholders become CDK-token text: the policy evaluator treats it as unknown."""
-    if isinstance(value, str):
-        if not has_marker(value):
-            return value
-        return MARK.sub(lambda m: "${Token[AUDIT." + m.group(1) + "]}", value)
-    if isinstance(value, list):
-        return [_tokenize(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _tokenize(v) for k, v in value.items()}
-    return value
-
-
 class _Builder:
     def __init__(self, stacks: Sequence[StackTemplate]) -> None:
         self.stacks = tuple(stacks)
@@ -227,7 +188,41 @@ class _Builder:
         self.registry_policies: list[RegistryResource] = []
         self.templates: list[CreationTemplate] = []
         self.role_policies: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+        self.roles: dict[tuple[int, str], ModelRole] = {}
         self.problems: list[tuple[int, str, str]] = []
+
+    def value(self, resolved: Any) -> Any:
+        """A resolved value at the model boundary: text becomes a :data:`Value` (placeholders
+        become :class:`Unknown` with their reason); anything else is kept as it is."""
+        if isinstance(resolved, str):
+            return self.assembly.unknowns.value_of(resolved)
+        return resolved
+
+    def text(self, resolved: str) -> Value:
+        return self.assembly.unknowns.value_of(resolved)
+
+    def image(self, uri: Any) -> ImageReading:
+        """The one reading of an image URI (:func:`read_image`), its parts as model values."""
+        read = read_image(uri)
+        describe = self.assembly.unknowns.describe
+        if isinstance(read, UnsupportedImage):
+            return UnsupportedImage(
+                uri=describe(read.uri), registry=describe(read.registry), fix=describe(read.fix)
+            )
+        if not isinstance(read, ImageRef):
+            return None
+        image = ModelImage(
+            uri=self.text(read.uri),
+            account=self.text(read.account),
+            region=self.text(read.region),
+            repository=self.text(read.repository),
+            tag=None if read.tag is None else self.text(read.tag),
+            digest=None if read.digest is None else self.text(read.digest),
+        )
+        parts = (image.uri, image.account, image.region, image.repository, image.tag, image.digest)
+        if any(isinstance(part, Unknown) for part in parts):
+            return image
+        return replace(image, ref=read)
 
     def created(self, index: int, resource: Mapping[str, Any]) -> bool | None:
         condition = resource.get("Condition")
@@ -252,8 +247,16 @@ class _Builder:
         by_target: dict[tuple[int, str], ModelRepository] = {}
         for repository in self.repositories:
             by_target[(repository.index, repository.logical_id)] = repository
-            if not has_marker(repository.name):
+            if not isinstance(repository.name, Unknown):
                 by_name.setdefault(repository.name, []).append(repository)
+        environments = tuple(
+            Environment(
+                account=self.text(resolver.account),
+                region=self.text(resolver.region),
+                partition=self.text(resolver.partition),
+            )
+            for resolver in self.assembly.resolvers
+        )
         return AssemblyModel(
             stacks=self.stacks,
             assembly=self.assembly,
@@ -263,9 +266,11 @@ class _Builder:
             registry_policies=tuple(self.registry_policies),
             creation_templates=tuple(self.templates),
             role_policies={k: tuple(v) for k, v in self.role_policies.items()},
+            roles=self.roles,
             problems=tuple(self.problems),
             by_name={k: tuple(v) for k, v in by_name.items()},
             by_target=by_target,
+            environments=environments,
         )
 
     def read(self, index: int, logical_id: str, resource: Mapping[str, Any]) -> None:
@@ -289,6 +294,29 @@ class _Builder:
             target = ref_target(properties.get("RoleName"))
             if target is not None:
                 self.attach(index, target, logical_id, properties.get("PolicyDocument"))
+        elif kind == "AWS::IAM::Role":
+            self.role(index, logical_id, properties)
+
+    def role(self, index: int, logical_id: str, properties: Mapping[str, Any]) -> None:
+        inline = tuple(
+            (policy.get("PolicyName"), policy.get("PolicyDocument"))
+            for policy in as_list(properties.get("Policies"))
+            if isinstance(policy, Mapping)
+        )
+        managed: list[tuple[str | None, Any]] = []
+        resolver = self.assembly.resolvers[index]
+        for arn in as_list(properties.get("ManagedPolicyArns")):
+            target = ref_target(arn)
+            if target is not None:
+                resource = resolver.resource(target)
+                if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
+                    written = resource.get("Properties") or {}
+                    managed.append((target, written.get("PolicyDocument")))
+                continue
+            resolved = resolver.resolve(arn)
+            if isinstance(resolved, str):
+                managed.append((None, self.text(resolved)))
+        self.roles[(index, logical_id)] = ModelRole(index, logical_id, inline, tuple(managed))
 
     def attach(self, index: int, role_id: str, policy_id: str, document: Any) -> None:
         self.role_policies.setdefault((index, role_id), []).append((policy_id, document))
@@ -309,10 +337,10 @@ class _Builder:
             ModelRepository(
                 index=index,
                 logical_id=logical_id,
-                name=str(resolver.ref(logical_id, 0)),
-                arn=str(resolver.get_att(logical_id, "Arn", 0)),
-                account=resolver.account,
-                region=resolver.region,
+                name=self.text(str(resolver.ref(logical_id, 0))),
+                arn=self.text(str(resolver.get_att(logical_id, "Arn", 0))),
+                account=self.text(resolver.account),
+                region=self.text(resolver.region),
                 path=stack.path_of(logical_id),
                 policy=parse_policy(document, self.assembly.unknowns.describe),
                 replica_of=replica_of(resource),
@@ -342,8 +370,8 @@ class _Builder:
             except (json.JSONDecodeError, RecursionError):
                 value = None
         found = RegistryResource(
-            account=resolver.account,
-            region=resolver.region,
+            account=self.text(resolver.account),
+            region=self.text(resolver.region),
             value=_tokenize(value),
             where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
         )
@@ -373,29 +401,41 @@ class _Builder:
             resolver.resolve(properties.get("RepositoryPolicy")),
             self.assembly.unknowns.describe,
         )
-        known = (
-            created is True
-            and isinstance(prefix, str)
-            and not has_marker(prefix)
-            and isinstance(applied, list)
-            and all(isinstance(v, str) and not has_marker(v) for v in applied)
-        )
+        account, region = self.text(resolver.account), self.text(resolver.region)
+        doubts: list[str] = []
+        if created is not True:
+            condition = resource.get("Condition")
+            doubts.append(f"it exists only under condition {condition}, not known before deploy")
+        if not isinstance(prefix, str):
+            doubts.append("its Prefix is not text")
+        if not isinstance(applied, list):
+            doubts.append("its AppliedFor is not a list")
+        resolved_parts = [prefix, *(applied if isinstance(applied, list) else [])]
+        doubts += [
+            v.reason for v in (self.value(p) for p in resolved_parts) if isinstance(v, Unknown)
+        ]
+        if isinstance(applied, list) and not all(isinstance(v, str) for v in applied):
+            doubts.append("its AppliedFor holds values that are not text")
+        doubts += [v.reason for v in (account, region) if isinstance(v, Unknown)]
         problem = None
         if policy.state is PolicyState.INVALID:
             problem = policy.reason
         elif policy.state is PolicyState.UNKNOWN:
             problem = policy.reason
-            known = False
+            doubts.append(str(policy.reason))
+        known = not doubts
         self.templates.append(
             CreationTemplate(
-                account=resolver.account,
-                region=resolver.region,
-                prefix=prefix if isinstance(prefix, str) else "",
+                # an unknown registry is named for people; such a template is never ``known``
+                account=str(account),
+                region=str(region),
+                prefix=str(self.text(prefix)) if isinstance(prefix, str) else "",
                 applied_for=applied_for,
                 repository_policy=policy.document,
                 policy_problem=problem,
                 where=f"{stack.path_of(logical_id)} (stack {stack.display_name})",
                 known=known,
+                unknown_reason="; ".join(dict.fromkeys(doubts)) or None,
             )
         )
 
@@ -425,8 +465,9 @@ class _Builder:
                 scenarios.append(
                     Scenario(
                         assumptions=tuple(way.assumptions.items()),
-                        image_uri=way.resolve(raw_uri),
-                        function_name=way.resolve(properties.get("FunctionName")),
+                        image_uri=self.value(way_uri := way.resolve(raw_uri)),
+                        function_name=self.value(way.resolve(properties.get("FunctionName"))),
+                        image=self.image(way_uri),
                     )
                 )
         role = properties.get("Role")
@@ -442,9 +483,9 @@ class _Builder:
                 logical_id=logical_id,
                 path=stack.path_of(logical_id),
                 properties=properties,
-                image_uri=uri,
-                function_name=name,
-                image=read_image(uri),
+                image_uri=self.value(uri),
+                function_name=self.value(name),
+                image=self.image(uri),
                 role_id=role_id,
                 open_conditions=opened,
                 scenarios=tuple(scenarios),

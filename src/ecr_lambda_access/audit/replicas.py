@@ -23,6 +23,7 @@ from ..registry.replication import (
     registry_policy_allows,
     rules_replicating,
 )
+from .values import Value
 
 __all__ = [
     "REGISTRY_RESOURCE_TYPES",
@@ -56,8 +57,8 @@ class RegistryResource:
     the audit could not read it. ``where`` names it in messages (stack and construct path).
     """
 
-    account: str
-    region: str
+    account: Value
+    region: Value
     value: Any
     where: str
 
@@ -78,7 +79,7 @@ def replica_source(
     region: str,
     declared_source: str | None,
     configurations: Sequence[RegistryResource],
-) -> tuple[str, str] | None:
+) -> tuple[Value, Value] | None:
     """The (account, Region) of the registry a repository is a replica of, or None.
 
     ``declared_source`` is the ``replicaOf`` ARN ``add_replica`` records in the repository's
@@ -103,7 +104,7 @@ def replica_verdict(
     arn: str,
     account: str,
     region: str,
-    source: tuple[str, str],
+    source: tuple[Value, Value],
     declared: bool,
     configurations: Sequence[RegistryResource],
     registry_policies: Sequence[RegistryResource],
@@ -190,7 +191,7 @@ def replica_verdict(
     (registry,) = policies
     document = registry.value if isinstance(registry.value, Mapping) else None
     allowed = registry_policy_allows(
-        document, source_account=source_account, repository_arn=arn, partition=partition
+        document, source_account=str(source_account), repository_arn=arn, partition=partition
     )
     if allowed is Replication.YES:
         return ReplicaVerdict(
@@ -205,7 +206,7 @@ def replica_verdict(
         )
     verb = "denies" if allowed is Replication.DENIED else "does not allow"
     detail = (
-        f"the registry policy {registry.where} {verb} {root_arn(source_account, partition)} "
+        f"the registry policy {registry.where} {verb} {root_arn(str(source_account), partition)} "
         f"{REPLICATE_ACTION} on {arn}: replication into this registry fails. Allow it "
         "(CrossAccountImageRepo.add_replica writes the statement)"
     )

@@ -1,9 +1,11 @@
 """Resolving intrinsics (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ...) to plain data.
 
 Values not known before deployment (the account of an env-agnostic stack, a name CloudFormation
-generates) are carried through the resolution as opaque markers. Two occurrences of the same
-unknown (the account of one stack) compare equal; an unknown compared with anything else makes
-the answer ``unverifiable``, never a guess.
+generates) are carried through the resolution as opaque placeholders, one per distinct unknown,
+so two occurrences of the same unknown (the account of one stack) compare equal. The model
+(:mod:`.model`) converts them once into :class:`.values.Unknown` values that carry their reason;
+no reader after the model sees a placeholder. An unknown compared with anything else makes the
+answer ``unverifiable``, never a guess.
 """
 
 from __future__ import annotations
@@ -11,28 +13,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..policy.size import partition_of_region, url_suffix_of_region
 from .load import StackTemplate
+from .values import PLACEHOLDER, Unknown, decode, encode
 
 MARK_OPEN = "\u27e6"
-MARK_CLOSE = "\u27e7"
-MARK = re.compile(MARK_OPEN + r"(\d+)" + MARK_CLOSE)
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value not known before deployment, and what it is."""
-
-    description: str
-    target: tuple[int, str] | None = None
-    """(stack index, logical id) of the resource whose name or ARN this is."""
+MARK = PLACEHOLDER
+"""Placeholder text for an unknown while intrinsics resolve: the model converts it (once) to
+:class:`.values.Unknown`, and nothing after the model sees it."""
 
 
 class Unknowns:
-    """Allocates markers: one per distinct unknown, so equal unknowns compare equal."""
+    """Allocates placeholders: one per distinct unknown, so equal unknowns compare equal."""
 
     def __init__(self) -> None:
         self.items: list[Unknown] = []
@@ -43,17 +37,18 @@ class Unknowns:
     ) -> str:
         marker = self._by_key.get(key)
         if marker is None:
-            marker = f"{MARK_OPEN}{len(self.items)}{MARK_CLOSE}"
-            self.items.append(Unknown(description, target))
+            marker = encode(len(self.items))
+            self.items.append(Unknown(description, len(self.items), target))
             self._by_key[key] = marker
         return marker
 
-    def of(self, text: str) -> list[Unknown]:
-        return [self.items[int(m)] for m in MARK.findall(text)]
+    def value_of(self, text: str) -> str | Unknown:
+        """Resolved text as a model value: a string, or an :class:`Unknown` with its reason."""
+        return decode(text, self.items)
 
     def describe(self, text: str) -> str:
-        """The text with each marker replaced by ``<what it is>``."""
-        return MARK.sub(lambda m: f"<{self.items[int(m.group(1))].description}>", text)
+        """The text with each placeholder replaced by ``<what it is>``."""
+        return MARK.sub(lambda m: f"<{self.items[int(m.group(1))].reason}>", text)
 
 
 def has_marker(value: str) -> bool:

@@ -62,6 +62,8 @@ class CreationTemplate:
     known: bool = True
     """False when a value that decides whether it applies (prefix, AppliedFor, its existence)
     is known only at deploy time."""
+    unknown_reason: str | None = None
+    """When not ``known``: which values are unknown (the parameter, the condition...)."""
 
 
 def prefix_covers(prefix: str, name: str) -> bool:

@@ -12,8 +12,9 @@ from typing import Protocol
 
 from ..model import AssemblyModel, ModelRepository
 from ..replicas import RegistryResource
-from ..resolve import Assembly, Resolver
+from ..resolve import Assembly
 from ..results import Finding
+from ..values import Value
 
 __all__ = ["AuditContext"]
 
@@ -46,8 +47,19 @@ class AuditContext(Protocol):
         """Stack index -> execution roles already checked (each role is checked once)."""
         ...
 
+    @property
+    def organization_id(self) -> str | None:
+        """``--organization-id``: the organization the consumers are in, when given."""
+        ...
+
+    @property
+    def consumers(self) -> dict[tuple[int, str], list[str]]:
+        """(stack index, repository logical id) -> the functions that pull from it so far."""
+        ...
+
     def evaluate(
-        self, resolver: Resolver, repository: ModelRepository, name: str | None, logical_id: str
+        self, index: int, repository: ModelRepository, name: Value | None, logical_id: str
     ) -> tuple[str, str]:
-        """The status and detail of a pull from ``repository`` by the function named ``name``."""
+        """The status and detail of a pull from ``repository`` by the function named ``name``
+        (of stack ``index``)."""
         ...

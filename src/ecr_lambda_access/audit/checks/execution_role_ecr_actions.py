@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import ModelFunction, as_list, ref_target
+from ..model import as_list
 from ..results import Finding
+from ..values import Unknown, Value
 from .base import WARNING, Rule
 from .context import AuditContext
+
+if TYPE_CHECKING:
+    from ..model import ModelFunction
 
 ID = "execution-role-ecr-actions"
 
@@ -46,39 +50,34 @@ def _ecr_actions(document: Any, where: str) -> list[str]:
     return [f"{where}: {', '.join(dict.fromkeys(actions))}"]
 
 
+def _policy_name(arn: Value) -> str:
+    """The text after the last ``/`` of a managed policy ARN (empty when that part is unknown)."""
+    if isinstance(arn, Unknown):
+        last = arn.parts[-1] if arn.parts else None
+        arn = last if isinstance(last, str) else ""
+    return arn.rsplit("/", 1)[-1]
+
+
 def check(audit: AuditContext, function: ModelFunction) -> None:
     index, logical_id = function.index, function.logical_id
-    stack = audit.assembly.stacks[index]
-    resolver = audit.assembly.resolvers[index]
+    stack = audit.model.stacks[index]
     role_id = function.role_id
     if role_id is None or role_id in audit._checked_roles.setdefault(index, set()):
         return
     audit._checked_roles[index].add(role_id)
-    role_resource = resolver.resource(role_id)
-    if role_resource is None or role_resource.get("Type") != "AWS::IAM::Role":
+    role = audit.model.roles.get((index, role_id))
+    if role is None:
         return
     found: list[str] = []
-    role_properties = role_resource.get("Properties") or {}
-    for inline in as_list(role_properties.get("Policies")):
-        if isinstance(inline, Mapping):
-            found += _ecr_actions(
-                inline.get("PolicyDocument"), f"inline policy {inline.get('PolicyName')}"
-            )
-    for managed in as_list(role_properties.get("ManagedPolicyArns")):
-        target = ref_target(managed)
+    for policy_name, document in role.inline_policies:
+        found += _ecr_actions(document, f"inline policy {policy_name}")
+    for target, value in role.managed_policies:
         if target is not None:
-            resource = resolver.resource(target)
-            if resource is not None and resource.get("Type") == "AWS::IAM::ManagedPolicy":
-                found += _ecr_actions(
-                    (resource.get("Properties") or {}).get("PolicyDocument"),
-                    f"managed policy {target}",
-                )
+            found += _ecr_actions(value, f"managed policy {target}")
             continue
-        arn = resolver.resolve(managed)
-        if isinstance(arn, str):
-            policy_name = arn.rsplit("/", 1)[-1]
-            if policy_name in _ECR_MANAGED_POLICIES:
-                found.append(f"AWS managed policy {policy_name}")
+        policy_name = _policy_name(value)
+        if policy_name in _ECR_MANAGED_POLICIES:
+            found.append(f"AWS managed policy {policy_name}")
     for other_id, document in audit.model.role_policies.get((index, role_id), ()):
         found += _ecr_actions(document, f"policy {other_id}")
     if found:

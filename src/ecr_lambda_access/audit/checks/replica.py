@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ...registry.image_ref import ImageRef
 from ...registry.replication import (
     Destination,
     Replication,
@@ -21,10 +20,11 @@ from ...registry.templates import (
     applying_template,
     templates_confirmed,
 )
-from ..model import ModelRepository, ParsedPolicy, PolicyState
+from ..model import ModelImage, ModelRepository, ParsedPolicy, PolicyState
 from ..replicas import replica_source, replica_verdict
-from ..resolve import Resolver, has_marker, partition_of
+from ..resolve import partition_of
 from ..results import FunctionReport
+from ..values import Unknown, Value, reasons
 from .context import AuditContext
 from .invalid_policy import ID as INVALID_POLICY
 from .no_policy import ID as NO_POLICY
@@ -32,32 +32,42 @@ from .not_replicated import ID as NOT_REPLICATED
 from .ok import ID as OK
 from .unverifiable import ID as UNVERIFIABLE
 
+if TYPE_CHECKING:
+    from ..stages.draft import Draft
+
 __all__ = ["replica_status", "replicating_sources", "created_by_replication", "unreached_replica"]
 
 
 def replica_status(audit: AuditContext, repository: ModelRepository) -> tuple[str, str] | None:
     """NOT_REPLICATED (or UNVERIFIABLE) when the repository is a replica nothing fills."""
-    if any(has_marker(v) for v in (repository.name, repository.account, repository.region)):
-        return None
+    name, account, region = repository.name, repository.account, repository.region
+    if isinstance(name, Unknown) or isinstance(account, Unknown) or isinstance(region, Unknown):
+        if repository.replica_of is None:
+            return None  # not known to be a replica: its images may be pushed to it directly
+        return UNVERIFIABLE, (
+            f"repository {repository.path} is a replica of {repository.replica_of} "
+            f"(add_replica), but its name, account or Region is known only at deploy time "
+            f"({reasons(name, account, region)}): whether replication fills it cannot be checked"
+        )
     source = replica_source(
-        name=repository.name,
-        account=repository.account,
-        region=repository.region,
+        name=name,
+        account=account,
+        region=region,
         declared_source=repository.replica_of,
         configurations=audit.replication_configurations,
     )
     if source is None:
         return unreached_replica(audit, repository)
     verdict = replica_verdict(
-        name=repository.name,
-        arn=repository.arn,
-        account=repository.account,
-        region=repository.region,
+        name=name,
+        arn=str(repository.arn),
+        account=account,
+        region=region,
         source=source,
         declared=repository.replica_of is not None,
         configurations=audit.replication_configurations,
         registry_policies=audit.registry_policies,
-        partition=partition_of(repository.region),
+        partition=partition_of(region),
     )
     if verdict.ok:
         return None
@@ -67,11 +77,11 @@ def replica_status(audit: AuditContext, repository: ModelRepository) -> tuple[st
 
 def replicating_sources(
     audit: AuditContext, name: str, account: str, region: str
-) -> tuple[list[tuple[str, str, str]], bool]:
+) -> tuple[list[tuple[Value, Value, str]], bool]:
     """The registries of the assembly whose replication rules send repository ``name`` to
     ``account``/``region``: (source account, source Region, where); and whether a rule
     could but depends on deploy-time values."""
-    found: list[tuple[str, str, str]] = []
+    found: list[tuple[Value, Value, str]] = []
     unknown = False
     destination = Destination(account, region)
     for configuration in audit.replication_configurations:
@@ -89,54 +99,44 @@ def replicating_sources(
 
 
 def created_by_replication(
-    audit: AuditContext,
-    report: Callable[..., FunctionReport],
-    image: ImageRef,
-    resolver: Resolver,
-    name: str | None,
-    logical_id: str,
+    audit: AuditContext, draft: Draft, image: ModelImage
 ) -> FunctionReport | None:
     """A repository in no template that a replication rule of the assembly creates: ECR
     creates it with no policy, or with the policy of the creation template that applies."""
-    if any(has_marker(v) for v in (image.account, image.region, image.repository)):
+    name, account, region = image.repository, image.account, image.region
+    if isinstance(name, Unknown) or isinstance(account, Unknown) or isinstance(region, Unknown):
         return None
-    sources, _ = replicating_sources(audit, image.repository, image.account, image.region)
+    report = draft.report
+    sources, _ = replicating_sources(audit, name, account, region)
     if not sources:
         return None
     source_account, source_region, where = sources[0]
-    arn = (
-        f"arn:{partition_of(image.region)}:ecr:{image.region}:{image.account}"
-        f":repository/{image.repository}"
-    )
+    arn = f"arn:{partition_of(region)}:ecr:{region}:{account}:repository/{name}"
     created = (
-        f"repository {image.repository} is in no template of the assembly, but the "
+        f"repository {name} is in no template of the assembly, but the "
         f"replication configuration {where} sends it from {source_account}/{source_region} "
-        f"to {image.account}/{image.region}: ECR creates it there on the first replication"
+        f"to {account}/{region}: ECR creates it there on the first replication"
     )
     templates = audit.model.creation_templates
     template = applying_template(
-        templates,
-        account=image.account,
-        region=image.region,
-        name=image.repository,
-        cause=REPLICATION,
+        templates, account=account, region=region, name=name, cause=REPLICATION
     )
-    doubtful = [
-        t for t in templates if not t.known or any(has_marker(v) for v in (t.account, t.region))
-    ]
+    # the model marks a template whose registry, prefix or policy is a deploy-time value
+    doubtful = [t for t in templates if not t.known]
     if template is None or not template.known:
         if doubtful or (template is not None and not template.known):
-            which = (template or doubtful[0]).where
+            which = template or doubtful[0]
+            why = f" ({which.unknown_reason})" if which.unknown_reason else ""
             return report(
                 UNVERIFIABLE,
-                f"{created}; whether the creation template {which} applies (and with what "
-                "policy) depends on values known only at deploy time",
+                f"{created}; whether the creation template {which.where} applies (and with what "
+                f"policy) depends on values known only at deploy time{why}",
                 repository=arn,
             )
         return report(
             NO_POLICY,
             f"{created}, with no repository policy: no repository creation template of "
-            f"{image.account}/{image.region} with AppliedFor REPLICATION matches the name. "
+            f"{account}/{region} with AppliedFor REPLICATION matches the name. "
             "Create the replica in a stack (CrossAccountImageRepo.add_replica) or add a "
             "creation template whose RepositoryPolicy admits the function",
             repository=arn,
@@ -146,7 +146,7 @@ def created_by_replication(
         "which applies only when ECR creates the repository: a later change of the template "
         "does not reach an existing repository"
     )
-    if not templates_confirmed(image.region):
+    if not templates_confirmed(region):
         # neither confirmed nor excluded by AWS there: a failure stands either way (no policy
         # is no better), an ok would rest on the unconfirmed part
         at_creation += (
@@ -167,36 +167,36 @@ def created_by_replication(
             repository=arn,
         )
     replica = ModelRepository(
-        index=resolver.index,
+        index=draft.index,
         logical_id="",
-        name=image.repository,
+        name=name,
         arn=arn,
-        account=image.account,
-        region=image.region,
-        path=f"{image.repository} (created by replication)",
+        account=account,
+        region=region,
+        path=f"{name} (created by replication)",
         policy=ParsedPolicy(PolicyState.VALID, document=template.repository_policy),
     )
-    status, detail = audit.evaluate(resolver, replica, name, logical_id)
+    status, detail = audit.evaluate(draft.index, replica, draft.name, draft.function.logical_id)
     if status == OK:
         verdict = replica_verdict(
-            name=image.repository,
+            name=name,
             arn=arn,
-            account=image.account,
-            region=image.region,
+            account=account,
+            region=region,
             source=(source_account, source_region),
             declared=False,
             configurations=audit.replication_configurations,
             registry_policies=audit.registry_policies,
-            partition=partition_of(image.region),
+            partition=partition_of(region),
         )
         if not verdict.ok:
             status = NOT_REPLICATED if verdict.verifiable else UNVERIFIABLE
             detail = verdict.detail
-    if status == OK and not templates_confirmed(image.region):
+    if status == OK and not templates_confirmed(region):
         return report(
             UNVERIFIABLE,
             f"{created}, with {at_creation}. That policy admits the function ({detail}), but "
-            f"only if the template applies in {image.region}: check the created repository's "
+            f"only if the template applies in {region}: check the created repository's "
             "policy after the first replication (ecr-lambda-access audit --live), or create the "
             "replica in a stack (CrossAccountImageRepo.add_replica)",
             repository=arn,
@@ -208,10 +208,14 @@ def unreached_replica(audit: AuditContext, repository: ModelRepository) -> tuple
     """A repository named like a source repository whose registry replicates elsewhere but
     not here: NOT_REPLICATED when a rule of that registry matches the name (without this
     destination), UNVERIFIABLE when none does (only direct pushes fill it)."""
-    for source in audit.by_name.get(repository.name, ()):
+    for source in audit.by_name.get(str(repository.name), ()):
         if (source.account, source.region) == (repository.account, repository.region):
             continue
-        if not source.known:
+        if (
+            isinstance(source.name, Unknown)
+            or isinstance(source.account, Unknown)
+            or isinstance(source.region, Unknown)
+        ):
             continue
         outgoing, _ = replicating_sources(audit, source.name, source.account, source.region)
         if any((a, r) == (repository.account, repository.region) for a, r, _ in outgoing):
@@ -227,7 +231,7 @@ def unreached_replica(audit: AuditContext, repository: ModelRepository) -> tuple
         if rules is None:
             continue
         here = f"{repository.account}/{repository.region}"
-        covering = rules_covering(rules, repository.name)
+        covering = rules_covering(rules, str(repository.name))
         if covering:
             targets = sorted({str(d) for r in covering for d in r.destinations})
             return NOT_REPLICATED, (

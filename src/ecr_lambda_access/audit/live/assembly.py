@@ -9,18 +9,18 @@ other than ``PREFIX_MATCH`` makes a configuration unreadable in both).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from ...policy.size import partition_of_region
 from ...registry.image_ref import ImageRef
 from ...registry.replication import parse_replication_configuration
 from ..load import load_assembly
-from ..model import AssemblyModel, PolicyState, build_model
+from ..model import AssemblyModel, ModelImage, PolicyState, build_model
 from ..replicas import replica_source as _replica_source
 from ..report import AuditReport
-from ..resolve import has_marker
+from ..values import Unknown, Value
 from ..verdicts import audit_model
 from .targets import LiveTarget, targets_from_report
 
@@ -51,43 +51,50 @@ def model_targets(model: AssemblyModel, report: AuditReport) -> list[LiveTarget]
     policies: dict[str, Mapping[str, Any] | None] = {}
     states: dict[str, str] = {}
     for repository in model.repositories:
-        if has_marker(repository.arn) or repository.arn in states:
+        arn = repository.arn
+        if isinstance(arn, Unknown) or arn in states:
             continue  # the first of a name, as the static audit finds it
-        states[repository.arn] = repository.policy.state.value
+        states[arn] = repository.policy.state.value
         document = repository.policy.document
-        if repository.policy.state is PolicyState.VALID and not has_marker(
-            json.dumps(document, ensure_ascii=False, default=str)
-        ):
-            policies[repository.arn] = document
+        if repository.policy.state is PolicyState.VALID and not repository.policy.has_unknowns:
+            policies[arn] = document
     sources: dict[str, tuple[str, str]] = {}
     for function in model.functions:
         image = function.image
-        if not isinstance(image, ImageRef) or has_marker(image.repository_arn):
+        if not isinstance(image, ModelImage):
+            continue
+        name, account, region = image.repository, image.account, image.region
+        if isinstance(name, Unknown) or isinstance(account, Unknown) or isinstance(region, Unknown):
             continue
         declared = next(
             (
                 r.replica_of
-                for r in model.by_name.get(image.repository, ())
-                if (r.account, r.region) == (image.account, image.region)
+                for r in model.by_name.get(name, ())
+                if (r.account, r.region) == (account, region)
             ),
             None,
         )
         source = _replica_source(
-            name=image.repository,
-            account=image.account,
-            region=image.region,
+            name=name,
+            account=account,
+            region=region,
             declared_source=declared,
             configurations=[
                 c
                 for c in model.replication_configurations
-                if (c.account, c.region) != (image.account, image.region)
+                if (c.account, c.region) != (account, region)
             ],
         )
-        if source is not None:
-            sources[image.repository_arn] = source
+        if source is not None and _known(source):
+            sources[str(image.repository_arn(partition_of_region(region)))] = source
     return targets_from_report(
         report, model.stacks, policies=policies, replica_sources=sources, policy_states=states
     )
+
+
+def _known(source: tuple[Value, Value]) -> TypeGuard[tuple[str, str]]:
+    """A replica's source registry the live check can ask (neither part unknown)."""
+    return not any(isinstance(v, Unknown) for v in source)
 
 
 @dataclass(frozen=True)
