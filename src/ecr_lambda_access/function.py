@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
@@ -52,7 +53,7 @@ from constructs import Construct, IValidation, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
-from ._stack_facts import facts_of, flag_enabled
+from ._stack_facts import context_value, facts_of, flag_enabled, stack_state
 from .errors import (
     EcrLambdaAccessError,
     InvalidFunctionNameError,
@@ -106,6 +107,9 @@ VPC_ACTIONS = (
 the AWS managed policy ``AWSLambdaVPCAccessExecutionRole``, without its logs actions)."""
 
 _CDK_MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"
+_CUSTOMIZE_ROLES = "@aws-cdk/iam:customizeRoles"
+"""The context ``iam.Role.customize_roles`` sets: roles then report their policies instead of
+synthesizing them, and a policy is attached through the role only."""
 _STRIPPED_MANAGED_POLICIES = (
     "service-role/AWSLambdaBasicExecutionRole",
     "service-role/AWSLambdaVPCAccessExecutionRole",
@@ -189,7 +193,11 @@ class _ImageUriCode(lambda_.Code):
 
 @jsii.implements(IStableListProducer)
 class _WithoutManagedPolicies:
-    """The role's ManagedPolicyArns without the AWS managed policies Function attaches."""
+    """The role's ManagedPolicyArns without the AWS managed policies Function attaches.
+
+    ``Lazy.list`` keeps the first value produced, which CDK asks for when it prepares the app
+    (before any validation): one ``stack.resolve`` per role, once.
+    """
 
     def __init__(self, stack: Stack, original: Any) -> None:
         self._stack = stack
@@ -200,7 +208,10 @@ class _WithoutManagedPolicies:
         if not isinstance(resolved, list):
             return resolved
         kept = [
-            arn
+            # A list of strings goes back to JavaScript: an ARN resolved to an intrinsic (a
+            # managed policy of the user's, with the partition as {"Ref": "AWS::Partition"})
+            # goes back as a token of that intrinsic.
+            arn if isinstance(arn, str) else Token.as_string(arn)
             for arn in resolved
             if not any(name in json.dumps(arn) for name in _STRIPPED_MANAGED_POLICIES)
         ]
@@ -208,19 +219,42 @@ class _WithoutManagedPolicies:
 
 
 @jsii.implements(IValidation)
-class _NoEcrActionOnRole:
-    """Fails synth when a policy of the function's own role grants an ``ecr:`` action."""
+class _OwnRolesCheck:
+    """Fails synth when a policy of a function's own role grants an ``ecr:`` action: one
+    validation per stack for all its ``ContainerFunction``s that own their role.
 
-    def __init__(self, function: ContainerFunction) -> None:
-        self._function = function
+    Registered on the stack's node (validated before its children): it reads the policies of
+    every function's subtree and resolves them all in one ``stack.resolve``. A function with a
+    finding gets a :class:`_EcrFindings` validation of its own, which CDK then reports under
+    the function's path, as it did when every function had its own validation.
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self.functions: list[tuple[ContainerFunction, Node]] = []
+
+    @staticmethod
+    def of(stack: Stack) -> _OwnRolesCheck:
+        def make() -> _OwnRolesCheck:
+            check = _OwnRolesCheck(stack)
+            stack.node.add_validation(check)
+            return check
+
+        return stack_state(stack, "ecr-lambda-access:own-roles-check", make)
 
     def validate(self) -> list[str]:
-        stack = self._function._stack
-        found: list[str] = []
-        for construct in self._function.node.find_all():
-            if not isinstance(construct, iam.CfnPolicy):
-                continue
-            document = stack.resolve(construct.policy_document)
+        policies: list[tuple[int, iam.CfnPolicy]] = []
+        values: dict[str, Any] = {}
+        for index, (_, node) in enumerate(self.functions):
+            for construct in node.find_all():
+                if isinstance(construct, iam.CfnPolicy):
+                    values[f"d{len(policies)}"] = construct.policy_document
+                    policies.append((index, construct))
+        # Keys, not positions: resolve() drops what resolves to nothing (an empty document).
+        resolved = self._stack.resolve(values) if values else {}
+        found: dict[int, list[str]] = {}
+        for number, (index, construct) in enumerate(policies):
+            document = resolved.get(f"d{number}")
             statements = document.get("Statement", []) if isinstance(document, dict) else []
             for statement in statements:
                 if statement.get("Effect") != "Allow":
@@ -229,13 +263,71 @@ class _NoEcrActionOnRole:
                 actions = [actions] if isinstance(actions, str) else actions
                 bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
                 if bad:
-                    found.append(
+                    found.setdefault(index, []).append(
                         f"the execution role is granted {bad} by "
                         f"{construct.node.path}: the Lambda service pulls the image through the "
                         "repository policy; an execution role never needs an ecr: action. "
                         "Remove the grant (or pass role= to use a role of your own)."
                     )
-        return found
+        for index, (function, node) in enumerate(self.functions):
+            messages = found.get(index, [])
+            if messages and function._ecr_findings is None:
+                node.add_validation(_EcrFindings(function))
+            function._ecr_findings = messages
+        return []
+
+
+@jsii.implements(IValidation)
+class _EcrFindings:
+    """What the stack's :class:`_OwnRolesCheck` found on one function, reported under the
+    function's path."""
+
+    def __init__(self, function: ContainerFunction) -> None:
+        self._function = function
+
+    def validate(self) -> list[str]:
+        return list(self._function._ecr_findings or [])
+
+
+@dataclass
+class _Made:
+    """The constructs ``aws_lambda.Function`` made under a new function, found with one
+    ``node.find_all()``: each kind only when exactly one was made (otherwise read the old way)."""
+
+    cfn_function: lambda_.CfnFunction | None = None
+    role: iam.Role | None = None
+    cfn_role: iam.CfnRole | None = None
+    log_groups: list[logs.LogGroup] = field(default_factory=list)
+    cfn_log_groups: list[logs.CfnLogGroup] = field(default_factory=list)
+
+    @staticmethod
+    def of(node: Node) -> _Made:
+        functions: list[lambda_.CfnFunction] = []
+        roles: list[iam.Role] = []
+        cfn_roles: list[iam.CfnRole] = []
+        made = _Made()
+        for construct in node.find_all():
+            if isinstance(construct, lambda_.CfnFunction):
+                functions.append(construct)
+            elif isinstance(construct, iam.CfnRole):
+                cfn_roles.append(construct)
+            elif isinstance(construct, iam.Role):
+                roles.append(construct)
+            elif isinstance(construct, logs.CfnLogGroup):
+                made.cfn_log_groups.append(construct)
+            elif isinstance(construct, logs.LogGroup):
+                made.log_groups.append(construct)
+        if len(functions) == 1:
+            made.cfn_function = functions[0]
+        if len(roles) == 1 and len(cfn_roles) == 1:
+            made.role, made.cfn_role = roles[0], cfn_roles[0]
+        return made
+
+
+def _own_role(function: lambda_.Function) -> iam.IRole:
+    role = function.role
+    assert role is not None
+    return role
 
 
 def _is_ecr_action(action: str) -> bool:
@@ -579,25 +671,37 @@ class ContainerFunction(lambda_.Function):
         self.owns_role: bool = role is None
         """True when the execution role is the function's own (no ``role=``)."""
         node = self.node
-        cfn_function = node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
+        # What aws_lambda.Function made, in one request rather than a read per object.
+        made = _Made.of(node)
+        cfn_function = made.cfn_function
+        if cfn_function is None:
+            default_child = node.default_child
+            assert isinstance(default_child, lambda_.CfnFunction)
+            cfn_function = default_child
         self._cfn_function = cfn_function
-        execution_role = self.role
-        assert execution_role is not None
+        execution_role: iam.IRole
+        if role is not None:
+            execution_role = role
+        else:
+            execution_role = made.role if made.role is not None else _own_role(self)
 
+        self._ecr_findings: list[str] | None = None
         if self.owns_role:
-            cfn_role = execution_role.node.default_child
-            assert isinstance(cfn_role, iam.CfnRole)
+            cfn_role = made.cfn_role if made.role is not None else None
+            if cfn_role is None:
+                default_child = execution_role.node.default_child
+                assert isinstance(default_child, iam.CfnRole)
+                cfn_role = default_child
             # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
             # other aspects) sees what is deployed.
             cfn_role.managed_policy_arns = Lazy.list(
-                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns),
-                omit_empty=True,
+                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns), omit_empty=True
             )
-            node.add_validation(_NoEcrActionOnRole(self))
+            # One check for every function of the stack (no validation per function).
+            _OwnRolesCheck.of(stack).functions.append((self, node))
 
         self._container_log_group = self._configure_log_group(
-            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, node=node
+            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, made=made
         )
         self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
 
@@ -605,7 +709,12 @@ class ContainerFunction(lambda_.Function):
         """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
         if vpc is not None:
             self.vpc_access_policy = self._star_policy(
-                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, scanner_hints.ACK_VPC
+                "VpcAccessPolicy",
+                "ManageNetworkInterfaces",
+                VPC_ACTIONS,
+                scanner_hints.ACK_VPC,
+                role=execution_role,
+                scope=scope,
             )
             scanner_hints.skip_vpc_policy_checks(self.vpc_access_policy)
             # CreateFunction with a VpcConfig checks the role's EC2 permissions.
@@ -628,6 +737,7 @@ class ContainerFunction(lambda_.Function):
                 TRACING_ACTIONS,
                 scanner_hints.ACK_XRAY,
                 role=execution_role,
+                scope=scope,
             )
             # Traces of the first invocations need the permission too.
             cfn_function.node.add_dependency(self.tracing_policy)
@@ -876,7 +986,7 @@ class ContainerFunction(lambda_.Function):
         encryption_key: kms.IKey | None,
         *,
         scope: Construct | None = None,
-        node: Node | None = None,
+        made: _Made | None = None,
     ) -> logs.ILogGroup:
         """The log group the function writes to, configured when it is created here.
 
@@ -889,13 +999,21 @@ class ContainerFunction(lambda_.Function):
         if log_group is not None:
             return log_group
         retention_days = retention or DEFAULT_LOG_RETENTION
-        created = (node if node is not None else self.node).try_find_child("LogGroup")
+        created: Any
+        if made is not None and len(made.log_groups) <= 1:
+            # find_all saw the function's whole subtree: no LogGroup there, none named LogGroup
+            created = made.log_groups[0] if made.log_groups else None
+        else:
+            created = self.node.try_find_child("LogGroup")
         if isinstance(created, logs.LogGroup) and (
             flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
             if scope is not None
             else FeatureFlags.of(self).is_enabled(_CDK_MANAGED_LOG_GROUP)
         ):
-            cfn_log_group = created.node.default_child
+            if made is not None and len(made.log_groups) == 1 and len(made.cfn_log_groups) == 1:
+                cfn_log_group: Any = made.cfn_log_groups[0]
+            else:
+                cfn_log_group = created.node.default_child
             assert isinstance(cfn_log_group, logs.CfnLogGroup)
             cfn_log_group.retention_in_days = _RETENTION_DAYS.get(retention_days.name)
             if encryption_key is not None:
@@ -956,13 +1074,16 @@ class ContainerFunction(lambda_.Function):
             statement = iam.PolicyStatement(
                 sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
             )
-            role.add_to_principal_policy(statement)
-            if self.owns_role:
+            if self.owns_role and isinstance(role, iam.Role):
+                # Role.add_to_policy: add_to_principal_policy's result without reading it back
+                role.add_to_policy(statement)
                 default_policy = role.node.try_find_child("DefaultPolicy")
                 if default_policy is not None:
                     scanner_hints.acknowledge(
                         default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
                     )
+            else:
+                role.add_to_principal_policy(statement)
             return
         statement = iam.PolicyStatement(
             sid="WriteLogs",
@@ -983,20 +1104,33 @@ class ContainerFunction(lambda_.Function):
         acknowledgment: Acknowledgment,
         *,
         role: iam.IRole | None = None,
+        scope: Construct | None = None,
     ) -> iam.Policy:
         """A policy of its own for actions that only work on Resource '*', so that the cdk-nag
         acknowledgement of that '*' covers nothing else."""
         role = role if role is not None else self.role
         assert role is not None
-        star = iam.Policy(
-            self,
-            id,
-            statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
-        )
+        statements = [iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])]
+        if (
+            self.owns_role
+            and isinstance(role, iam.Role)
+            and context_value(scope if scope is not None else self, _CUSTOMIZE_ROLES) is None
+        ):
+            # The function's own Role attaches what names it (Policy.attach_to_role calls
+            # role.attach_inline_policy): the same as below, in one request.
+            return self._acknowledged(
+                iam.Policy(self, id, statements=statements, roles=[role]), acknowledgment
+            )
+        star = iam.Policy(self, id, statements=statements)
         # The role attaches it: an imported immutable role (mutable=False) attaches nothing, as
         # it adds nothing from aws_lambda.Function's own add_to_role_policy (the policy is then
-        # not rendered).
+        # not rendered); nor does a role of iam.Role.customize_roles (its policies are
+        # reported, not synthesized).
         role.attach_inline_policy(star)
+        return self._acknowledged(star, acknowledgment)
+
+    @staticmethod
+    def _acknowledged(star: iam.Policy, acknowledgment: Acknowledgment) -> iam.Policy:
         scanner_hints.acknowledge(star, acknowledgment)
         return star
 
