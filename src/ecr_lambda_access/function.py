@@ -299,6 +299,7 @@ class _Made:
     cfn_role: iam.CfnRole | None = None
     log_groups: list[logs.LogGroup] = field(default_factory=list)
     cfn_log_groups: list[logs.CfnLogGroup] = field(default_factory=list)
+    policies: list[iam.Policy] = field(default_factory=list)
 
     @staticmethod
     def of(node: Node) -> _Made:
@@ -317,11 +318,37 @@ class _Made:
                 made.cfn_log_groups.append(construct)
             elif isinstance(construct, logs.LogGroup):
                 made.log_groups.append(construct)
+            elif isinstance(construct, iam.Policy):
+                made.policies.append(construct)
         if len(functions) == 1:
             made.cfn_function = functions[0]
         if len(roles) == 1 and len(cfn_roles) == 1:
             made.role, made.cfn_role = roles[0], cfn_roles[0]
         return made
+
+
+def _logs_statement(stack: Stack, literal_name: str) -> tuple[iam.PolicyStatement, Any]:
+    """The ``WriteLogs`` statement on ``/aws/lambda/<literal_name>:*``, and its resource as
+    the template holds it."""
+    facts = facts_of(stack)
+    resource_name = f"/aws/lambda/{literal_name}:*"
+    if facts.account_unresolved or facts.region_unresolved:
+        arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=resource_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            partition=facts.arn_partition,
+        )
+        resolved_arn = stack.resolve(arn)
+    else:
+        # What format_arn writes for a literal environment, without the round trips.
+        arn = resolved_arn = (
+            f"arn:{facts.arn_partition}:logs:{facts.region}:{facts.account}:"
+            f"log-group:{resource_name}"
+        )
+    statement = iam.PolicyStatement(sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn])
+    return statement, resolved_arn
 
 
 def _own_role(function: lambda_.Function) -> iam.IRole:
@@ -608,6 +635,26 @@ class ContainerFunction(lambda_.Function):
         assert reference is not None
         uri = image_uri(ref, stack, reference, digest=image_digest is not None)
         timeout = timeout if timeout is not None else _static("timeout", _default_timeout)
+        # The logs statement of the function's own role, when it names the log group
+        # aws_lambda.Function will make (/aws/lambda/<literal name>): passed as the last
+        # statement of initial_policy, which Function adds to the role's default policy after
+        # the caller's own. Options that make Function add statements after initial_policy (a
+        # dead-letter queue or topic, destinations) keep it where _grant_logs adds it, after
+        # theirs.
+        early_logs: tuple[iam.PolicyStatement, Any] | None = None
+        if (
+            role is None
+            and log_group is None
+            and literal_name is not None
+            and dead_letter_queue is None
+            and dead_letter_topic is None
+            and not dead_letter_queue_enabled
+            and on_failure is None
+            and on_success is None
+            and flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
+        ):
+            early_logs = _logs_statement(stack, literal_name)
+            initial_policy = [*(initial_policy or ()), early_logs[0]]
 
         super().__init__(
             scope,
@@ -703,7 +750,11 @@ class ContainerFunction(lambda_.Function):
         self._container_log_group = self._configure_log_group(
             log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, made=made
         )
-        self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
+        if early_logs is not None:
+            assert self._log_group_named_after_function
+            self._acknowledge_log_streams(made, execution_role, early_logs[1])
+        else:
+            self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
 
         self.vpc_access_policy: iam.Policy | None = None
         """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
@@ -1053,27 +1104,7 @@ class ContainerFunction(lambda_.Function):
         its own (``LogsPolicy``), which the function does not depend on.
         """
         if cdk_managed and self._literal_name is not None:
-            stack = self._stack
-            facts = facts_of(stack)
-            resource_name = f"/aws/lambda/{self._literal_name}:*"
-            if facts.account_unresolved or facts.region_unresolved:
-                arn = stack.format_arn(
-                    service="logs",
-                    resource="log-group",
-                    resource_name=resource_name,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    partition=facts.arn_partition,
-                )
-                resolved_arn = stack.resolve(arn)
-            else:
-                # What format_arn writes for a literal environment, without the round trips.
-                arn = resolved_arn = (
-                    f"arn:{facts.arn_partition}:logs:{facts.region}:{facts.account}:"
-                    f"log-group:{resource_name}"
-                )
-            statement = iam.PolicyStatement(
-                sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
-            )
+            statement, resolved_arn = _logs_statement(self._stack, self._literal_name)
             if self.owns_role and isinstance(role, iam.Role):
                 # Role.add_to_policy: add_to_principal_policy's result without reading it back
                 role.add_to_policy(statement)
@@ -1095,6 +1126,19 @@ class ContainerFunction(lambda_.Function):
             role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
             return
         role.add_to_principal_policy(statement)
+
+    def _acknowledge_log_streams(self, made: _Made, role: iam.IRole, resolved_arn: Any) -> None:
+        """The log streams' acknowledgement on the default policy ``initial_policy`` made."""
+        default_policy: Any
+        if len(made.policies) <= 1:
+            # find_all saw the whole subtree: the role's default policy is its only Policy
+            default_policy = made.policies[0] if made.policies else None
+        else:
+            default_policy = role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            scanner_hints.acknowledge(
+                default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
+            )
 
     def _star_policy(
         self,
