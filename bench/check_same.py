@@ -106,8 +106,11 @@ def main(argv: list[str]) -> int:
         print(line)
     print(
         f"scale and scale-same, {count} functions in {accounts} account(s): "
-        + ("the same templates, stack dependencies and acknowledgements" if not found else
-           f"{len(found)} differences")
+        + (
+            "the same templates, stack dependencies and acknowledgements"
+            if not found
+            else f"{len(found)} differences"
+        )
     )
     return 1 if found else 0
 
