@@ -17,7 +17,7 @@ from aws_cdk import Stack, Stage, Token
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-__all__ = ["StackFacts", "context_value", "facts_of", "flag_enabled", "stack_state"]
+__all__ = ["StackFacts", "context_value", "facts_of", "flag_enabled", "path_of", "stack_state"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,17 @@ def context_value(scope: Construct, key: str) -> Any:
     if key not in values:
         values[key] = scope.node.try_get_context(key)
     return values[key]
+
+
+_PATHS: weakref.WeakKeyDictionary[Construct, str] = weakref.WeakKeyDictionary()
+
+
+def path_of(construct: Construct) -> str:
+    """``construct.node.path``, read once (a construct's path never changes)."""
+    path = _PATHS.get(construct)
+    if path is None:
+        path = _PATHS[construct] = construct.node.path
+    return path
 
 
 _State = TypeVar("_State")

@@ -53,7 +53,7 @@ from constructs import Construct, IValidation, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
-from ._stack_facts import context_value, facts_of, flag_enabled, stack_state
+from ._stack_facts import context_value, facts_of, flag_enabled, path_of, stack_state
 from .errors import (
     EcrLambdaAccessError,
     InvalidFunctionNameError,
@@ -218,43 +218,83 @@ class _WithoutManagedPolicies:
         return kept
 
 
+@dataclass
+class _Checked:
+    """A function whose own role :class:`_OwnRolesCheck` checks."""
+
+    function: ContainerFunction
+    node: Node
+    path: str
+    policies: list[iam.Policy] = field(default_factory=list)
+    """Policies the function made in its subtree (their ``Resource`` needs no path read)."""
+
+
 @jsii.implements(IValidation)
 class _OwnRolesCheck:
     """Fails synth when a policy of a function's own role grants an ``ecr:`` action: one
     validation per stack for all its ``ContainerFunction``s that own their role.
 
-    Registered on the stack's node (validated before its children): it reads the policies of
-    every function's subtree and resolves them all in one ``stack.resolve``. A function with a
-    finding gets a :class:`_EcrFindings` validation of its own, which CDK then reports under
-    the function's path, as it did when every function had its own validation.
+    Registered on the stack's node (validated before its children). Every ``CfnPolicy`` in a
+    function's subtree is checked, as each function's own validation did: the stack's
+    constructs are listed once (``find_all``, in tree order); the ``Resource`` of a policy the
+    function made is the construct that follows it, any other policy is placed by its path.
+    The documents are resolved together in one ``stack.resolve``. A function with a finding
+    gets a :class:`_EcrFindings` validation of its own, which CDK then reports under the
+    function's path, as before.
     """
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self.functions: list[tuple[ContainerFunction, Node]] = []
+        self._node = stack.node
+        self.functions: list[_Checked] = []
 
     @staticmethod
     def of(stack: Stack) -> _OwnRolesCheck:
         def make() -> _OwnRolesCheck:
             check = _OwnRolesCheck(stack)
-            stack.node.add_validation(check)
+            check._node.add_validation(check)
             return check
 
         return stack_state(stack, "ecr-lambda-access:own-roles-check", make)
 
+    def _containing(self, path: str) -> list[int]:
+        """The checked functions whose subtree holds the construct at ``path``."""
+        return [
+            index
+            for index, checked in enumerate(self.functions)
+            if path == checked.path or path.startswith(checked.path + "/")
+        ]
+
     def validate(self) -> list[str]:
-        policies: list[tuple[int, iam.CfnPolicy]] = []
+        everything = self._node.find_all()
+        position = {_identity(construct): index for index, construct in enumerate(everything)}
+        owners: dict[int, list[int]] = {}
+        paths: dict[int, str] = {}
+        for checked in self.functions:
+            for made in checked.policies:
+                at = position.get(_identity(made))
+                if (
+                    at is not None
+                    and at + 1 < len(everything)
+                    and isinstance(everything[at + 1], iam.CfnPolicy)
+                ):
+                    # A Policy's first child is its Resource, right after it in tree order.
+                    owners[at + 1] = self._containing(checked.path)
+        for at, construct in enumerate(everything):
+            if isinstance(construct, iam.CfnPolicy) and at not in owners:
+                paths[at] = construct.node.path
+                owners[at] = self._containing(paths[at])
+        checked_at = sorted(at for at, owning in owners.items() if owning)
         values: dict[str, Any] = {}
-        for index, (_, node) in enumerate(self.functions):
-            for construct in node.find_all():
-                if isinstance(construct, iam.CfnPolicy):
-                    values[f"d{len(policies)}"] = construct.policy_document
-                    policies.append((index, construct))
+        for at in checked_at:
+            cfn_policy = everything[at]
+            assert isinstance(cfn_policy, iam.CfnPolicy)
+            values[f"d{at}"] = cfn_policy.policy_document
         # Keys, not positions: resolve() drops what resolves to nothing (an empty document).
         resolved = self._stack.resolve(values) if values else {}
         found: dict[int, list[str]] = {}
-        for number, (index, construct) in enumerate(policies):
-            document = resolved.get(f"d{number}")
+        for at in checked_at:
+            document = resolved.get(f"d{at}")
             statements = document.get("Statement", []) if isinstance(document, dict) else []
             for statement in statements:
                 if statement.get("Effect") != "Allow":
@@ -262,19 +302,31 @@ class _OwnRolesCheck:
                 actions = statement.get("Action", [])
                 actions = [actions] if isinstance(actions, str) else actions
                 bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
-                if bad:
+                if not bad:
+                    continue
+                path = paths.get(at)
+                if path is None:
+                    path = paths[at] = everything[at].node.path
+                for index in owners[at]:
                     found.setdefault(index, []).append(
                         f"the execution role is granted {bad} by "
-                        f"{construct.node.path}: the Lambda service pulls the image through the "
+                        f"{path}: the Lambda service pulls the image through the "
                         "repository policy; an execution role never needs an ecr: action. "
                         "Remove the grant (or pass role= to use a role of your own)."
                     )
-        for index, (function, node) in enumerate(self.functions):
+        for index, checked in enumerate(self.functions):
             messages = found.get(index, [])
-            if messages and function._ecr_findings is None:
-                node.add_validation(_EcrFindings(function))
-            function._ecr_findings = messages
+            if messages and checked.function._ecr_findings is None:
+                checked.node.add_validation(_EcrFindings(checked.function))
+            checked.function._ecr_findings = messages
         return []
+
+
+def _identity(construct: Any) -> Any:
+    """The JavaScript object behind a jsii proxy (jsii may give one object two proxies: one per
+    request that returns it, for an object JavaScript made)."""
+    reference = getattr(construct, "__jsii_ref__", None)
+    return getattr(reference, "ref", None) or id(construct)
 
 
 @jsii.implements(IValidation)
@@ -349,6 +401,12 @@ def _logs_statement(stack: Stack, literal_name: str) -> tuple[iam.PolicyStatemen
         )
     statement = iam.PolicyStatement(sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn])
     return statement, resolved_arn
+
+
+def _path_of(scope: Construct, id: str, stack: Stack) -> str:
+    """The path of the construct ``id`` made in ``scope`` (the scope's path read once)."""
+    base = facts_of(stack).path if scope is stack else path_of(scope)
+    return f"{base}/{id}" if base else id
 
 
 def _own_role(function: lambda_.Function) -> iam.IRole:
@@ -733,6 +791,7 @@ class ContainerFunction(lambda_.Function):
             execution_role = made.role if made.role is not None else _own_role(self)
 
         self._ecr_findings: list[str] | None = None
+        self._checked: _Checked | None = None
         if self.owns_role:
             cfn_role = made.cfn_role if made.role is not None else None
             if cfn_role is None:
@@ -745,7 +804,8 @@ class ContainerFunction(lambda_.Function):
                 _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns), omit_empty=True
             )
             # One check for every function of the stack (no validation per function).
-            _OwnRolesCheck.of(stack).functions.append((self, node))
+            self._checked = _Checked(self, node, _path_of(scope, id, stack))
+            _OwnRolesCheck.of(stack).functions.append(self._checked)
 
         self._container_log_group = self._configure_log_group(
             log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, made=made
@@ -1110,6 +1170,7 @@ class ContainerFunction(lambda_.Function):
                 role.add_to_policy(statement)
                 default_policy = role.node.try_find_child("DefaultPolicy")
                 if default_policy is not None:
+                    self._made_policy(default_policy)
                     scanner_hints.acknowledge(
                         default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
                     )
@@ -1123,7 +1184,9 @@ class ContainerFunction(lambda_.Function):
         )
         if cdk_managed:
             # attached by the role itself: an immutable role attaches nothing
-            role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
+            logs_policy = iam.Policy(self, "LogsPolicy", statements=[statement])
+            self._made_policy(logs_policy)
+            role.attach_inline_policy(logs_policy)
             return
         role.add_to_principal_policy(statement)
 
@@ -1136,9 +1199,16 @@ class ContainerFunction(lambda_.Function):
         else:
             default_policy = role.node.try_find_child("DefaultPolicy")
         if default_policy is not None:
+            self._made_policy(default_policy)
             scanner_hints.acknowledge(
                 default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
             )
+
+    def _made_policy(self, made: Any) -> None:
+        """``made`` is a Policy in this function's subtree (the stack's check then needs no path
+        read for its Resource)."""
+        if self._checked is not None and isinstance(made, iam.Policy):
+            self._checked.policies.append(made)
 
     def _star_policy(
         self,
@@ -1173,8 +1243,8 @@ class ContainerFunction(lambda_.Function):
         role.attach_inline_policy(star)
         return self._acknowledged(star, acknowledgment)
 
-    @staticmethod
-    def _acknowledged(star: iam.Policy, acknowledgment: Acknowledgment) -> iam.Policy:
+    def _acknowledged(self, star: iam.Policy, acknowledgment: Acknowledgment) -> iam.Policy:
+        self._made_policy(star)
         scanner_hints.acknowledge(star, acknowledgment)
         return star
 
