@@ -213,3 +213,36 @@ def test_stacks_without_findings_synthesize_and_keep_no_managed_policy() -> None
     arns = [json.dumps(r["Properties"].get("ManagedPolicyArns")) for r in roles]
     assert arns[:2] == ["null", "null"]
     assert "ReadOnlyAccess" in arns[2] and "AWSLambdaBasicExecutionRole" not in arns[2]
+
+
+def test_the_logs_statement_stays_after_what_the_caller_and_function_add() -> None:
+    """The logs statement goes in as initial_policy's last statement only when nothing
+    aws_lambda.Function adds comes after initial_policy; with a dead-letter queue it is added
+    after the queue's statement, as before (issue 18)."""
+    app = new_app()
+    stack = cdk.Stack(app, "S", env=env("222222222222"))
+    arn = "arn:aws:ecr:us-east-1:111111111111:repository/x"
+    for id, options in (("Plain", {}), ("Dlq", {"dead_letter_queue_enabled": True})):
+        ContainerFunction(
+            stack,
+            id,
+            repository=arn,
+            image_digest=DIGEST,
+            function_name=id.lower(),
+            initial_policy=[
+                iam.PolicyStatement(sid="Mine", actions=["s3:GetObject"], resources=["*"])
+            ],
+            **options,  # type: ignore[arg-type]
+        )
+    order = {
+        logical_id.split("ServiceRole")[0]: [
+            statement.get("Sid") or statement["Action"]
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        for logical_id, resource in template_json(stack)["Resources"].items()
+        if "DefaultPolicy" in logical_id
+    }
+    assert order == {
+        "Plain": ["Mine", "WriteLogs"],
+        "Dlq": ["Mine", "sqs:SendMessage", "WriteLogs"],
+    }
