@@ -246,3 +246,33 @@ def test_the_logs_statement_stays_after_what_the_caller_and_function_add() -> No
         "Plain": ["Mine", "WriteLogs"],
         "Dlq": ["Mine", "sqs:SendMessage", "WriteLogs"],
     }
+
+
+def test_functions_running_one_image_share_its_code_object_and_keep_their_own_options() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "S", env=env("222222222222"))
+    arn = "arn:aws:ecr:us-east-1:111111111111:repository/x"
+    for id, options in (("A", {}), ("B", {}), ("C", {"cmd": ["run.handler"]})):
+        ContainerFunction(
+            stack,
+            id,
+            repository=arn,
+            image_digest=DIGEST,
+            function_name=id.lower(),
+            **options,  # type: ignore[arg-type]
+        )
+    from ecr_lambda_access._stack_facts import stack_state
+
+    codes = stack_state(stack, "ecr-lambda-access:image-codes", dict)
+    assert len(codes) == 2  # A and B share one; C's command makes it another
+    functions = {
+        r["Properties"]["FunctionName"]: r["Properties"]
+        for r in template_json(stack)["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert {name: p.get("ImageConfig") for name, p in functions.items()} == {
+        "a": None,
+        "b": None,
+        "c": {"Command": ["run.handler"]},
+    }
+    assert len({json.dumps(p["Code"]) for p in functions.values()}) == 1

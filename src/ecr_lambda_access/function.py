@@ -403,6 +403,33 @@ def _logs_statement(stack: Stack, literal_name: str) -> tuple[iam.PolicyStatemen
     return statement, resolved_arn
 
 
+def _image_code(
+    stack: Stack,
+    uri: str,
+    cmd: Sequence[str] | None,
+    entrypoint: Sequence[str] | None,
+    working_directory: str | None,
+) -> _ImageUriCode:
+    """One :class:`_ImageUriCode` per image and options in a stack, shared by the functions
+    that run it (it holds nothing but those values, and ``bind`` reads nothing of the
+    function), as one ``Code.from_asset`` object serves many functions."""
+    codes: dict[tuple[Any, ...], _ImageUriCode] = stack_state(
+        stack, "ecr-lambda-access:image-codes", dict
+    )
+    key = (
+        uri,
+        None if cmd is None else tuple(cmd),
+        None if entrypoint is None else tuple(entrypoint),
+        working_directory,
+    )
+    code = codes.get(key)
+    if code is None:
+        code = codes[key] = _ImageUriCode(
+            uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
+        )
+    return code
+
+
 def _path_of(scope: Construct, id: str, stack: Stack) -> str:
     """The path of the construct ``id`` made in ``scope`` (the scope's path read once)."""
     base = facts_of(stack).path if scope is stack else path_of(scope)
@@ -717,9 +744,7 @@ class ContainerFunction(lambda_.Function):
         super().__init__(
             scope,
             id,
-            code=_ImageUriCode(
-                uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
-            ),
+            code=_image_code(stack, uri, cmd, entrypoint, working_directory),
             handler=_static("handler", lambda: lambda_.Handler.FROM_IMAGE),
             runtime=_static("runtime", lambda: lambda_.Runtime.FROM_IMAGE),
             function_name=literal_name,
