@@ -2,6 +2,7 @@
 
     python bench/profile_scale.py [N] [ACCOUNTS]      # default 100 functions, 1 account
     python bench/profile_scale.py N ACCOUNTS --hand   # the hand-written app, totals only
+    python bench/profile_scale.py N ACCOUNTS --same   # the same templates by hand, totals only
 
 Builds ``bench/synth_app.py``'s ``scale`` app (N functions) under cProfile, without synth, and
 prints a Markdown table: the functions of our package (and the aws-cdk-lib calls they make)
@@ -39,12 +40,13 @@ ROWS = (
 
 def main(argv: list[str]) -> int:
     hand = "--hand" in argv
+    same = "--same" in argv
     argv = [a for a in argv if not a.startswith("-")] + [a for a in argv if a == "-v"]
     count = int(argv[0]) if argv and argv[0] != "-v" else 100
     accounts = int(argv[1]) if len(argv) > 1 and argv[1] != "-v" else 1
     import aws_cdk as cdk
 
-    build = synth_app._load("scale-hand" if hand else "scale")
+    build = synth_app._load("scale-hand" if hand else "scale-same" if same else "scale")
     synth_app.count_jsii()
     app = cdk.App(context=synth_app._context(), outdir="/tmp/unused-profile-scale")
     profiler = cProfile.Profile()
@@ -61,12 +63,13 @@ def main(argv: list[str]) -> int:
                 old = table.get((suffix, function), (0, 0.0))
                 # Recursion-free functions: the largest cumulative entry is the whole.
                 table[(suffix, function)] = (max(old[0], calls), max(old[1], cumulative))
+    variant = "hand-written: " if hand else "same templates by hand: " if same else ""
     print(
-        f"{'hand-written: ' if hand else ''}{count} functions in {accounts} account(s): build "
+        f"{variant}{count} functions in {accounts} account(s): build "
         f"{elapsed:.2f} s under cProfile ({elapsed * 1000 / count:.1f} ms per function), "
         f"{synth_app.jsii_total() / count:.1f} jsii requests per function"
     )
-    if hand:
+    if hand or same:
         return 0
     print()
     print("| where | ms per function (cumulative, under cProfile) |")

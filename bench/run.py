@@ -756,22 +756,27 @@ def import_cost(rounds: int) -> tuple[float, float]:
 
 def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
     """The scale section: whole processes interleaved at every size, ours against hand-written
-    (and against ``baseline``'s constructs when given); build phase per function; jsii requests
-    per function; the cross-account example's ratio; the import cost."""
+    and against the same templates written by hand (``scale-same``), and against
+    ``baseline``'s constructs when given; build phase per function; jsii requests per function;
+    the cross-account example's ratio; the import cost."""
     started_load = _load()
     baseline_env = (
         {"PYTHONPATH": os.pathsep.join([str(ROOT), baseline])} if baseline is not None else None
     )
     rows: list[str] = []
+    cpu_rows: list[str] = []
     jsii_rows: list[str] = []
     ratios: list[float] = []
     build_ratios: list[float] = []
     cpu_ratios: list[float] = []
+    own: list[tuple[float, float]] = []
+    content: list[tuple[float, float]] = []
     for functions, accounts in SCALE_SIZES:
         size = f"{functions} in {accounts} account{'s' if accounts > 1 else ''}"
         argv = (str(functions), str(accounts))
         variants = [
             Variant(f"ours-{functions}-{accounts}", f"ours, {size}", ("scale", *argv)),
+            Variant(f"same-{functions}-{accounts}", f"same, {size}", ("scale-same", *argv)),
             Variant(f"hand-{functions}-{accounts}", f"hand-written, {size}", ("scale-hand", *argv)),
         ]
         if baseline_env is not None:
@@ -794,7 +799,7 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
                 )
             else:
                 report.commands.append(synth_command(variant))
-        ours, hand = samples[variants[0].key], samples[variants[1].key]
+        ours, same, hand = (samples[v.key] for v in variants[:3])
 
         def build_per_function(runs: list[Sample], functions: int = functions) -> float:
             return median([s.phases["build_s"] for s in runs]) / functions * 1000
@@ -806,30 +811,43 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
                 f"{first['jsii_synth'] / functions:.1f}"
             )
 
-        ratio = median(walls(ours)) / median(walls(hand))
-        cpu_ratio = median([s.cpu for s in ours]) / median([s.cpu for s in hand])
-        cpu_ratios.append(cpu_ratio)
-        paired = paired_ratios(ours, hand)
-        build_ratio = build_per_function(ours) / build_per_function(hand)
+        def wall_ratio(a: list[Sample], b: list[Sample]) -> float:
+            return median(walls(a)) / median(walls(b))
+
+        def cpu_ratio(a: list[Sample], b: list[Sample]) -> float:
+            return median([s.cpu for s in a]) / median([s.cpu for s in b])
+
+        def per_round(a: list[Sample], b: list[Sample]) -> str:
+            paired = paired_ratios(a, b)
+            return f"({min(paired):.2f}-{max(paired):.2f})"
+
+        ratio = wall_ratio(ours, hand)
         ratios.append(ratio)
+        cpu_ratios.append(cpu_ratio(ours, hand))
+        build_ratio = build_per_function(ours) / build_per_function(hand)
         build_ratios.append(build_ratio)
+        own.append((wall_ratio(ours, same), cpu_ratio(ours, same)))
+        content.append((wall_ratio(same, hand), cpu_ratio(same, hand)))
         line = (
-            f"| {size} | {spread(walls(ours))} | {spread(walls(hand))} | **{ratio:.3f}** "
-            f"({min(paired):.2f}-{max(paired):.2f}) | {build_per_function(ours):.1f} | "
-            f"{build_per_function(hand):.1f} | {build_ratio:.2f} | {cpu_ratio:.3f}"
+            f"| {size} | {spread(walls(ours))} | {spread(walls(same))} | {spread(walls(hand))} "
+            f"| **{ratio:.3f}** {per_round(ours, hand)} | **{own[-1][0]:.3f}** "
+            f"{per_round(ours, same)} | **{content[-1][0]:.3f}** {per_round(same, hand)}"
         )
+        cpu_line = (
+            f"| {size} | {cpu_ratios[-1]:.3f} | {own[-1][1]:.3f} | {content[-1][1]:.3f} | "
+            f"{build_per_function(ours):.1f} | {build_per_function(same):.1f} | "
+            f"{build_per_function(hand):.1f} | {build_ratio:.2f} | "
+            f"{build_per_function(ours) / build_per_function(same):.2f}"
+        )
+        jsii_line = f"| {size} | {jsii(ours)} | {jsii(same)} | {jsii(hand)}"
         if baseline_env is not None:
-            before = samples[variants[2].key]
-            before_ratio = median(walls(before)) / median(walls(hand))
-            before_cpu = median([s.cpu for s in before]) / median([s.cpu for s in hand])
-            line += (
-                f" | {spread(walls(before))} | {before_ratio:.3f} | {before_cpu:.3f} | "
-                f"{build_per_function(before):.1f}"
-            )
-            jsii_rows.append(f"| {size} | {jsii(ours)} | {jsii(before)} | {jsii(hand)} |")
-        else:
-            jsii_rows.append(f"| {size} | {jsii(ours)} | - | - | - | {jsii(hand)} |")
+            before = samples[variants[3].key]
+            line += f" | {spread(walls(before))} | {wall_ratio(before, hand):.3f}"
+            cpu_line += f" | {cpu_ratio(before, hand):.3f} | {build_per_function(before):.1f}"
+            jsii_line += f" | {jsii(before)}"
         rows.append(line + f" | {load_before} |")
+        cpu_rows.append(cpu_line + " |")
+        jsii_rows.append(jsii_line + " |")
 
     # The cross-account example, in its own interleaved rounds.
     example = [
@@ -874,6 +892,19 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
             verdict(max(build_ratios[1:]), GOAL_SCALE_BUILD),
         ),
         (
+            "2b. (info) ours / the same templates by hand: the library's own cost, wall (CPU)",
+            ", ".join(f"{w:.2f} ({c:.2f})" for w, c in own),
+            "",
+            "",
+        ),
+        (
+            "2b. (info) the same templates by hand / hand-written: the cost of the template "
+            "content kept, wall (CPU)",
+            ", ".join(f"{w:.2f} ({c:.2f})" for w, c in content),
+            "",
+            "",
+        ),
+        (
             "2b. synth, ours / hand-written (cross-account example, scale rounds)",
             example_text,
             f"<= {GOAL_OURS_VS_HAND}",
@@ -886,15 +917,16 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
             verdict(ours_import_ms, GOAL_IMPORT_MS),
         ),
     ]
-    before_head = (
-        " | ours before | before / hand | before / hand, CPU | build ms/fn before"
-        if baseline
-        else ""
+    before_head = " | ours before | before / hand" if baseline else ""
+    before_rule = "|---|---" if baseline else ""
+    before_cpu_head = " | before / hand, CPU | build ms/fn before" if baseline else ""
+    before_jsii_head = (
+        " | before: one function | before: build / fn | before: synth / fn" if baseline else ""
     )
-    before_rule = "|---|---|---|---" if baseline else ""
+    before_jsii_rule = "|---|---|---" if baseline else ""
     lines = [
         SCALE_BEGIN,
-        "## 2b. Scale: N functions, ours against hand-written",
+        "## 2b. Scale: N functions, ours against hand-written and against the same templates",
         "",
         f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {rounds} rounds per "
         f"size, load average (1/5/15 min) {started_load} at the start, {_load()} at the end "
@@ -902,12 +934,18 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
         "N `ContainerFunction`s (function names given, no event source) spread over A "
         "workload accounts (25 a stack), pulling from a registry account's "
         "`CrossAccountImageRepo`s (one per 100 functions: 100 exact function ARNs fit ECR's "
-        "10,240 characters). `scale-hand`: the same resources by hand (`ecr.Repository` with "
-        "the documented pair, `DockerImageFunction` + `DockerImageCode.from_ecr`, a one-month "
-        "`LogGroup`, X-Ray, one stack dependency per workload stack). Whole process, seconds, "
-        "median (min-max); the variants of one size interleaved, the order rotated every round; "
-        "*CPU*: the ratio of median CPU seconds (user + system, the Node kernel included), "
-        "which other people's load disturbs less than wall time"
+        "10,240 characters). `scale-hand` (*hand*): the same resources by hand "
+        "(`ecr.Repository` with the documented pair, `DockerImageFunction` + "
+        "`DockerImageCode.from_ecr`, a one-month `LogGroup`, X-Ray, one stack dependency per "
+        "workload stack). `scale-same` (*same*): plain aws-cdk-lib written to synthesize "
+        "exactly our templates (no managed policy, the exact logs statement, X-Ray in a policy "
+        "of its own, the one-month log group, the cdk-nag acknowledgements, the repository "
+        "policy; `bench/check_same.py` and tests/test_bench_same.py check that the templates, "
+        "stack dependencies and acknowledgements are equal) with the fewest jsii requests and "
+        "none of the library's checks: *ours / same* is the library's own cost, *same / hand* "
+        "the cost of the template content the library keeps. Whole process, seconds, median "
+        "(min-max), per-round ratios in parentheses; the variants of one size interleaved, "
+        "the order rotated every round"
         + (
             "; *before*: the same app on the constructs of an earlier commit "
             "(`--baseline-src`), in the same rounds."
@@ -915,10 +953,20 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
             else "."
         ),
         "",
-        "| functions | ours | hand-written | ours / hand (per round) | build ms/fn ours | "
-        f"build ms/fn hand | build ratio | ours / hand, CPU{before_head} | load before |",
-        f"|---|---|---|---|---|---|---|---{before_rule}|---|",
+        "| functions | ours | same | hand | ours / hand | ours / same | same / hand"
+        f"{before_head} | load before |",
+        f"|---|---|---|---|---|---|---{before_rule}|---|",
         *rows,
+        "",
+        "CPU time (user + system of the process and its children, the Node kernel included; "
+        "other people's load disturbs it less than wall time), median ratios; build phase "
+        "(constructing the app, measured inside the process) per function in milliseconds.",
+        "",
+        "| functions | ours / hand, CPU | ours / same, CPU | same / hand, CPU | build ms/fn ours "
+        "| build ms/fn same | build ms/fn hand | build ours / hand | build ours / same"
+        f"{before_cpu_head} |",
+        f"|---|---|---|---|---|---|---|---|---{before_rule}|",
+        *cpu_rows,
         "",
         "jsii requests (round trips to the kernel's Node process, counted by wrapping the "
         "request methods of `jsii.kernel.provider` in `bench/synth_app.py`): *one function* is "
@@ -927,9 +975,10 @@ def case_scale(report: Report, rounds: int, baseline: str | None) -> str:
         "and what they call).",
         "",
         "| functions | ours: one function | ours: build / fn | ours: synth / fn | "
-        "before: one function | before: build / fn | before: synth / fn | "
-        "DockerImageFunction: one function | hand: build / fn | hand: synth / fn |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "same: one function | same: build / fn | same: synth / fn | "
+        "DockerImageFunction: one function | hand: build / fn | hand: synth / fn"
+        f"{before_jsii_head} |",
+        f"|---|---|---|---|---|---|---|---|---|---{before_jsii_rule}|",
         *jsii_rows,
         "",
         f"The cross-account example (case 1's two processes) in {rounds} interleaved rounds "

@@ -10,6 +10,7 @@ start-up are part of what a user pays on every ``cdk synth``)::
     python bench/synth_app.py fleet OUTDIR N        # 1 registry + N-1 workload stacks (audit input)
     python bench/synth_app.py scale OUTDIR N A      # N ContainerFunctions in A workload accounts
     python bench/synth_app.py scale-hand OUTDIR N A # the same resources wired by hand
+    python bench/synth_app.py scale-same OUTDIR N A # by hand, the same templates as ``scale``
 
 The app gets cdk.json's context (feature flags and the examples' accounts), as ``cdk synth``
 gives it. The last line on stdout is a JSON object with the phases measured inside the process:
@@ -37,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 REGISTRY_ACCOUNT = "111111111111"
 REGION = "us-east-1"
-CASES = ("ours", "hand", "empty", "consumers", "fleet", "scale", "scale-hand")
+CASES = ("ours", "hand", "empty", "consumers", "fleet", "scale", "scale-hand", "scale-same")
 SCALE_FUNCTIONS_PER_REPOSITORY = 100
 """Functions per registry repository in the scale cases (each names its functions: 100 exact
 function ARNs fit ECR's 10,240 characters, 500 do not)."""
@@ -187,6 +188,8 @@ def _load(case: str) -> Builder:
         return fleet
     if case in ("scale", "scale-hand"):
         return _scale(case == "scale")
+    if case == "scale-same":
+        return _scale_same()
     raise SystemExit(f"unknown case {case!r}: one of {', '.join(CASES)}")
 
 
@@ -303,6 +306,165 @@ def _scale(ours: bool) -> Builder:
                         removal_policy=RemovalPolicy.RETAIN,
                     ),
                 )
+            if unit and index == len(layout) - 1:
+                UNIT["requests"] = jsii_total() - UNIT["start"]
+
+    return build  # type: ignore[return-value]
+
+
+CHECKOV_AES256 = (
+    "AES-256 (ECR's default) on purpose: AWS does not document what a cross-account Lambda pull "
+    "needs from a KMS key policy (ecr-lambda-access README, KMS)."
+)
+ACK_XRAY = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+    "X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+    "permissions: AWS requires Resource '*'. This policy holds only those two actions.",
+)
+ACK_LOG_STREAMS = (
+    "logs:CreateLogStream and logs:PutLogEvents on the function's own log group "
+    "(/aws/lambda/<function name>): Lambda names the log streams at run time, so the ARN ends "
+    "with ':*' (the streams of that one group, nothing else)."
+)
+
+
+def _scale_same() -> Builder:
+    """The ``scale`` app's templates written with plain aws-cdk-lib, the way a careful user who
+    counts jsii requests would: what ``ContainerFunction`` and ``CrossAccountImageRepo`` write
+    (the execution role without the managed policy, the exact logs statement in the role's
+    default policy, X-Ray in a policy of its own that the function depends on, the one-month
+    log group, the cdk-nag acknowledgements, the repository policy and its checkov skip, one
+    stack dependency per workload stack) without the library's checks: no ``ecr:`` validation,
+    no Python code object (``DockerImageCode.from_ecr``), the managed policy removed by a
+    property override rather than on the L1 (so cdk-nag would still see it), every
+    construct ``DockerImageFunction`` makes found with one ``node.find_all()``.
+
+    ``bench/check_same.py`` checks that its templates and acknowledgements equal ``scale``'s.
+    """
+    from aws_cdk import Acknowledgment, Duration, Environment, RemovalPolicy, Stack, Validations
+    from aws_cdk import aws_ecr as ecr
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+
+    from examples.settings import EXAMPLE_DIGEST
+
+    pull = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+    def build(app: Any, count: int, accounts: int = 1, *, unit: bool = False) -> None:
+        layout = scale_layout(count, accounts)
+        registry = Stack(app, "Registry", env=Environment(account=REGISTRY_ACCOUNT, region=REGION))
+        names = [f"shared/scale{r}" for r in range(layout[-1][2] + 1)]
+        for r, name in enumerate(names):
+            repository = ecr.Repository(
+                registry,
+                f"Images{r}",
+                repository_name=name,
+                image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+                image_scan_on_push=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            served = [i for i, (_, _, rr) in enumerate(layout) if rr == r]
+            roots = [f"arn:aws:iam::{a}:root" for a in sorted({layout[i][0] for i in served})]
+            functions = [
+                f"arn:aws:lambda:{REGION}:{layout[i][0]}:function:{scale_function_name(i)}"
+                for i in served
+            ]
+            cfn_repository = repository.node.default_child
+            cfn_repository.repository_policy_text = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "CrossAccountPermission",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": roots[0] if len(roots) == 1 else roots},
+                        "Action": pull,
+                    },
+                    {
+                        "Sid": "LambdaECRImageCrossAccountRetrievalPolicy",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": pull,
+                        "Condition": {
+                            "StringLike": {
+                                "aws:SourceArn": functions[0] if len(functions) == 1 else functions
+                            }
+                        },
+                    },
+                ],
+            }
+            cfn_repository.add_metadata(
+                "checkov", {"skip": [{"id": "CKV_AWS_136", "comment": CHECKOV_AES256}]}
+            )
+        stacks: dict[tuple[str, int], Any] = {}
+        imported: dict[tuple[str, int, int], Any] = {}
+        timeout = Duration.seconds(30)
+        xray_ack = Acknowledgment(id=ACK_XRAY[0], reason=ACK_XRAY[1])
+        for index, (account, stack_index, r) in enumerate(layout):
+            key = (account, stack_index)
+            stack = stacks.get(key)
+            if stack is None:
+                stack = Stack(
+                    app,
+                    f"W{account}S{stack_index}",
+                    env=Environment(account=account, region=REGION),
+                )
+                stack.add_stack_dependency(registry, "the repository policy comes first")
+                stacks[key] = stack
+            repo = imported.get((*key, r))
+            if repo is None:
+                repo = ecr.Repository.from_repository_arn(
+                    stack,
+                    f"Images{r}",
+                    f"arn:aws:ecr:{REGION}:{REGISTRY_ACCOUNT}:repository/{names[r]}",
+                )
+                imported[(*key, r)] = repo
+            if unit and index == len(layout) - 1:
+                UNIT["start"] = jsii_total()
+            name = scale_function_name(index)
+            logs_arn = f"arn:aws:logs:{REGION}:{account}:log-group:/aws/lambda/{name}:*"
+            function = lambda_.DockerImageFunction(
+                stack,
+                f"Fn{index}",
+                code=lambda_.DockerImageCode.from_ecr(repo, tag_or_digest=EXAMPLE_DIGEST),
+                function_name=name,
+                timeout=timeout,
+                memory_size=512,
+                initial_policy=[
+                    iam.PolicyStatement(
+                        sid="WriteLogs",
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[logs_arn],
+                    )
+                ],
+            )
+            made: dict[type, Any] = {}
+            for construct in function.node.find_all():
+                made.setdefault(type(construct), construct)
+            cfn_function = made[lambda_.CfnFunction]
+            cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+            made[iam.CfnRole].add_property_deletion_override("ManagedPolicyArns")
+            made[logs.CfnLogGroup].retention_in_days = 30
+            Validations.of(made[iam.Policy]).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{logs_arn}]",
+                    reason=ACK_LOG_STREAMS,
+                )
+            )
+            tracing = iam.Policy(
+                function,
+                "TracingPolicy",
+                statements=[
+                    iam.PolicyStatement(
+                        sid="WriteTraces",
+                        actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        resources=["*"],
+                    )
+                ],
+                roles=[made[iam.Role]],
+            )
+            Validations.of(tracing).acknowledge(xray_ack)
+            cfn_function.node.add_dependency(tracing)
             if unit and index == len(layout) - 1:
                 UNIT["requests"] = jsii_total() - UNIT["start"]
 

@@ -9,13 +9,15 @@ between two ``App`` objects of one process (each has its own stack objects).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aws_cdk import Stack, Stage, Token
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-__all__ = ["StackFacts", "facts_of", "flag_enabled"]
+__all__ = ["StackFacts", "context_value", "facts_of", "flag_enabled", "path_of", "stack_state"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,46 @@ def flag_enabled(scope: Construct, flag: str) -> bool:
     if value is None:
         value = flags[flag] = bool(FeatureFlags.of(scope).is_enabled(flag))
     return value
+
+
+_CONTEXT: weakref.WeakKeyDictionary[Construct, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def context_value(scope: Construct, key: str) -> Any:
+    """``scope.node.try_get_context(key)``, read once per scope: what a new child of ``scope``
+    (and the children aws-cdk-lib makes under it) sees, for the same reason as
+    :func:`flag_enabled`."""
+    values = _CONTEXT.get(scope)
+    if values is None:
+        values = _CONTEXT[scope] = {}
+    if key not in values:
+        values[key] = scope.node.try_get_context(key)
+    return values[key]
+
+
+_PATHS: weakref.WeakKeyDictionary[Construct, str] = weakref.WeakKeyDictionary()
+
+
+def path_of(construct: Construct) -> str:
+    """``construct.node.path``, read once (a construct's path never changes)."""
+    path = _PATHS.get(construct)
+    if path is None:
+        path = _PATHS[construct] = construct.node.path
+    return path
+
+
+_State = TypeVar("_State")
+_STATE: weakref.WeakKeyDictionary[Stack, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def stack_state(stack: Stack, key: str, make: Callable[[], _State]) -> _State:
+    """What the constructs keep per stack (``make()`` the first time ``key`` is asked for):
+    the stack-wide validation the functions of the stack share, the stack dependencies already
+    added. Keyed by the stack object, like the facts: never shared between stacks or apps."""
+    kept = _STATE.get(stack)
+    if kept is None:
+        kept = _STATE[stack] = {}
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = make()
+    return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
@@ -52,7 +53,7 @@ from constructs import Construct, IValidation, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
-from ._stack_facts import facts_of, flag_enabled
+from ._stack_facts import context_value, facts_of, flag_enabled, path_of, stack_state
 from .errors import (
     EcrLambdaAccessError,
     InvalidFunctionNameError,
@@ -106,6 +107,9 @@ VPC_ACTIONS = (
 the AWS managed policy ``AWSLambdaVPCAccessExecutionRole``, without its logs actions)."""
 
 _CDK_MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"
+_CUSTOMIZE_ROLES = "@aws-cdk/iam:customizeRoles"
+"""The context ``iam.Role.customize_roles`` sets: roles then report their policies instead of
+synthesizing them, and a policy is attached through the role only."""
 _STRIPPED_MANAGED_POLICIES = (
     "service-role/AWSLambdaBasicExecutionRole",
     "service-role/AWSLambdaVPCAccessExecutionRole",
@@ -189,7 +193,11 @@ class _ImageUriCode(lambda_.Code):
 
 @jsii.implements(IStableListProducer)
 class _WithoutManagedPolicies:
-    """The role's ManagedPolicyArns without the AWS managed policies Function attaches."""
+    """The role's ManagedPolicyArns without the AWS managed policies Function attaches.
+
+    ``Lazy.list`` keeps the first value produced, which CDK asks for when it prepares the app
+    (before any validation): one ``stack.resolve`` per role, once.
+    """
 
     def __init__(self, stack: Stack, original: Any) -> None:
         self._stack = stack
@@ -200,27 +208,93 @@ class _WithoutManagedPolicies:
         if not isinstance(resolved, list):
             return resolved
         kept = [
-            arn
+            # A list of strings goes back to JavaScript: an ARN resolved to an intrinsic (a
+            # managed policy of the user's, with the partition as {"Ref": "AWS::Partition"})
+            # goes back as a token of that intrinsic.
+            arn if isinstance(arn, str) else Token.as_string(arn)
             for arn in resolved
             if not any(name in json.dumps(arn) for name in _STRIPPED_MANAGED_POLICIES)
         ]
         return kept
 
 
-@jsii.implements(IValidation)
-class _NoEcrActionOnRole:
-    """Fails synth when a policy of the function's own role grants an ``ecr:`` action."""
+@dataclass
+class _Checked:
+    """A function whose own role :class:`_OwnRolesCheck` checks."""
 
-    def __init__(self, function: ContainerFunction) -> None:
-        self._function = function
+    function: ContainerFunction
+    node: Node
+    path: str
+    policies: list[iam.Policy] = field(default_factory=list)
+    """Policies the function made in its subtree (their ``Resource`` needs no path read)."""
+
+
+@jsii.implements(IValidation)
+class _OwnRolesCheck:
+    """Fails synth when a policy of a function's own role grants an ``ecr:`` action: one
+    validation per stack for all its ``ContainerFunction``s that own their role.
+
+    Registered on the stack's node (validated before its children). Every ``CfnPolicy`` in a
+    function's subtree is checked, as each function's own validation did: the stack's
+    constructs are listed once (``find_all``, in tree order); the ``Resource`` of a policy the
+    function made is the construct that follows it, any other policy is placed by its path.
+    The documents are resolved together in one ``stack.resolve``. A function with a finding
+    gets a :class:`_EcrFindings` validation of its own, which CDK then reports under the
+    function's path, as before.
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._node = stack.node
+        self.functions: list[_Checked] = []
+
+    @staticmethod
+    def of(stack: Stack) -> _OwnRolesCheck:
+        def make() -> _OwnRolesCheck:
+            check = _OwnRolesCheck(stack)
+            check._node.add_validation(check)
+            return check
+
+        return stack_state(stack, "ecr-lambda-access:own-roles-check", make)
+
+    def _containing(self, path: str) -> list[int]:
+        """The checked functions whose subtree holds the construct at ``path``."""
+        return [
+            index
+            for index, checked in enumerate(self.functions)
+            if path == checked.path or path.startswith(checked.path + "/")
+        ]
 
     def validate(self) -> list[str]:
-        stack = self._function._stack
-        found: list[str] = []
-        for construct in self._function.node.find_all():
-            if not isinstance(construct, iam.CfnPolicy):
-                continue
-            document = stack.resolve(construct.policy_document)
+        everything = self._node.find_all()
+        position = {_identity(construct): index for index, construct in enumerate(everything)}
+        owners: dict[int, list[int]] = {}
+        paths: dict[int, str] = {}
+        for checked in self.functions:
+            for made in checked.policies:
+                at = position.get(_identity(made))
+                if (
+                    at is not None
+                    and at + 1 < len(everything)
+                    and isinstance(everything[at + 1], iam.CfnPolicy)
+                ):
+                    # A Policy's first child is its Resource, right after it in tree order.
+                    owners[at + 1] = self._containing(checked.path)
+        for at, construct in enumerate(everything):
+            if isinstance(construct, iam.CfnPolicy) and at not in owners:
+                paths[at] = construct.node.path
+                owners[at] = self._containing(paths[at])
+        checked_at = sorted(at for at, owning in owners.items() if owning)
+        values: dict[str, Any] = {}
+        for at in checked_at:
+            cfn_policy = everything[at]
+            assert isinstance(cfn_policy, iam.CfnPolicy)
+            values[f"d{at}"] = cfn_policy.policy_document
+        # Keys, not positions: resolve() drops what resolves to nothing (an empty document).
+        resolved = self._stack.resolve(values) if values else {}
+        found: dict[int, list[str]] = {}
+        for at in checked_at:
+            document = resolved.get(f"d{at}")
             statements = document.get("Statement", []) if isinstance(document, dict) else []
             for statement in statements:
                 if statement.get("Effect") != "Allow":
@@ -228,14 +302,144 @@ class _NoEcrActionOnRole:
                 actions = statement.get("Action", [])
                 actions = [actions] if isinstance(actions, str) else actions
                 bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
-                if bad:
-                    found.append(
+                if not bad:
+                    continue
+                path = paths.get(at)
+                if path is None:
+                    path = paths[at] = everything[at].node.path
+                for index in owners[at]:
+                    found.setdefault(index, []).append(
                         f"the execution role is granted {bad} by "
-                        f"{construct.node.path}: the Lambda service pulls the image through the "
+                        f"{path}: the Lambda service pulls the image through the "
                         "repository policy; an execution role never needs an ecr: action. "
                         "Remove the grant (or pass role= to use a role of your own)."
                     )
-        return found
+        for index, checked in enumerate(self.functions):
+            messages = found.get(index, [])
+            if messages and checked.function._ecr_findings is None:
+                checked.node.add_validation(_EcrFindings(checked.function))
+            checked.function._ecr_findings = messages
+        return []
+
+
+def _identity(construct: Any) -> Any:
+    """The JavaScript object behind a jsii proxy (jsii may give one object two proxies: one per
+    request that returns it, for an object JavaScript made)."""
+    reference = getattr(construct, "__jsii_ref__", None)
+    return getattr(reference, "ref", None) or id(construct)
+
+
+@jsii.implements(IValidation)
+class _EcrFindings:
+    """What the stack's :class:`_OwnRolesCheck` found on one function, reported under the
+    function's path."""
+
+    def __init__(self, function: ContainerFunction) -> None:
+        self._function = function
+
+    def validate(self) -> list[str]:
+        return list(self._function._ecr_findings or [])
+
+
+@dataclass
+class _Made:
+    """The constructs ``aws_lambda.Function`` made under a new function, found with one
+    ``node.find_all()``: each kind only when exactly one was made (otherwise read the old way)."""
+
+    cfn_function: lambda_.CfnFunction | None = None
+    role: iam.Role | None = None
+    cfn_role: iam.CfnRole | None = None
+    log_groups: list[logs.LogGroup] = field(default_factory=list)
+    cfn_log_groups: list[logs.CfnLogGroup] = field(default_factory=list)
+    policies: list[iam.Policy] = field(default_factory=list)
+
+    @staticmethod
+    def of(node: Node) -> _Made:
+        functions: list[lambda_.CfnFunction] = []
+        roles: list[iam.Role] = []
+        cfn_roles: list[iam.CfnRole] = []
+        made = _Made()
+        for construct in node.find_all():
+            if isinstance(construct, lambda_.CfnFunction):
+                functions.append(construct)
+            elif isinstance(construct, iam.CfnRole):
+                cfn_roles.append(construct)
+            elif isinstance(construct, iam.Role):
+                roles.append(construct)
+            elif isinstance(construct, logs.CfnLogGroup):
+                made.cfn_log_groups.append(construct)
+            elif isinstance(construct, logs.LogGroup):
+                made.log_groups.append(construct)
+            elif isinstance(construct, iam.Policy):
+                made.policies.append(construct)
+        if len(functions) == 1:
+            made.cfn_function = functions[0]
+        if len(roles) == 1 and len(cfn_roles) == 1:
+            made.role, made.cfn_role = roles[0], cfn_roles[0]
+        return made
+
+
+def _logs_statement(stack: Stack, literal_name: str) -> tuple[iam.PolicyStatement, Any]:
+    """The ``WriteLogs`` statement on ``/aws/lambda/<literal_name>:*``, and its resource as
+    the template holds it."""
+    facts = facts_of(stack)
+    resource_name = f"/aws/lambda/{literal_name}:*"
+    if facts.account_unresolved or facts.region_unresolved:
+        arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=resource_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            partition=facts.arn_partition,
+        )
+        resolved_arn = stack.resolve(arn)
+    else:
+        # What format_arn writes for a literal environment, without the round trips.
+        arn = resolved_arn = (
+            f"arn:{facts.arn_partition}:logs:{facts.region}:{facts.account}:"
+            f"log-group:{resource_name}"
+        )
+    statement = iam.PolicyStatement(sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn])
+    return statement, resolved_arn
+
+
+def _image_code(
+    stack: Stack,
+    uri: str,
+    cmd: Sequence[str] | None,
+    entrypoint: Sequence[str] | None,
+    working_directory: str | None,
+) -> _ImageUriCode:
+    """One :class:`_ImageUriCode` per image and options in a stack, shared by the functions
+    that run it (it holds nothing but those values, and ``bind`` reads nothing of the
+    function), as one ``Code.from_asset`` object serves many functions."""
+    codes: dict[tuple[Any, ...], _ImageUriCode] = stack_state(
+        stack, "ecr-lambda-access:image-codes", dict
+    )
+    key = (
+        uri,
+        None if cmd is None else tuple(cmd),
+        None if entrypoint is None else tuple(entrypoint),
+        working_directory,
+    )
+    code = codes.get(key)
+    if code is None:
+        code = codes[key] = _ImageUriCode(
+            uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
+        )
+    return code
+
+
+def _path_of(scope: Construct, id: str, stack: Stack) -> str:
+    """The path of the construct ``id`` made in ``scope`` (the scope's path read once)."""
+    base = facts_of(stack).path if scope is stack else path_of(scope)
+    return f"{base}/{id}" if base else id
+
+
+def _own_role(function: lambda_.Function) -> iam.IRole:
+    role = function.role
+    assert role is not None
+    return role
 
 
 def _is_ecr_action(action: str) -> bool:
@@ -519,13 +723,31 @@ class ContainerFunction(lambda_.Function):
         assert reference is not None
         uri = image_uri(ref, stack, reference, digest=image_digest is not None)
         timeout = timeout if timeout is not None else _static("timeout", _default_timeout)
+        # The logs statement of the function's own role, when it names the log group
+        # aws_lambda.Function will make (/aws/lambda/<literal name>): passed as the last
+        # statement of initial_policy, which Function adds to the role's default policy after
+        # the caller's own. Options that make Function add statements after initial_policy (a
+        # dead-letter queue or topic, destinations) keep it where _grant_logs adds it, after
+        # theirs.
+        early_logs: tuple[iam.PolicyStatement, Any] | None = None
+        if (
+            role is None
+            and log_group is None
+            and literal_name is not None
+            and dead_letter_queue is None
+            and dead_letter_topic is None
+            and not dead_letter_queue_enabled
+            and on_failure is None
+            and on_success is None
+            and flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
+        ):
+            early_logs = _logs_statement(stack, literal_name)
+            initial_policy = [*(initial_policy or ()), early_logs[0]]
 
         super().__init__(
             scope,
             id,
-            code=_ImageUriCode(
-                uri, cmd=cmd, entrypoint=entrypoint, working_directory=working_directory
-            ),
+            code=_image_code(stack, uri, cmd, entrypoint, working_directory),
             handler=_static("handler", lambda: lambda_.Handler.FROM_IMAGE),
             runtime=_static("runtime", lambda: lambda_.Runtime.FROM_IMAGE),
             function_name=literal_name,
@@ -581,33 +803,56 @@ class ContainerFunction(lambda_.Function):
         self.owns_role: bool = role is None
         """True when the execution role is the function's own (no ``role=``)."""
         node = self.node
-        cfn_function = node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
+        # What aws_lambda.Function made, in one request rather than a read per object.
+        made = _Made.of(node)
+        cfn_function = made.cfn_function
+        if cfn_function is None:
+            default_child = node.default_child
+            assert isinstance(default_child, lambda_.CfnFunction)
+            cfn_function = default_child
         self._cfn_function = cfn_function
-        execution_role = self.role
-        assert execution_role is not None
+        execution_role: iam.IRole
+        if role is not None:
+            execution_role = role
+        else:
+            execution_role = made.role if made.role is not None else _own_role(self)
 
+        self._ecr_findings: list[str] | None = None
+        self._checked: _Checked | None = None
         if self.owns_role:
-            cfn_role = execution_role.node.default_child
-            assert isinstance(cfn_role, iam.CfnRole)
+            cfn_role = made.cfn_role if made.role is not None else None
+            if cfn_role is None:
+                default_child = execution_role.node.default_child
+                assert isinstance(default_child, iam.CfnRole)
+                cfn_role = default_child
             # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
             # other aspects) sees what is deployed.
             cfn_role.managed_policy_arns = Lazy.list(
-                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns),
-                omit_empty=True,
+                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns), omit_empty=True
             )
-            node.add_validation(_NoEcrActionOnRole(self))
+            # One check for every function of the stack (no validation per function).
+            self._checked = _Checked(self, node, _path_of(scope, id, stack))
+            _OwnRolesCheck.of(stack).functions.append(self._checked)
 
         self._container_log_group = self._configure_log_group(
-            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, node=node
+            log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, made=made
         )
-        self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
+        if early_logs is not None:
+            assert self._log_group_named_after_function
+            self._acknowledge_log_streams(made, execution_role, early_logs[1])
+        else:
+            self._grant_logs(execution_role, cdk_managed=self._log_group_named_after_function)
 
         self.vpc_access_policy: iam.Policy | None = None
         """The policy with :data:`VPC_ACTIONS` when the function runs in a VPC, else None."""
         if vpc is not None:
             self.vpc_access_policy = self._star_policy(
-                "VpcAccessPolicy", "ManageNetworkInterfaces", VPC_ACTIONS, scanner_hints.ACK_VPC
+                "VpcAccessPolicy",
+                "ManageNetworkInterfaces",
+                VPC_ACTIONS,
+                scanner_hints.ACK_VPC,
+                role=execution_role,
+                scope=scope,
             )
             scanner_hints.skip_vpc_policy_checks(self.vpc_access_policy)
             # CreateFunction with a VpcConfig checks the role's EC2 permissions.
@@ -630,6 +875,7 @@ class ContainerFunction(lambda_.Function):
                 TRACING_ACTIONS,
                 scanner_hints.ACK_XRAY,
                 role=execution_role,
+                scope=scope,
             )
             # Traces of the first invocations need the permission too.
             cfn_function.node.add_dependency(self.tracing_policy)
@@ -878,7 +1124,7 @@ class ContainerFunction(lambda_.Function):
         encryption_key: kms.IKey | None,
         *,
         scope: Construct | None = None,
-        node: Node | None = None,
+        made: _Made | None = None,
     ) -> logs.ILogGroup:
         """The log group the function writes to, configured when it is created here.
 
@@ -891,13 +1137,21 @@ class ContainerFunction(lambda_.Function):
         if log_group is not None:
             return log_group
         retention_days = retention or DEFAULT_LOG_RETENTION
-        created = (node if node is not None else self.node).try_find_child("LogGroup")
+        created: Any
+        if made is not None and len(made.log_groups) <= 1:
+            # find_all saw the function's whole subtree: no LogGroup there, none named LogGroup
+            created = made.log_groups[0] if made.log_groups else None
+        else:
+            created = self.node.try_find_child("LogGroup")
         if isinstance(created, logs.LogGroup) and (
             flag_enabled(scope, _CDK_MANAGED_LOG_GROUP)
             if scope is not None
             else FeatureFlags.of(self).is_enabled(_CDK_MANAGED_LOG_GROUP)
         ):
-            cfn_log_group = created.node.default_child
+            if made is not None and len(made.log_groups) == 1 and len(made.cfn_log_groups) == 1:
+                cfn_log_group: Any = made.cfn_log_groups[0]
+            else:
+                cfn_log_group = created.node.default_child
             assert isinstance(cfn_log_group, logs.CfnLogGroup)
             cfn_log_group.retention_in_days = _RETENTION_DAYS.get(retention_days.name)
             if encryption_key is not None:
@@ -937,34 +1191,18 @@ class ContainerFunction(lambda_.Function):
         its own (``LogsPolicy``), which the function does not depend on.
         """
         if cdk_managed and self._literal_name is not None:
-            stack = self._stack
-            facts = facts_of(stack)
-            resource_name = f"/aws/lambda/{self._literal_name}:*"
-            if facts.account_unresolved or facts.region_unresolved:
-                arn = stack.format_arn(
-                    service="logs",
-                    resource="log-group",
-                    resource_name=resource_name,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    partition=facts.arn_partition,
-                )
-                resolved_arn = stack.resolve(arn)
-            else:
-                # What format_arn writes for a literal environment, without the round trips.
-                arn = resolved_arn = (
-                    f"arn:{facts.arn_partition}:logs:{facts.region}:{facts.account}:"
-                    f"log-group:{resource_name}"
-                )
-            statement = iam.PolicyStatement(
-                sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[arn]
-            )
-            role.add_to_principal_policy(statement)
-            if self.owns_role:
+            statement, resolved_arn = _logs_statement(self._stack, self._literal_name)
+            if self.owns_role and isinstance(role, iam.Role):
+                # Role.add_to_policy: add_to_principal_policy's result without reading it back
+                role.add_to_policy(statement)
                 default_policy = role.node.try_find_child("DefaultPolicy")
                 if default_policy is not None:
+                    self._made_policy(default_policy)
                     scanner_hints.acknowledge(
                         default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
                     )
+            else:
+                role.add_to_principal_policy(statement)
             return
         statement = iam.PolicyStatement(
             sid="WriteLogs",
@@ -973,9 +1211,31 @@ class ContainerFunction(lambda_.Function):
         )
         if cdk_managed:
             # attached by the role itself: an immutable role attaches nothing
-            role.attach_inline_policy(iam.Policy(self, "LogsPolicy", statements=[statement]))
+            logs_policy = iam.Policy(self, "LogsPolicy", statements=[statement])
+            self._made_policy(logs_policy)
+            role.attach_inline_policy(logs_policy)
             return
         role.add_to_principal_policy(statement)
+
+    def _acknowledge_log_streams(self, made: _Made, role: iam.IRole, resolved_arn: Any) -> None:
+        """The log streams' acknowledgement on the default policy ``initial_policy`` made."""
+        default_policy: Any
+        if len(made.policies) <= 1:
+            # find_all saw the whole subtree: the role's default policy is its only Policy
+            default_policy = made.policies[0] if made.policies else None
+        else:
+            default_policy = role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            self._made_policy(default_policy)
+            scanner_hints.acknowledge(
+                default_policy, scanner_hints.log_streams_acknowledgment(resolved_arn)
+            )
+
+    def _made_policy(self, made: Any) -> None:
+        """``made`` is a Policy in this function's subtree (the stack's check then needs no path
+        read for its Resource)."""
+        if self._checked is not None and isinstance(made, iam.Policy):
+            self._checked.policies.append(made)
 
     def _star_policy(
         self,
@@ -985,20 +1245,33 @@ class ContainerFunction(lambda_.Function):
         acknowledgment: Acknowledgment,
         *,
         role: iam.IRole | None = None,
+        scope: Construct | None = None,
     ) -> iam.Policy:
         """A policy of its own for actions that only work on Resource '*', so that the cdk-nag
         acknowledgement of that '*' covers nothing else."""
         role = role if role is not None else self.role
         assert role is not None
-        star = iam.Policy(
-            self,
-            id,
-            statements=[iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])],
-        )
+        statements = [iam.PolicyStatement(sid=sid, actions=list(actions), resources=["*"])]
+        if (
+            self.owns_role
+            and isinstance(role, iam.Role)
+            and context_value(scope if scope is not None else self, _CUSTOMIZE_ROLES) is None
+        ):
+            # The function's own Role attaches what names it (Policy.attach_to_role calls
+            # role.attach_inline_policy): the same as below, in one request.
+            return self._acknowledged(
+                iam.Policy(self, id, statements=statements, roles=[role]), acknowledgment
+            )
+        star = iam.Policy(self, id, statements=statements)
         # The role attaches it: an imported immutable role (mutable=False) attaches nothing, as
         # it adds nothing from aws_lambda.Function's own add_to_role_policy (the policy is then
-        # not rendered).
+        # not rendered); nor does a role of iam.Role.customize_roles (its policies are
+        # reported, not synthesized).
         role.attach_inline_policy(star)
+        return self._acknowledged(star, acknowledgment)
+
+    def _acknowledged(self, star: iam.Policy, acknowledgment: Acknowledgment) -> iam.Policy:
+        self._made_policy(star)
         scanner_hints.acknowledge(star, acknowledgment)
         return star
 

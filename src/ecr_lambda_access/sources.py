@@ -16,7 +16,7 @@ from constructs import Construct, IConstruct
 
 from ._annotations import warn
 from ._shared import ImagePullingFunction, literal_name
-from ._stack_facts import StackFacts, facts_of
+from ._stack_facts import StackFacts, facts_of, stack_state
 from .errors import (
     InvalidFunctionNameError,
     InvalidRepositoryError,
@@ -342,11 +342,17 @@ def register(function: ImagePullingFunction, ref: RepositorySource, stack: Stack
         if repo_facts.path == mine.path:
             return
         if repo_facts.stage_path == mine.stage_path:
+            # One dependency per pair of stacks (the reason names the first function; CDK keeps
+            # the reasons for its cycle error only).
+            depended: set[str] = stack_state(stack, "ecr-lambda-access:depends-on", set)
+            if repo_facts.path in depended:
+                return
             stack.add_stack_dependency(
                 repo_stack,
                 f"the repository policy of {owner._pull_policy.owner_path} must allow {name} "
                 "before Lambda creates it",
             )
+            depended.add(repo_facts.path)
             return
         repo_stage = Stage.of(repo_stack)
         if repo_stage is None or repo_stage.node.scope is None:  # the App: a top-level stack
