@@ -132,45 +132,45 @@ EQUIVALENT: dict[str, str] = {
         "it goes on to replicating_sources, where an unknown never equals a rule's destination "
         "(plain text or CDK-token text), so no source is found and it returns None as before"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_43": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_40": (
         "`template.known` for `not template.known`: the test is reached only when the template "
         "is None or unknown, and an unknown template is itself in `doubtful`, so the first "
         "operand already decides"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_49": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_46": (
         "the model gives every template that is not known an unknown_reason (known is `not "
         "doubts`, the reason their join), so the test of unknown_reason is always true here"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_50": (
-        "as created_by_replication__mutmut_49: the empty alternative is never taken"
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_47": (
+        "as created_by_replication__mutmut_46: the empty alternative is never taken"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_93": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_94": (
         "the index of the ModelRepository standing for a repository replication creates: it is "
         "only passed to evaluate, which never reads a repository's index"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_94": (
-        "as created_by_replication__mutmut_93: the stand-in's logical_id (None) is never read"
-    ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_109": (
-        "as created_by_replication__mutmut_93: the stand-in's logical_id ('XXXX') is never read"
-    ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_95": (
-        "as created_by_replication__mutmut_93: evaluate never reads the stand-in's name"
+        "as created_by_replication__mutmut_94: the stand-in's logical_id (None) is never read"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_98": (
-        "as created_by_replication__mutmut_93: evaluate never reads the stand-in's region"
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_110": (
+        "as created_by_replication__mutmut_94: the stand-in's logical_id ('XXXX') is never read"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_96": (
+        "as created_by_replication__mutmut_94: evaluate never reads the stand-in's name"
     ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_99": (
+        "as created_by_replication__mutmut_94: evaluate never reads the stand-in's region"
+    ),
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_100": (
         "the stand-in's path is read by evaluate only for an INVALID policy, and the stand-in's "
         "policy is always VALID (the template's parsed document)"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_147": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_148": (
         "NOT_REPLICATED is never chosen for a repository replication creates: replica_verdict is "
         "called with declared=False and the source replicating_sources found sending the name "
         "there, so its only verifiable failure ('no rule sends it') cannot occur and every other "
         "failure is unverifiable"
     ),
-    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_130": (
+    "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_131": (
         "declared=None instead of False: replica_verdict reads `declared` only as `if declared`"
     ),
 }
