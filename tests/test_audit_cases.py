@@ -703,3 +703,65 @@ def test_a_repository_with_no_policy_fails_env_agnostic_functions_too(tmp_path: 
     (entry,) = report.functions
     assert "has no repository policy" in entry.detail
     assert "the root only if the accounts differ" in entry.detail
+
+
+@pytest.mark.parametrize("layout", ["one stack", "two stacks"])
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ({"Effect": "allow"}, "statement #0 has Effect 'allow'"),
+        ({"Condtion": {"StringEquals": {"aws:SourceAccount": WORKLOAD}}}, "'Condtion'"),
+    ],
+)
+def test_an_invalid_policy_fails_env_agnostic_functions_too(
+    tmp_path: Path, broken: dict[str, Any], reason: str, layout: str
+) -> None:
+    """ECR refuses an invalid policy whatever account and Region the stacks deploy to, so an
+    env-agnostic function gets the verdict (it was `unverifiable`), whether the repository is in
+    its stack or in another; the control is the same repository with its valid policy, which
+    is `unverifiable` there."""
+    agnostic = "aws://unknown-account/unknown-region"
+    image = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/a:v1"}
+    imported = {
+        "Fn::Join": [
+            "",
+            [
+                {"Ref": "AWS::AccountId"},
+                ".dkr.ecr.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Fn::ImportValue": "n"},
+                ":v1",
+            ],
+        ]
+    }
+
+    def audit_with(statement: dict[str, Any], out: str) -> Any:
+        repo, fn = repository("a", [statement]), function(image)
+        unnamed = {"Type": "AWS::ECR::Repository", "Properties": dict(repo["Properties"])}
+        del unnamed["Properties"]["RepositoryName"]  # a generated name, exported: located exactly
+        stacks = (
+            {"App": (agnostic, {"Resources": {"Repo": repo, "Fn": fn}})}
+            if layout == "one stack"
+            else {
+                "Registry": (
+                    agnostic,
+                    {
+                        "Resources": {"Repo": unnamed},
+                        "Outputs": {"Name": {"Value": {"Ref": "Repo"}, "Export": {"Name": "n"}}},
+                    },
+                ),
+                "App": (agnostic, {"Resources": {"Fn": function(imported)}}),
+            }
+        )
+        (entry,) = audit_assembly(write_assembly(tmp_path / out, stacks)).functions
+        return entry
+
+    valid = audit_with(service_statement(), "valid")
+    assert valid.status == "unverifiable" and "env-agnostic" in valid.detail
+    entry = audit_with({**service_statement(), **broken}, "broken")
+    assert entry.status == "invalid-policy", entry.detail
+    assert entry.detail.startswith("the repository policy is invalid: ")
+    assert reason in entry.detail

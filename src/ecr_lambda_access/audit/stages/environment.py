@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ...policy import policy_problems
 from ..checks.context import AuditContext
+from ..checks.invalid_policy import ID as INVALID_POLICY
 from ..checks.unverifiable import ID as UNVERIFIABLE
+from ..model import PolicyState
 from ..results import FunctionReport
 from ..values import Unknown
 from .draft import Draft
@@ -17,9 +20,26 @@ def stage_environment(audit: AuditContext, draft: Draft) -> FunctionReport | Non
         repository.account != env.account
         and (isinstance(repository.account, Unknown) or isinstance(env.account, Unknown))
     ):
+        # An invalid policy admits nothing in any account or Region (ECR refuses it at
+        # SetRepositoryPolicy): that verdict needs no environment.
+        invalid = _invalid(draft)
+        if invalid is not None:
+            return draft.report(INVALID_POLICY, invalid, repository=str(repository.arn))
         return draft.report(
             UNVERIFIABLE, agnostic_detail(audit, draft), repository=str(repository.arn)
         )
+    return None
+
+
+def _invalid(draft: Draft) -> str | None:
+    """Why the repository's policy is invalid whatever the environment, or None."""
+    repository = draft.repo
+    if repository.policy.state is PolicyState.INVALID:  # as the evaluate stage words them
+        return f"the policy of repository {repository.path} is invalid: {repository.policy.reason}"
+    if repository.policy.state is PolicyState.VALID:
+        problems = policy_problems(repository.policy.document)
+        if problems:
+            return f"the repository policy is invalid: {problems[0]}"
     return None
 
 

@@ -99,6 +99,9 @@ def evaluate(
             "depends on that value: whether the function can pull cannot be checked before "
             f"deploy ({describe(detail)})"
         )
+    if agnostic and status == INVALID_POLICY and policy.policy_problems(document):
+        # invalid whatever the account and Region: ECR refuses it at SetRepositoryPolicy
+        return status, detail
     if agnostic and status != OK:
         return UNVERIFIABLE, (
             f"the stack is env-agnostic, so the function's account and Region are known only "
