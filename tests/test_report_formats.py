@@ -353,26 +353,29 @@ def test_resource_line_is_the_key_under_resources_not_a_reference(tmp_path: Path
 def test_walking_a_json_template_for_lines_keeps_json_loads_errors(text: str) -> None:
     """The loader's walk gives up where json.loads would fail, and json.loads names why: the
     same finding as before lines were recorded."""
-    from ecr_lambda_access.audit import load
+    from ecr_lambda_access.audit import template_text as text_of
 
     with pytest.raises(ValueError) as expected:
-        load._json(text)
+        text_of.parse_json(text)
     with pytest.raises(ValueError) as walked:
-        load._json_template(text)
+        text_of.parse_json_template(text)
     assert str(walked.value) == str(expected.value)
 
 
 def test_json_template_lines_agree_with_json_loads_on_every_committed_template() -> None:
-    from ecr_lambda_access.audit import load
+    from ecr_lambda_access.audit import template_text as text_of
 
-    assert load._json_template('[{"Resources": {}}]') == ([{"Resources": {}}], load.TemplateLines())
+    assert text_of.parse_json_template('[{"Resources": {}}]') == (
+        [{"Resources": {}}],
+        text_of.NO_LINES,
+    )
     root = Path(__file__).parent
     templates = [*root.glob("integ/**/*.template.json"), *root.glob("fixtures/**/*.template.json")]
     assert len(templates) >= 5
     for path in templates:
         text = path.read_text()
-        template, lines = load._json_template(text)
-        assert template == load._json(text)
+        template, lines = text_of.parse_json_template(text)
+        assert template == text_of.parse_json(text)
         assert set(lines.by_id) == set(template.get("Resources", {})), path
         rows = text.splitlines()
         for logical_id, line in lines.by_id.items():
@@ -465,11 +468,11 @@ def test_json_template_lines_agree_with_json_loads_whatever_the_layout(
 ) -> None:
     """The loader's walk reads what json.loads reads, and puts each resource at the line of its
     key under Resources (an independent count: the line of the key's text in the output)."""
-    from ecr_lambda_access.audit import load
+    from ecr_lambda_access.audit import template_text as text_of
 
     template = {**sections, "Resources": resources, "Outputs2": {k: 1 for k in resources}}
     text = json.dumps(template, indent=indent, ensure_ascii=ascii_only)
-    parsed, lines = load._json_template(text)
+    parsed, lines = text_of.parse_json_template(text)
     assert parsed == json.loads(text)
     assert set(lines.by_id) == set(resources)
     if indent is None:
