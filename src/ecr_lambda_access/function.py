@@ -24,14 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsii
 from aws_cdk import (
     Acknowledgment,
     Annotations,
     ArnFormat,
     Duration,
     FeatureFlags,
-    IStableListProducer,
     Lazy,
     Names,
     RemovalPolicy,
@@ -49,10 +47,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.region_info import RegionInfo
-from constructs import Construct, IValidation, Node
+from constructs import Construct, Node
 
 from . import policy, scanner_hints
 from ._annotations import warn
+from ._own_role import Checked, OwnRolesCheck, WithoutManagedPolicies, is_ecr_action
 from ._stack_facts import context_value, facts_of, flag_enabled, path_of, stack_state
 from .errors import (
     EcrLambdaAccessError,
@@ -110,12 +109,6 @@ _CDK_MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"
 _CUSTOMIZE_ROLES = "@aws-cdk/iam:customizeRoles"
 """The context ``iam.Role.customize_roles`` sets: roles then report their policies instead of
 synthesizing them, and a policy is attached through the role only."""
-_STRIPPED_MANAGED_POLICIES = (
-    "service-role/AWSLambdaBasicExecutionRole",
-    "service-role/AWSLambdaVPCAccessExecutionRole",
-)
-"""The AWS managed policies aws_lambda.Function attaches to the role it creates; the exact
-statements of this module replace them."""
 
 _RETENTION_DAYS = {
     "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14,
@@ -189,156 +182,6 @@ class _ImageUriCode(lambda_.Code):
                 working_directory=self._working_directory,
             )
         )
-
-
-@jsii.implements(IStableListProducer)
-class _WithoutManagedPolicies:
-    """The role's ManagedPolicyArns without the AWS managed policies Function attaches.
-
-    ``Lazy.list`` keeps the first value produced, which CDK asks for when it prepares the app
-    (before any validation): one ``stack.resolve`` per role, once.
-    """
-
-    def __init__(self, stack: Stack, original: Any) -> None:
-        self._stack = stack
-        self._original = original
-
-    def produce(self) -> Any:
-        resolved = self._stack.resolve(self._original)
-        if not isinstance(resolved, list):
-            return resolved
-        kept = [
-            # A list of strings goes back to JavaScript: an ARN resolved to an intrinsic (a
-            # managed policy of the user's, with the partition as {"Ref": "AWS::Partition"})
-            # goes back as a token of that intrinsic.
-            arn if isinstance(arn, str) else Token.as_string(arn)
-            for arn in resolved
-            if not any(name in json.dumps(arn) for name in _STRIPPED_MANAGED_POLICIES)
-        ]
-        return kept
-
-
-@dataclass
-class _Checked:
-    """A function whose own role :class:`_OwnRolesCheck` checks."""
-
-    function: ContainerFunction
-    node: Node
-    path: str
-    policies: list[iam.Policy] = field(default_factory=list)
-    """Policies the function made in its subtree (their ``Resource`` needs no path read)."""
-
-
-@jsii.implements(IValidation)
-class _OwnRolesCheck:
-    """Fails synth when a policy of a function's own role grants an ``ecr:`` action: one
-    validation per stack for all its ``ContainerFunction``s that own their role.
-
-    Registered on the stack's node (validated before its children). Every ``CfnPolicy`` in a
-    function's subtree is checked, as each function's own validation did: the stack's
-    constructs are listed once (``find_all``, in tree order); the ``Resource`` of a policy the
-    function made is the construct that follows it, any other policy is placed by its path.
-    The documents are resolved together in one ``stack.resolve``. A function with a finding
-    gets a :class:`_EcrFindings` validation of its own, which CDK then reports under the
-    function's path, as before.
-    """
-
-    def __init__(self, stack: Stack) -> None:
-        self._stack = stack
-        self._node = stack.node
-        self.functions: list[_Checked] = []
-
-    @staticmethod
-    def of(stack: Stack) -> _OwnRolesCheck:
-        def make() -> _OwnRolesCheck:
-            check = _OwnRolesCheck(stack)
-            check._node.add_validation(check)
-            return check
-
-        return stack_state(stack, "ecr-lambda-access:own-roles-check", make)
-
-    def _containing(self, path: str) -> list[int]:
-        """The checked functions whose subtree holds the construct at ``path``."""
-        return [
-            index
-            for index, checked in enumerate(self.functions)
-            if path == checked.path or path.startswith(checked.path + "/")
-        ]
-
-    def validate(self) -> list[str]:
-        everything = self._node.find_all()
-        position = {_identity(construct): index for index, construct in enumerate(everything)}
-        owners: dict[int, list[int]] = {}
-        paths: dict[int, str] = {}
-        for checked in self.functions:
-            for made in checked.policies:
-                at = position.get(_identity(made))
-                if (
-                    at is not None
-                    and at + 1 < len(everything)
-                    and isinstance(everything[at + 1], iam.CfnPolicy)
-                ):
-                    # A Policy's first child is its Resource, right after it in tree order.
-                    owners[at + 1] = self._containing(checked.path)
-        for at, construct in enumerate(everything):
-            if isinstance(construct, iam.CfnPolicy) and at not in owners:
-                paths[at] = construct.node.path
-                owners[at] = self._containing(paths[at])
-        checked_at = sorted(at for at, owning in owners.items() if owning)
-        values: dict[str, Any] = {}
-        for at in checked_at:
-            cfn_policy = everything[at]
-            assert isinstance(cfn_policy, iam.CfnPolicy)
-            values[f"d{at}"] = cfn_policy.policy_document
-        # Keys, not positions: resolve() drops what resolves to nothing (an empty document).
-        resolved = self._stack.resolve(values) if values else {}
-        found: dict[int, list[str]] = {}
-        for at in checked_at:
-            document = resolved.get(f"d{at}")
-            statements = document.get("Statement", []) if isinstance(document, dict) else []
-            for statement in statements:
-                if statement.get("Effect") != "Allow":
-                    continue
-                actions = statement.get("Action", [])
-                actions = [actions] if isinstance(actions, str) else actions
-                bad = [a for a in actions if isinstance(a, str) and _is_ecr_action(a)]
-                if not bad:
-                    continue
-                path = paths.get(at)
-                if path is None:
-                    path = paths[at] = everything[at].node.path
-                for index in owners[at]:
-                    found.setdefault(index, []).append(
-                        f"the execution role is granted {bad} by "
-                        f"{path}: the Lambda service pulls the image through the "
-                        "repository policy; an execution role never needs an ecr: action. "
-                        "Remove the grant (or pass role= to use a role of your own)."
-                    )
-        for index, checked in enumerate(self.functions):
-            messages = found.get(index, [])
-            if messages and checked.function._ecr_findings is None:
-                checked.node.add_validation(_EcrFindings(checked.function))
-            checked.function._ecr_findings = messages
-        return []
-
-
-def _identity(construct: Any) -> Any:
-    """The JavaScript object behind a jsii proxy (jsii may give one object two proxies: one per
-    request that returns it, for an object JavaScript made)."""
-    reference = getattr(construct, "__jsii_ref__", None)
-    return getattr(reference, "ref", None) or id(construct)
-
-
-@jsii.implements(IValidation)
-class _EcrFindings:
-    """What the stack's :class:`_OwnRolesCheck` found on one function, reported under the
-    function's path."""
-
-    def __init__(self, function: ContainerFunction) -> None:
-        self._function = function
-
-    def validate(self) -> list[str]:
-        return list(self._function._ecr_findings or [])
 
 
 @dataclass
@@ -440,11 +283,6 @@ def _own_role(function: lambda_.Function) -> iam.IRole:
     role = function.role
     assert role is not None
     return role
-
-
-def _is_ecr_action(action: str) -> bool:
-    lowered = action.lower()
-    return lowered == "*" or lowered.startswith("ecr:") or lowered.startswith("ecr*")
 
 
 def _pre_construction_name(scope: Construct, id: str) -> str:
@@ -689,7 +527,7 @@ class ContainerFunction(lambda_.Function):
                 )
         if role is None:
             for index, statement in enumerate(initial_policy or ()):
-                bad = [a for a in statement.actions if _is_ecr_action(a)]
+                bad = [a for a in statement.actions if is_ecr_action(a)]
                 if bad and statement.effect == iam.Effect.ALLOW:
                     found.append(
                         (
@@ -817,8 +655,7 @@ class ContainerFunction(lambda_.Function):
         else:
             execution_role = made.role if made.role is not None else _own_role(self)
 
-        self._ecr_findings: list[str] | None = None
-        self._checked: _Checked | None = None
+        self._checked: Checked | None = None
         if self.owns_role:
             cfn_role = made.cfn_role if made.role is not None else None
             if cfn_role is None:
@@ -828,11 +665,11 @@ class ContainerFunction(lambda_.Function):
             # On the L1 property itself (not an override), so that what reads the L1 (cdk-nag,
             # other aspects) sees what is deployed.
             cfn_role.managed_policy_arns = Lazy.list(
-                _WithoutManagedPolicies(stack, cfn_role.managed_policy_arns), omit_empty=True
+                WithoutManagedPolicies(stack, cfn_role.managed_policy_arns), omit_empty=True
             )
             # One check for every function of the stack (no validation per function).
-            self._checked = _Checked(self, node, _path_of(scope, id, stack))
-            _OwnRolesCheck.of(stack).functions.append(self._checked)
+            self._checked = Checked(node, _path_of(scope, id, stack))
+            OwnRolesCheck.of(stack).functions.append(self._checked)
 
         self._container_log_group = self._configure_log_group(
             log_group, log_retention, log_removal_policy, log_encryption_key, scope=scope, made=made
@@ -953,7 +790,7 @@ class ContainerFunction(lambda_.Function):
         service through the repository policy). With ``role=`` the role is yours: anything goes.
         """
         if getattr(self, "owns_role", False) and statement.effect == iam.Effect.ALLOW:
-            bad = [a for a in statement.actions if _is_ecr_action(a)]
+            bad = [a for a in statement.actions if is_ecr_action(a)]
             if bad:
                 raise_if_violations(
                     [
