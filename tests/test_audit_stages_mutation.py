@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_audit_registry import DOCS, creation_template, source_stack
 from test_audit_unit import PULL, documented_pair, env, function, repository, write_assembly
 
 from ecr_lambda_access.audit import audit_assembly
@@ -337,11 +338,95 @@ def cases() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
             **alone(image(A)),
         },
         "external, env-agnostic function": alone(image(A), AGNOSTIC),
+        "same name in a Region-agnostic stack": {
+            "R": (f"aws://{A}/unknown-region", {"Resources": {REPO: repository("app", None)}}),
+            **alone(image(A)),
+        },
+        "function of an unknown Region": {
+            "R": (env(B), {"Resources": {REPO: repository("app", documented_pair(B))}}),
+            **alone(image(B), f"aws://{B}/unknown-region"),
+        },
+        "function of an unknown account": {
+            "R": (env(A), {"Resources": {REPO: repository("app", documented_pair(B))}}),
+            **alone(image(A), "aws://unknown-account/us-east-1"),
+        },
+        "external, a number as name": {
+            "W": (env(B), {"Resources": {"Fn": function(image(A), name=12345)}})  # type: ignore[arg-type]
+        },
+        "external, a list as name": {
+            "W": (env(B), {"Resources": {"Fn": function(image(A), name=["x"])}})  # type: ignore[arg-type]
+        },
+        "external, a deploy-time name": {
+            "W": (
+                env(B),
+                {**PARAMETER, "Resources": {"Fn": function(image(A), name={"Ref": "P"})}},  # type: ignore[arg-type]
+            )
+        },
+        # the generated repository name is not known: whether Resource matches it is not either
+        # a repository replication creates with a creation template's policy, for a function
+        # whose account is known only at deploy time
+        "created by replication, env-agnostic function": {
+            "Source": (env(A), source_stack()),
+            "Templates": (
+                env(B, "us-west-2"),
+                {
+                    "Resources": {
+                        "Template": creation_template(
+                            "prod", ["REPLICATION"], DOCS["creation_template_repository_policy"]
+                        )
+                    }
+                },
+            ),
+            **alone(image(B, "prod/orders", "us-west-2"), AGNOSTIC),
+        },
+        "Resource of a generated repository name": {
+            "W": (
+                env(B),
+                {
+                    "Resources": {
+                        REPO: unnamed_repository(
+                            [
+                                {
+                                    **service(f"arn:aws:lambda:us-east-1:{B}:function:fn"),
+                                    "Resource": f"arn:aws:ecr:us-east-1:{B}:repository/x*",
+                                }
+                            ]
+                        ),
+                        "Fn": function(own_uri(REPO), name="fn"),
+                    }
+                },
+            )
+        },
         # bootstrap
         "bootstrap repository, own account": {
             "W": (env(B), {"Resources": {"Fn": function(image(B, BOOTSTRAP))}})
         },
         "bootstrap repository, another account": alone(image(B, BOOTSTRAP), env(A)),
+        "bootstrap repository, env-agnostic function": {
+            "W": (AGNOSTIC, {"Resources": {"Fn": function(image(B, BOOTSTRAP))}})
+        },
+        # a rule replicating every repository of a registry into the bootstrap's registry
+        "bootstrap repository, a replica": {
+            "Src": (
+                env(A, "eu-west-1"),
+                {
+                    "Resources": {
+                        REPO: repository(BOOTSTRAP, None),
+                        "Replication": {
+                            "Type": "AWS::ECR::ReplicationConfiguration",
+                            "Properties": {
+                                "ReplicationConfiguration": {
+                                    "Rules": [
+                                        {"Destinations": [{"RegistryId": B, "Region": "us-east-1"}]}
+                                    ]
+                                }
+                            },
+                        },
+                    }
+                },
+            ),
+            "W": (env(B), {"Resources": {"Fn": function(image(B, BOOTSTRAP))}}),
+        },
     }
 
 
@@ -639,6 +724,104 @@ VERDICTS = {
         "ecr:GetDownloadUrlForLayer",
         "arn:<partition of W>:ecr:us-east-1:111111111111:repository/app",
     ),
+    "same name in a Region-agnostic stack": (
+        "unverifiable",
+        "repository R/Repo has this name, but its account or "
+        "Region, or the image's, is known only at deploy "
+        "time (Region of R)",
+        "arn:aws:ecr:us-east-1:111111111111:repository/app",
+    ),
+    "function of an unknown Region": (
+        "unverifiable",
+        "stack W is env-agnostic: the account and Region are known "
+        "only at deploy time, so whether the function can pull from "
+        "repository R/Repo cannot be checked. Give the stack an "
+        "explicit env=Environment(account=..., region=...)",
+        "arn:aws:ecr:us-east-1:222222222222:repository/app",
+    ),
+    "function of an unknown account": (
+        "unverifiable",
+        "stack W is env-agnostic: the account and Region are known "
+        "only at deploy time, so whether the function can pull "
+        "from repository R/Repo cannot be checked. Give the stack "
+        "an explicit env=Environment(account=..., region=...)",
+        "arn:aws:ecr:us-east-1:111111111111:repository/app",
+    ),
+    "external, a number as name": (
+        "external",
+        "repository arn:aws:ecr:us-east-1:111111111111:repository/app "
+        "is not in this assembly, so its policy cannot be checked: its "
+        "owner must grant the root of account 222222222222 and "
+        "lambda.amazonaws.com with aws:SourceArn "
+        "arn:...:lambda:us-east-1:222222222222:function:12345, both "
+        "for ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+        "(required_statements in --format json)",
+        "arn:aws:ecr:us-east-1:111111111111:repository/app",
+    ),
+    "external, a list as name": (
+        "external",
+        "repository arn:aws:ecr:us-east-1:111111111111:repository/app is "
+        "not in this assembly, so its policy cannot be checked: its "
+        "owner must grant the root of account 222222222222 and "
+        "lambda.amazonaws.com with aws:SourceArn "
+        "arn:...:lambda:us-east-1:222222222222:function:*, both for "
+        "ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+        "(required_statements in --format json)",
+        "arn:aws:ecr:us-east-1:111111111111:repository/app",
+    ),
+    "external, a deploy-time name": (
+        "external",
+        "repository "
+        "arn:aws:ecr:us-east-1:111111111111:repository/app is not in "
+        "this assembly, so its policy cannot be checked: its owner "
+        "must grant the root of account 222222222222 and "
+        "lambda.amazonaws.com with aws:SourceArn "
+        "arn:...:lambda:us-east-1:222222222222:function:*, both for "
+        "ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+        "(required_statements in --format json)",
+        "arn:aws:ecr:us-east-1:111111111111:repository/app",
+    ),
+    "created by replication, env-agnostic function": (
+        "unverifiable",
+        "repository prod/orders is in no template "
+        "of the assembly, but the replication "
+        "configuration Source/Replication (stack "
+        "Source) sends it from "
+        "111111111111/us-east-1 to "
+        "222222222222/us-west-2: ECR creates it "
+        "there on the first replication, with the "
+        "policy of creation template "
+        "Templates/Template (stack Templates) "
+        "(prefix prod), which applies only when ECR "
+        "creates the repository: a later change of "
+        "the template does not reach an existing "
+        "repository: the stack is env-agnostic, so "
+        "the function's account and Region are "
+        "known only at deploy time, and the policy "
+        "admits the function only for some of them: "
+        "the repository policy does not allow "
+        "arn:<partition of W>:iam::<account of "
+        "W>:root to ecr:BatchGetImage and "
+        "ecr:GetDownloadUrlForLayer: add the "
+        "account to the repository policy "
+        "(CrossAccountImageRepo consumers=[...]); "
+        "also no statement allows "
+        "lambda.amazonaws.com to pull with an "
+        "aws:SourceArn matching arn:<partition of "
+        "W>:lambda:<Region of W>:<account of "
+        "W>:function:fn: add it to the statement's "
+        "StringLike aws:SourceArn list",
+        "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders",
+    ),
+    "Resource of a generated repository name": (
+        "unverifiable",
+        "whether lambda.amazonaws.com may pull for "
+        "arn:aws:lambda:us-east-1:222222222222:function:fn "
+        "cannot be checked here (statement Svc: Resource "
+        "holds a value not resolved at synth time, or a "
+        "policy variable in an ARN)",
+        "arn:aws:ecr:us-east-1:222222222222:repository/<generated name of W/Repo>",
+    ),
     "bootstrap repository, own account": (
         "ok",
         "the function is in the repository's account; "
@@ -668,6 +851,33 @@ VERDICTS = {
         "(lambda.amazonaws.com for functions of the "
         "repository's own account and Region only); a "
         "customized bootstrap template may differ",
+        "arn:aws:ecr:us-east-1:222222222222:repository/cdk-hnb659fds-container-assets-222222222222-us-east-1",
+    ),
+    "bootstrap repository, env-agnostic function": (
+        "unverifiable",
+        "stack W is env-agnostic: the account and "
+        "Region are known only at deploy time, so "
+        "whether the function can pull from "
+        "repository CDK bootstrap repository "
+        "cdk-hnb659fds-container-assets-222222222222-us-east-1 "
+        "cannot be checked. Give the stack an "
+        "explicit env=Environment(account=..., "
+        "region=...)",
+        "arn:<partition of "
+        "W>:ecr:us-east-1:222222222222:repository/cdk-hnb659fds-container-assets-222222222222-us-east-1",
+    ),
+    "bootstrap repository, a replica": (
+        "unverifiable",
+        "repository CDK bootstrap repository "
+        "cdk-hnb659fds-container-assets-222222222222-us-east-1 is "
+        "a replica: the registry 222222222222/us-east-1 has no "
+        "registry policy in the assembly letting 111111111111 "
+        "replicate into it (ecr:ReplicateImage) (it may be set "
+        "outside this app: check it there). The repository is not "
+        "in the assembly: this is what the CDK bootstrap "
+        "template's policy allows (lambda.amazonaws.com for "
+        "functions of the repository's own account and Region "
+        "only); a customized bootstrap template may differ",
         "arn:aws:ecr:us-east-1:222222222222:repository/cdk-hnb659fds-container-assets-222222222222-us-east-1",
     ),
 }
@@ -884,8 +1094,8 @@ def test_a_verdict_that_depends_on_conditions_names_every_way(tmp_path: Path) ->
             REPO: repository("app", FN_ONLY),
             "Other": repository("other", None),
             "Fn": function(
-                {"Fn::If": ["C", image(B), image(B, "other")]},
-                name={"Fn::If": ["D", "fn", "gn"]},  # type: ignore[arg-type]
+                {"Fn::If": ["D", image(B), image(B, "other")]},
+                name={"Fn::If": ["C", "fn", "gn"]},  # type: ignore[arg-type]
             ),
         },
     }
@@ -894,10 +1104,10 @@ def test_a_verdict_that_depends_on_conditions_names_every_way(tmp_path: Path) ->
     assert (result.status, result.detail) == (
         "unverifiable",
         "the verdict depends on condition C, D, not known before deploy: with C=True, D=True: "
-        "ok; with C=True, D=False: missing-service-grant; with C=False, D=True: no-policy; "
+        "ok; with C=True, D=False: no-policy; with C=False, D=True: missing-service-grant; "
         "with C=False, D=False: no-policy",
     )
-    # what the first way (C=True, D=True) reads
+    # what the first way (C=True, D=True) reads, not the second's (repository other)
     assert result.image == image(B)
     assert result.image_ref is not None and result.image_ref.uri == image(B)
     assert result.repository == f"arn:aws:ecr:us-east-1:{B}:repository/app"
@@ -917,7 +1127,10 @@ def test_an_unreadable_template_and_an_unreadable_resource_are_errors(tmp_path: 
     model = build_model(load_assembly(out))
     model = dataclasses.replace(model, problems=((1, REPO, "TypeError: a test's problem"),))
     bad, good = (str(out / f"{name}.template.json") for name in ("Bad", "W"))
-    findings = [f.to_json() for f in audit_model(model).findings]
+    report = audit_model(model)
+    assert set(report.lines) == {good}  # the lines of the templates read, for the locator
+    assert report.lines[good] == model.stacks[1].lines
+    findings = [f.to_json() for f in report.findings]
     assert findings == [
         {
             "severity": "error",
@@ -961,3 +1174,124 @@ def test_the_latest_tag_finding_names_the_function(tmp_path: Path) -> None:
         "template": str(out / "W.template.json"),
     }
     assert latest_tag.RULE.severity == "warning"
+
+
+def test_what_a_report_carries_besides_its_status(tmp_path: Path) -> None:
+    stacks = {
+        "W": (
+            env(B),
+            {
+                "Resources": {
+                    "Fn": function(f"{A}.dkr.ecr.us-east-1.amazonaws.com/app", name="fn"),
+                    "Text": function(123, name="text"),
+                }
+            },
+        )
+    }
+    report = audit_assembly(write_assembly(tmp_path / "out", stacks))
+    external, text = sorted(report.functions, key=lambda f: f.logical_id)
+    assert (text.status, text.image, text.tag_or_digest) == ("unverifiable", None, None)
+    # no tag and no digest: Lambda's default tag is not guessed
+    assert (external.image, external.tag_or_digest) == (
+        f"{A}.dkr.ecr.us-east-1.amazonaws.com/app",
+        None,
+    )
+    arn = f"arn:aws:lambda:us-east-1:{B}:function:fn"
+    assert external.required_statements == (
+        {
+            "Sid": "CrossAccountPermission",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+            "Action": PULL,
+        },
+        {
+            "Sid": "LambdaECRImageCrossAccountRetrievalPolicy",
+            "Effect": "Allow",
+            "Principal": {"Service": LAMBDA},
+            "Action": PULL,
+            "Condition": {"StringLike": {"aws:SourceArn": arn}},
+        },
+    )
+
+
+def test_each_repository_report_exactly(tmp_path: Path) -> None:
+    unconditioned = {
+        "Sid": "Open",
+        "Effect": "Allow",
+        "Principal": {"Service": LAMBDA},
+        "Action": PULL,
+    }
+    replica = repository("app", [unconditioned])
+    replica["Metadata"] = {
+        "ecr-lambda-access": {"replicaOf": "arn:aws:ecr:eu-west-1:1:repository/app"}
+    }
+    stacks = {
+        "W": (
+            env(B),
+            {
+                "Resources": {
+                    REPO: replica,
+                    "Unnamed": unnamed_repository(),
+                    "Fn": function(image(B), name="fn"),
+                }
+            },
+        )
+    }
+    out = write_assembly(tmp_path / "out", stacks)
+    report = audit_assembly(out)
+    named, unnamed = (r.to_json() for r in report.repositories)
+    template = str(out / "W.template.json")
+    size = named.pop("policy_size")
+    assert size == len(policy_text({"Version": "2012-10-17", "Statement": [unconditioned]}))
+    assert named == {
+        "repository": f"arn:aws:ecr:us-east-1:{B}:repository/app",
+        "name": "app",
+        "path": "W/Repo",
+        "stack": "W",
+        "account": B,
+        "region": "us-east-1",
+        "has_policy": True,
+        "policy_limit": 10240,
+        "unconditioned_service_statements": ["Open"],
+        "consumers": ["W/Fn"],
+        "logical_id": REPO,
+        "template": template,
+    }
+    assert report.repositories[0].replica_of == "arn:aws:ecr:eu-west-1:1:repository/app"
+    assert unnamed == {
+        "repository": f"arn:aws:ecr:us-east-1:{B}:repository/<generated name of W/Unnamed>",
+        "name": None,
+        "path": "W/Unnamed",
+        "stack": "W",
+        "account": B,
+        "region": "us-east-1",
+        "has_policy": False,
+        "policy_size": 0,
+        "policy_limit": 10240,
+        "unconditioned_service_statements": [],
+        "consumers": [],
+        "logical_id": "Unnamed",
+        "template": template,
+    }
+    (finding,) = [f.to_json() for f in report.findings if f.code != "ecr-lambda-access:latestTag"]
+    assert {k: finding[k] for k in ("resource", "stack", "logical_id", "template")} == {
+        "resource": "W/Repo",
+        "stack": "W",
+        "logical_id": REPO,
+        "template": template,
+    }
+    assert "W/Repo" in finding["message"] and "Open" in finding["message"]
+
+
+def test_the_stranger_of_a_repository_of_account_zero_is_account_one() -> None:
+    one_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::000000000001:root"},
+                "Action": PULL,
+            }
+        ],
+    }
+    assert admits_every_account(model_repository(one_only, account="000000000000"))
