@@ -379,6 +379,27 @@ def cases() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
             ),
             **alone(image(B, "prod/orders", "us-west-2"), AGNOSTIC),
         },
+        # the partition of the function's Region names the root to grant
+        "China Regions, no root grant": {
+            "R": (
+                env(A, "cn-north-1"),
+                {
+                    "Resources": {
+                        REPO: repository(
+                            "app", [service(f"arn:aws-cn:lambda:cn-north-1:{B}:function:fn")]
+                        )
+                    }
+                },
+            ),
+            "W": (
+                env(B, "cn-north-1"),
+                {
+                    "Resources": {
+                        "Fn": function(f"{A}.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1", name="fn")
+                    }
+                },
+            ),
+        },
         "Resource of a generated repository name": {
             "W": (
                 env(B),
@@ -812,6 +833,14 @@ VERDICTS = {
         "W>:function:fn: add it to the statement's "
         "StringLike aws:SourceArn list",
         "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders",
+    ),
+    "China Regions, no root grant": (
+        "missing-root-grant",
+        "the repository policy does not allow "
+        "arn:aws-cn:iam::222222222222:root to ecr:BatchGetImage and "
+        "ecr:GetDownloadUrlForLayer: add the account to the "
+        "repository policy (CrossAccountImageRepo consumers=[...])",
+        "arn:aws-cn:ecr:cn-north-1:111111111111:repository/app",
     ),
     "Resource of a generated repository name": (
         "unverifiable",
