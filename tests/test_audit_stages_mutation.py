@@ -438,7 +438,14 @@ def cases() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
                             "Properties": {
                                 "ReplicationConfiguration": {
                                     "Rules": [
-                                        {"Destinations": [{"RegistryId": B, "Region": "us-east-1"}]}
+                                        {
+                                            "Destinations": [
+                                                {"RegistryId": B, "Region": "us-east-1"}
+                                            ],
+                                            "RepositoryFilters": [
+                                                {"Filter": "cdk-", "FilterType": "PREFIX_MATCH"}
+                                            ],
+                                        }
                                     ]
                                 }
                             },
@@ -1324,3 +1331,54 @@ def test_the_stranger_of_a_repository_of_account_zero_is_account_one() -> None:
         ],
     }
     assert admits_every_account(model_repository(one_only, account="000000000000"))
+
+
+@pytest.mark.parametrize(
+    ("uri", "statements"),
+    [
+        # the same account: the service statement alone
+        (image(B), [("LambdaECRImageCrossAccountRetrievalPolicy", "aws", "us-east-1")]),
+        # another account in the China Regions: the root and the service, of partition aws-cn
+        (
+            f"{A}.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1",
+            [
+                ("CrossAccountPermission", "aws-cn", "cn-north-1"),
+                ("LambdaECRImageCrossAccountRetrievalPolicy", "aws-cn", "cn-north-1"),
+            ],
+        ),
+    ],
+)
+def test_the_statements_an_external_repository_needs(
+    tmp_path: Path, uri: str, statements: list[tuple[str, str, str]]
+) -> None:
+    region = statements[0][2]
+    stacks = {"W": (env(B, region), {"Resources": {"Fn": function(uri)}})}
+    (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
+    assert result.status == "external"
+    expected: list[dict[str, Any]] = []
+    for sid, partition, _ in statements:
+        if sid == "CrossAccountPermission":
+            principal: dict[str, Any] = {"AWS": f"arn:{partition}:iam::{B}:root"}
+            expected.append({"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": PULL})
+        else:
+            arn = f"arn:{partition}:lambda:{region}:{B}:function:*"
+            expected.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": LAMBDA},
+                    "Action": PULL,
+                    "Condition": {"StringLike": {"aws:SourceArn": arn}},
+                }
+            )
+    assert [dict(s) for s in result.required_statements] == expected
+
+
+def test_an_external_image_of_an_unknown_region_needs_no_listed_statements(
+    tmp_path: Path,
+) -> None:
+    (result,) = audit_assembly(
+        write_assembly(tmp_path / "out", cases()["image of an unknown Region"])
+    ).functions
+    assert result.status == "external"
+    assert result.required_statements == ()
