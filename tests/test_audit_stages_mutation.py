@@ -379,6 +379,18 @@ def cases() -> dict[str, dict[str, tuple[str, dict[str, Any]]]]:
             ),
             **alone(image(B, "prod/orders", "us-west-2"), AGNOSTIC),
         },
+        # a FunctionName that is not text is no name: CloudFormation would refuse the template
+        "a list as name, repository in the assembly": {
+            "W": (
+                env(B),
+                {
+                    "Resources": {
+                        REPO: repository("app", [service(X_STAR)]),
+                        "Fn": function(image(B), name=["x"]),  # type: ignore[arg-type]
+                    }
+                },
+            )
+        },
         # the partition of the function's Region names the root to grant
         "China Regions, no root grant": {
             "R": (
@@ -840,6 +852,16 @@ VERDICTS = {
         "W>:function:fn: add it to the statement's "
         "StringLike aws:SourceArn list",
         "arn:aws:ecr:us-west-2:222222222222:repository/prod/orders",
+    ),
+    "a list as name, repository in the assembly": (
+        "missing-service-grant",
+        "it has no FunctionName, so CloudFormation "
+        "generates one (like W-Fn-RANDOM), and no "
+        "aws:SourceArn of the policy can match it: "
+        "give the function a FunctionName and admit "
+        "it, or admit "
+        "arn:aws:lambda:us-east-1:222222222222:function:*",
+        "arn:aws:ecr:us-east-1:222222222222:repository/app",
     ),
     "China Regions, no root grant": (
         "missing-root-grant",
