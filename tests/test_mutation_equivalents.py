@@ -1,11 +1,11 @@
 """Mutants that survive `make mutation` because they cannot change behaviour, each with the reason.
 
 `make mutation` runs mutmut over the pure policy, validation and evaluation modules, the
-registry layer, the assembly model and the checks ([tool.mutmut] in pyproject.toml) and then
-this module as a script on `mutmut results`: it fails when a mutant survives that is not listed
-here, so every behaviour-changing survivor has to be killed by a test (or, if it really cannot
-change behaviour, listed below with why). The tests below keep the list honest: each entry names
-a function that exists.
+registry layer, the assembly model, the checks and the function verdict's stages
+([tool.mutmut] in pyproject.toml) and then this module as a script on `mutmut results`: it
+fails when a mutant survives that is not listed here, so every behaviour-changing survivor has
+to be killed by a test (or, if it really cannot change behaviour, listed below with why). The
+tests below keep the list honest: each entry names a function that exists.
 
 mutmut numbers mutants per function, so editing a listed function can renumber them: rerun
 `make mutation` and update the list from its report.
@@ -172,6 +172,152 @@ EQUIVALENT: dict[str, str] = {
     ),
     "ecr_lambda_access.audit.checks.replica.x_created_by_replication__mutmut_131": (
         "declared=None instead of False: replica_verdict reads `declared` only as `if declared`"
+    ),
+    "ecr_lambda_access.audit.stages.generated_name.x_source_arn_patterns__mutmut_6": (
+        "the default of a statement's missing Effect: str(None).lower() is 'none', like '' it "
+        "is not 'allow', so the statement is skipped either way"
+    ),
+    "ecr_lambda_access.audit.stages.generated_name.x_source_arn_patterns__mutmut_8": (
+        "as source_arn_patterns__mutmut_6: .get('Effect') without a default is None, not 'allow'"
+    ),
+    "ecr_lambda_access.audit.stages.generated_name.x_source_arn_patterns__mutmut_12": (
+        "as source_arn_patterns__mutmut_6: a default of 'XXXX' is not 'allow' either"
+    ),
+    "ecr_lambda_access.audit.stages.x_run_stages__mutmut_7": (
+        "the message of an AssertionError no input reaches: stage_replication, the last stage, "
+        "always returns a report"
+    ),
+    "ecr_lambda_access.audit.stages.x_run_stages__mutmut_8": (
+        "as run_stages__mutmut_7: the unreachable assertion's message"
+    ),
+    "ecr_lambda_access.audit.stages.x_run_stages__mutmut_9": (
+        "as run_stages__mutmut_7: the unreachable assertion's message"
+    ),
+    "ecr_lambda_access.audit.stages.replication.x_stage_replication__mutmut_2": (
+        "the message of an assertion that always holds: stage_evaluate sets draft.evaluated "
+        "before it returns None, the only way to reach this stage"
+    ),
+    "ecr_lambda_access.audit.stages.replication.x_stage_replication__mutmut_3": (
+        "as stage_replication__mutmut_2: the message of an assertion that always holds"
+    ),
+    "ecr_lambda_access.audit.stages.locate.x_bootstrap_repository__mutmut_13": (
+        "the bootstrap stand-in's logical_id is only part of a consumers key, and stage_locate "
+        "never appends a consumer for the bootstrap: the key's list stays empty, as absent "
+        "(repository_reports reads .get(key, ()))"
+    ),
+    "ecr_lambda_access.audit.stages.locate.x_bootstrap_repository__mutmut_28": (
+        "as bootstrap_repository__mutmut_13: the stand-in's logical_id 'XXXX' keys an empty "
+        "consumers list"
+    ),
+    "ecr_lambda_access.audit.stages.locate.x_find_repository__mutmut_2": (
+        "`target is not None or not parts`: an Unknown with parts (Unknown.partial) never has a"
+        " target (only whole resolver marks do), and a whole one without a target looks up "
+        "by_target[None], never present, so both fall through as before"
+    ),
+    "ecr_lambda_access.audit.stages.locate.x_find_repository__mutmut_8": (
+        "the second value, why not found, is read by stage_locate only when the repository is "
+        "None; here a repository is returned"
+    ),
+    "ecr_lambda_access.audit.stages.locate.x_find_repository__mutmut_20": (
+        "as find_repository__mutmut_8: a repository is returned, its why-not text is never read"
+    ),
+    "ecr_lambda_access.audit.stages.external.x_external_or_unverifiable__mutmut_20": (
+        "reasons(image.account, None): this text is used only when why_not is empty, and "
+        "find_repository always explains an unknown repository name, so image.repository is "
+        "known here and adds no reason"
+    ),
+    "ecr_lambda_access.audit.stages.external.x_external_or_unverifiable__mutmut_22": (
+        "as external_or_unverifiable__mutmut_20: reasons without image.repository, which is "
+        "known (a plain string) wherever this text is used"
+    ),
+    "ecr_lambda_access.audit.stages.draft.xǁDraftǁ__init____mutmut_34": (
+        "the repository's initial value '' instead of None: stage_locate assigns "
+        "draft.repository before any stage reads it (repo, finish)"
+    ),
+    "ecr_lambda_access.audit.stages.draft.xǁDraftǁ__init____mutmut_35": (
+        "bootstrap's initial value None instead of False: stage_locate assigns it before "
+        "finish, its only reader"
+    ),
+    "ecr_lambda_access.audit.stages.draft.xǁDraftǁ__init____mutmut_36": (
+        "as Draft.__init____mutmut_35: bootstrap starting True is overwritten by stage_locate "
+        "before finish reads it"
+    ),
+    "ecr_lambda_access.audit.stages.draft.xǁDraftǁ__init____mutmut_37": (
+        "evaluated's initial value '' instead of None: stage_evaluate assigns it before "
+        "stage_replication, its only reader"
+    ),
+    "ecr_lambda_access.audit.repositories.x_admits_every_account__mutmut_13": (
+        "only .root is read, and the root's (deployer's) request never holds the function ARN: "
+        "evaluate_pull passes it to the service's request alone"
+    ),
+    "ecr_lambda_access.audit.repositories.x_admits_every_account__mutmut_15": (
+        "repository_account is only compared with function_account, the stranger, chosen "
+        "different from the repository's account: None differs from it as well"
+    ),
+    "ecr_lambda_access.audit.verdicts.xǁ_Auditǁcheck_function_every_way__mutmut_48": (
+        "status=UNVERIFIABLE left out of dataclasses.replace(first, ...): this line is reached "
+        "only when first.status is already UNVERIFIABLE"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_27": (
+        "render(v, None) instead of render(v, keep) for the function's account, Region, "
+        "partition or the repository's account: keep holds every unknown of these four values, "
+        "and render with None keeps every unknown as the same literal"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_29": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_34": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_36": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_38": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_40": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_59": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_61": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_63": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_65": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_67": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_69": (
+        "as evaluate__mutmut_27: every unknown of this value is in keep, so render with or "
+        "without keep writes the same text"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_12": (
+        "keep without repository.account: past the environment stage an unknown repository "
+        "account is the function's own (any other pairing returned unverifiable), and a "
+        "repository replication creates has a known account, so `account` already puts its "
+        "unknowns in keep"
+    ),
+    "ecr_lambda_access.audit.stages.evaluate.x_evaluate__mutmut_16": (
+        "keep without repository.account: past the environment stage an unknown repository "
+        "account is the function's own (any other pairing returned unverifiable), and a "
+        "repository replication creates has a known account, so `account` already puts its "
+        "unknowns in keep"
     ),
 }
 """mutant name -> why it cannot change what the code does."""
