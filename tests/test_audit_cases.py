@@ -765,3 +765,5 @@ def test_an_invalid_policy_fails_env_agnostic_functions_too(
     assert entry.status == "invalid-policy", entry.detail
     assert entry.detail.startswith("the repository policy is invalid: ")
     assert reason in entry.detail
+    assert entry.repository == valid.repository and entry.repository is not None
+    assert entry.repository.startswith("arn:") and ":ecr:" in entry.repository

@@ -99,10 +99,11 @@ def evaluate(
             "depends on that value: whether the function can pull cannot be checked before "
             f"deploy ({describe(detail)})"
         )
-    if agnostic and status == INVALID_POLICY and policy.policy_problems(document):
-        # invalid whatever the account and Region: ECR refuses it at SetRepositoryPolicy
-        return status, detail
     if agnostic and status != OK:
+        if status == INVALID_POLICY:
+            # The evaluator's only INVALID is the policy grammar (policy_problems), which no
+            # account or Region changes: ECR refuses the policy at SetRepositoryPolicy.
+            return status, describe(detail)
         return UNVERIFIABLE, (
             f"the stack is env-agnostic, so the function's account and Region are known only "
             f"at deploy time, and the policy admits the function only for some of them: "
