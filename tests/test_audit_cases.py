@@ -672,21 +672,7 @@ def test_a_repository_with_no_policy_fails_env_agnostic_functions_too(tmp_path: 
     ``DockerImageFunction`` importing it, both stacks env-agnostic): no policy admits nothing in
     any account or Region, so the verdict needs no environment (it was ``unverifiable``)."""
     agnostic = "aws://unknown-account/unknown-region"
-    image = {
-        "Fn::Join": [
-            "",
-            [
-                {"Ref": "AWS::AccountId"},
-                ".dkr.ecr.",
-                {"Ref": "AWS::Region"},
-                ".",
-                {"Ref": "AWS::URLSuffix"},
-                "/",
-                {"Fn::ImportValue": "ecr-repo-name"},
-                ":latest-b0a98bb8960a",
-            ],
-        ]
-    }
+    image = image_of_export("ecr-repo-name", "latest-b0a98bb8960a")
     registry = {
         "Resources": {"Repo": {"Type": "AWS::ECR::Repository"}},
         "Outputs": {"Name": {"Value": {"Ref": "Repo"}, "Export": {"Name": "ecr-repo-name"}}},
@@ -722,21 +708,7 @@ def test_an_invalid_policy_fails_env_agnostic_functions_too(
     is `unverifiable` there."""
     agnostic = "aws://unknown-account/unknown-region"
     image = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/a:v1"}
-    imported = {
-        "Fn::Join": [
-            "",
-            [
-                {"Ref": "AWS::AccountId"},
-                ".dkr.ecr.",
-                {"Ref": "AWS::Region"},
-                ".",
-                {"Ref": "AWS::URLSuffix"},
-                "/",
-                {"Fn::ImportValue": "n"},
-                ":v1",
-            ],
-        ]
-    }
+    imported = image_of_export("n", "v1")
 
     def audit_with(statement: dict[str, Any], out: str) -> Any:
         repo, fn = repository("a", [statement]), function(image)
@@ -767,3 +739,11 @@ def test_an_invalid_policy_fails_env_agnostic_functions_too(
     assert reason in entry.detail
     assert entry.repository == valid.repository and entry.repository is not None
     assert entry.repository.startswith("arn:") and ":ecr:" in entry.repository
+
+
+def image_of_export(export: str, tag: str) -> dict[str, Any]:
+    """The image URI a stack writes for a repository another stack exports by name (its own
+    account, Region and URL suffix: what ``DockerImageCode.from_ecr`` of an import writes)."""
+    parts = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, "."]
+    parts += [{"Ref": "AWS::URLSuffix"}, "/", {"Fn::ImportValue": export}, f":{tag}"]
+    return {"Fn::Join": ["", parts]}

@@ -45,6 +45,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from . import monitor_check, scanner_hints
 from ._annotations import skip_checkov
+from ._shared import literal_name
 from .errors import EcrLambdaAccessError, InvalidRepositoryError, raise_if_violations
 from .policy import LambdaConsumer, replica_consumers
 from .policy.size import partition_of_region
@@ -233,7 +234,7 @@ class ImagePullMonitor(Construct):
                         "account and Region",
                     )
                 )
-            if repository._literal_repository_name() is None:
+            if literal_name(repository) is None:
                 found.append(
                     (
                         InvalidRepositoryError,
@@ -496,7 +497,7 @@ class ImagePullMonitor(Construct):
         consumer_accounts: set[str] = set()
         sources: set[str] = set()
         for repository in self.watched():
-            name = repository._literal_repository_name()
+            name = literal_name(repository)
             if name is None:
                 self._problems.append(
                     f"{repository.node.path} has no literal repository_name, so the monitor "

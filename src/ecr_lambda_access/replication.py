@@ -33,6 +33,7 @@ from constructs import Construct
 
 from . import policy
 from ._annotations import warn
+from ._shared import literal_name
 from .errors import ReplicaConfigurationError, Violation, raise_if_violations
 from .policy import LambdaConsumer, replica_consumers
 from .registry.replication import (
@@ -403,7 +404,7 @@ def add_replica(
                 "env=Environment(account=..., region=...) with literal values",
             )
         )
-    name = source._literal_repository_name()
+    name = literal_name(source)
     if name is None:
         found.append(
             (

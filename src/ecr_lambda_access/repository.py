@@ -595,14 +595,6 @@ class CrossAccountImageRepo(ecr.Repository):
                 declared.append(consumer)
         return declared
 
-    def _literal_repository_name(self) -> str | None:
-        cfn = self.node.default_child
-        if isinstance(cfn, ecr.CfnRepository):
-            name = cfn.repository_name
-            if isinstance(name, str) and not Token.is_unresolved(name):
-                return name
-        return None
-
     def policy_statements(self) -> list[dict[str, Any]]:
         """The statements this construct writes (CDK tokens unresolved for env-agnostic stacks)."""
         return self._pull_policy.statements()
@@ -719,7 +711,7 @@ class _ForeignImageFunctions:
         if repository.organization_id is not None or Token.is_unresolved(own.account):
             return []
         admitted = {c.account for c in repository.consumers}
-        name = repository._literal_repository_name()
+        name = literal_name(repository)
         for construct in repository.node.root.node.find_all():
             if not isinstance(construct, lambda_.Function) or registers_itself(construct):
                 continue  # a ContainerFunction registers itself: its own checks apply
