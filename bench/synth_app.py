@@ -261,16 +261,7 @@ def _scale(ours: bool) -> Builder:
             # With ``unit``, the last function's requests are counted alone (its stack and, by
             # hand, its imported repository are made before the count starts).
             key = (account, stack_index)
-            stack = stacks.get(key)
-            if stack is None:
-                stack = Stack(
-                    app,
-                    f"W{account}S{stack_index}",
-                    env=Environment(account=account, region=REGION),
-                )
-                if not ours:
-                    stack.add_stack_dependency(registry, "the repository policy comes first")
-                stacks[key] = stack
+            stack = _workload_stack(app, stacks, key, None if ours else registry)
             name = scale_function_name(index)
             if ours:
                 if unit and index == len(layout) - 1:
@@ -283,14 +274,7 @@ def _scale(ours: bool) -> Builder:
                     function_name=name,
                 )
             else:
-                repo = imported.get((*key, r))
-                if repo is None:
-                    repo = ecr.Repository.from_repository_arn(
-                        stack,
-                        f"Images{r}",
-                        f"arn:aws:ecr:{REGION}:{REGISTRY_ACCOUNT}:repository/{names[r]}",
-                    )
-                    imported[(*key, r)] = repo
+                repo = _imported_repository(imported, stack, key, r, names[r])
                 if unit and index == len(layout) - 1:
                     UNIT["start"] = jsii_total()
                 lambda_.DockerImageFunction(
@@ -402,23 +386,8 @@ def _scale_same() -> Builder:
         xray_ack = Acknowledgment(id=ACK_XRAY[0], reason=ACK_XRAY[1])
         for index, (account, stack_index, r) in enumerate(layout):
             key = (account, stack_index)
-            stack = stacks.get(key)
-            if stack is None:
-                stack = Stack(
-                    app,
-                    f"W{account}S{stack_index}",
-                    env=Environment(account=account, region=REGION),
-                )
-                stack.add_stack_dependency(registry, "the repository policy comes first")
-                stacks[key] = stack
-            repo = imported.get((*key, r))
-            if repo is None:
-                repo = ecr.Repository.from_repository_arn(
-                    stack,
-                    f"Images{r}",
-                    f"arn:aws:ecr:{REGION}:{REGISTRY_ACCOUNT}:repository/{names[r]}",
-                )
-                imported[(*key, r)] = repo
+            stack = _workload_stack(app, stacks, key, registry)
+            repo = _imported_repository(imported, stack, key, r, names[r])
             if unit and index == len(layout) - 1:
                 UNIT["start"] = jsii_total()
             name = scale_function_name(index)
@@ -469,6 +438,39 @@ def _scale_same() -> Builder:
                 UNIT["requests"] = jsii_total() - UNIT["start"]
 
     return build  # type: ignore[return-value]
+
+
+def _workload_stack(
+    app: Any, stacks: dict[tuple[str, int], Any], key: tuple[str, int], registry: Any
+) -> Any:
+    """The workload stack ``key`` (account, index), made on first use; with ``registry``, it
+    depends on the registry stack (by hand: the repository policy comes first)."""
+    from aws_cdk import Environment, Stack
+
+    stack = stacks.get(key)
+    if stack is None:
+        account, stack_index = key
+        stack = Stack(
+            app, f"W{account}S{stack_index}", env=Environment(account=account, region=REGION)
+        )
+        if registry is not None:
+            stack.add_stack_dependency(registry, "the repository policy comes first")
+        stacks[key] = stack
+    return stack
+
+
+def _imported_repository(
+    imported: dict[tuple[str, int, int], Any], stack: Any, key: tuple[str, int], r: int, name: str
+) -> Any:
+    """Repository ``r`` of the registry imported once in the workload stack ``key``."""
+    from aws_cdk import aws_ecr as ecr
+
+    repo = imported.get((*key, r))
+    if repo is None:
+        repo = imported[(*key, r)] = ecr.Repository.from_repository_arn(
+            stack, f"Images{r}", f"arn:aws:ecr:{REGION}:{REGISTRY_ACCOUNT}:repository/{name}"
+        )
+    return repo
 
 
 def main(argv: list[str]) -> int:
