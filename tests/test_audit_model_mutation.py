@@ -1519,27 +1519,8 @@ def test_a_china_replica_is_replicated_under_the_aws_cn_registry_policy(tmp_path
             "replicaOf": f"arn:aws-cn:ecr:{source_region}:{SOURCE}:repository/prod/orders"
         }
     }
-    admits_source = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws-cn:iam::{SOURCE}:root"},
-                "Action": "ecr:ReplicateImage",
-                "Resource": f"arn:aws-cn:ecr:{region}:{DEST}:repository/*",
-            }
-        ],
-    }
-    rule = {"Destinations": [{"RegistryId": DEST, "Region": region}]}
-    source = {
-        "Resources": {
-            "Repo": repository_resource("prod/orders", None),
-            "Replication": {
-                "Type": "AWS::ECR::ReplicationConfiguration",
-                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
-            },
-        }
-    }
+    admits_source = admits_replication_from(SOURCE, "aws-cn", region)
+    source = replicating_everything_to(DEST, region)
     destination = {
         "Resources": {
             "Repo": repo,
@@ -1641,27 +1622,8 @@ def test_a_replica_created_in_another_partition_is_judged_in_that_partition(
     template = creation_template(
         "prod", [REPLICATION], {"Version": "2012-10-17", "Statement": [service]}
     )
-    admits_source = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws-iso:iam::{SOURCE}:root"},
-                "Action": "ecr:ReplicateImage",
-                "Resource": f"arn:aws-iso:ecr:{region}:{DEST}:repository/*",
-            }
-        ],
-    }
-    rule = {"Destinations": [{"RegistryId": DEST, "Region": region}]}
-    source = {
-        "Resources": {
-            "Repo": repository_resource("prod/orders", None),
-            "Replication": {
-                "Type": "AWS::ECR::ReplicationConfiguration",
-                "Properties": {"ReplicationConfiguration": {"Rules": [rule]}},
-            },
-        }
-    }
+    admits_source = admits_replication_from(SOURCE, "aws-iso", region)
+    source = replicating_everything_to(DEST, region)
     destination = {
         "Resources": {
             "Template": template,
@@ -1746,3 +1708,30 @@ def test_the_pinned_rule_looks_past_this_repositorys_own_replica(tmp_path: Path)
     (result,) = audit_assembly(write_assembly(tmp_path / "out", stacks)).functions
     assert result.status == "not-replicated"
     assert "is a replica of Other/Repo (333333333333/us-east-1)" in result.detail
+
+
+def admits_replication_from(account: str, partition: str, region: str) -> dict[str, Any]:
+    """A registry policy of DEST in ``region`` that lets ``account`` replicate into it."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": "ecr:ReplicateImage",
+        "Resource": f"arn:{partition}:ecr:{region}:{DEST}:repository/*",
+    }
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def replicating_everything_to(account: str, region: str) -> dict[str, Any]:
+    """A source stack: prod/orders (no policy) and a rule sending every repository to
+    ``account``/``region``."""
+    rule = {"Destinations": [{"RegistryId": account, "Region": region}]}
+    replication = {"Rules": [rule]}
+    return {
+        "Resources": {
+            "Repo": repository_resource("prod/orders", None),
+            "Replication": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": replication},
+            },
+        }
+    }
