@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -170,3 +171,15 @@ def checkov(directory: Path) -> dict[str, Any]:
     if isinstance(data, list):  # one entry per framework
         data = data[0] if data else {}
     return data  # type: ignore[no-any-return]
+
+
+def assert_checkov_clean(templates: Iterable[Path], directory: Path) -> None:
+    """checkov on copies of ``templates`` in ``directory``: no failed check, and every skip
+    with a real reason."""
+    for template in templates:
+        shutil.copy(template, directory / template.name)
+    report = checkov(directory)
+    failed = report["results"]["failed_checks"]
+    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
+    for skip in report["results"]["skipped_checks"]:
+        assert len(skip["check_result"]["suppress_comment"]) > 30, skip

@@ -20,6 +20,7 @@ from support import (
     CDK_CONTEXT,
     ROOT,
     acknowledgements,
+    assert_checkov_clean,
     cfn_lint,
     checkov,
     describe,
@@ -429,13 +430,7 @@ def test_multi_region_templates_pass_cfn_lint(examples: Examples) -> None:
 
 
 def test_multi_region_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
-    for name, path in multi_region_templates(examples).items():
-        shutil.copy(path, tmp_path / f"{name}.template.json")
-    report = checkov(tmp_path)
-    failed = report["results"]["failed_checks"]
-    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
-    for skip in report["results"]["skipped_checks"]:
-        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+    assert_checkov_clean(multi_region_templates(examples).values(), tmp_path)
 
 
 def test_snapshots_of_multi_region_stacks(examples: Examples, snapshot_json: Any) -> None:
@@ -459,13 +454,7 @@ def test_monitor_templates_pass_cfn_lint(examples: Examples) -> None:
 
 
 def test_monitor_templates_pass_checkov(examples: Examples, tmp_path: Path) -> None:
-    for name, path in monitor_templates(examples).items():
-        shutil.copy(path, tmp_path / f"{name}.template.json")
-    report = checkov(tmp_path)
-    failed = report["results"]["failed_checks"]
-    assert failed == [], [(f["check_id"], f["resource"], f["file_path"]) for f in failed]
-    for skip in report["results"]["skipped_checks"]:
-        assert len(skip["check_result"]["suppress_comment"]) > 30, skip
+    assert_checkov_clean(monitor_templates(examples).values(), tmp_path)
 
 
 def test_snapshots_of_monitor_stacks(examples: Examples, snapshot_json: Any) -> None:
